@@ -1,1 +1,5 @@
-export {}
+export * from "./HarnessError.ts"
+export * as MariaDbServer from "./MariaDbServer.ts"
+export * from "./TestAccounts.ts"
+export * as TestPki from "./TestPki.ts"
+export * as TestTarget from "./TestTarget.ts"

@@ -1,0 +1,194 @@
+/**
+ * A private, TLS-enabled MariaDB server for tests, started from the machine's `mariadbd`
+ * (Debian's `mariadb-server`) in a temporary directory of its own, listening on 127.0.0.1 at a free
+ * port and on a Unix socket. It is a scoped resource: closing the scope stops the server by its pid
+ * and removes the directory, so any number of servers can run side by side.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as Fs from "node:fs/promises"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { Effect } from "effect"
+import { HarnessError } from "./HarnessError.ts"
+import { freePort, run } from "./internal/process.ts"
+import { accountsSql, rootSql, TestAccounts, TestDatabase } from "./TestAccounts.ts"
+import type { ServerCertificateName, TestPki } from "./TestPki.ts"
+
+export interface MariaDbServerOptions {
+  readonly pki: TestPki
+  /** Which of the PKI's server certificates the server presents (default `good`). */
+  readonly serverCertificate?: ServerCertificateName
+  /** Further `mariadbd` options, e.g. `--require-secure-transport=ON`. */
+  readonly args?: ReadonlyArray<string>
+}
+
+export interface MariaDbServer {
+  readonly host: string
+  readonly port: number
+  readonly socketPath: string
+  readonly database: string
+  readonly pid: number
+  readonly dir: string
+  readonly version: string
+  readonly serverCertificate: ServerCertificateName
+}
+
+const installHint = "install it with `apt-get install -y mariadb-server`"
+
+// Debian installs the server in /usr/sbin, which is not on every user's PATH.
+const findProgram = Effect.fnUntraced(function* (name: string) {
+  const dirs = (process.env.PATH ?? "").split(Path.delimiter).concat(["/usr/sbin", "/usr/local/sbin", "/usr/bin"])
+  for (const dir of dirs) {
+    const candidate = Path.join(dir, name)
+    const found = yield* Effect.promise(() =>
+      Fs.access(candidate, Fs.constants.X_OK).then(
+        () => true,
+        () => false
+      )
+    )
+    if (found) return candidate
+  }
+  return yield* new HarnessError({ message: `${name} was not found: ${installHint}` })
+})
+
+const serverArgs = (dir: string, port: number, options: MariaDbServerOptions): Array<string> => {
+  const certificate = options.pki.servers[options.serverCertificate ?? "good"]
+  return [
+    "--no-defaults",
+    "--user=root",
+    `--datadir=${Path.join(dir, "data")}`,
+    `--tmpdir=${Path.join(dir, "tmp")}`,
+    `--socket=${Path.join(dir, "mysqld.sock")}`,
+    `--pid-file=${Path.join(dir, "mysqld.pid")}`,
+    `--port=${port}`,
+    "--bind-address=127.0.0.1",
+    "--skip-name-resolve",
+    "--innodb-log-file-size=8M",
+    "--innodb-buffer-pool-size=64M",
+    "--max-allowed-packet=64M",
+    "--character-set-server=utf8mb4",
+    "--collation-server=utf8mb4_general_ci",
+    "--plugin-load-add=auth_ed25519",
+    `--ssl-ca=${options.pki.ca.path}`,
+    `--ssl-cert=${certificate.cert.path}`,
+    `--ssl-key=${certificate.key.path}`,
+    `--init-file=${Path.join(dir, "init.sql")}`,
+    ...(options.args ?? [])
+  ]
+}
+
+/** Keeps the last lines of the server's log for error messages, and keeps its pipe drained. */
+const tailOf = (child: ChildProcess) => {
+  const lines: Array<string> = []
+  child.stderr?.setEncoding("utf8")
+  child.stderr?.on("data", (chunk: string) => {
+    lines.push(...chunk.split("\n").filter((line) => line.length > 0))
+    if (lines.length > 40) lines.splice(0, lines.length - 40)
+  })
+  return lines
+}
+
+/** Waits for "ready for connections"; fails with the log if the server exits or takes too long. */
+const awaitReady = (child: ChildProcess, log: ReadonlyArray<string>) =>
+  Effect.callback<string, HarnessError>((resume) => {
+    const onData = (chunk: string) => {
+      const match = /Version: '([^']+)'/.exec(chunk)
+      if (match !== null) resume(Effect.succeed(match[1]))
+    }
+    const onExit = (code: number | null, signal: string | null) =>
+      resume(
+        Effect.fail(
+          new HarnessError({
+            message: `mariadbd exited during start-up (${signal ?? `code ${code}`}):\n${log.join("\n")}`
+          })
+        )
+      )
+    child.stderr?.on("data", onData)
+    child.once("exit", onExit)
+    return Effect.sync(() => {
+      child.stderr?.off("data", onData)
+      child.off("exit", onExit)
+    })
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: "30 seconds",
+      orElse: () => Effect.fail(new HarnessError({ message: `mariadbd was not ready after 30 s:\n${log.join("\n")}` }))
+    })
+  )
+
+const stop = (child: ChildProcess) =>
+  Effect.callback<void>((resume) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+    const killer = setTimeout(() => child.kill("SIGKILL"), 10_000)
+    child.once("exit", () => {
+      clearTimeout(killer)
+      resume(Effect.void)
+    })
+    child.kill("SIGTERM")
+  })
+
+// A test run that dies without closing its scopes must not leave servers behind.
+const running = new Set<ChildProcess>()
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL")
+})
+
+const launch = Effect.fnUntraced(function* (program: string, dir: string, options: MariaDbServerOptions) {
+  const port = yield* freePort
+  const child = yield* Effect.acquireRelease(
+    Effect.sync(() => spawn(program, serverArgs(dir, port, options), { stdio: ["ignore", "ignore", "pipe"] })),
+    (child) =>
+      Effect.ensuring(
+        stop(child),
+        Effect.sync(() => running.delete(child))
+      )
+  )
+  running.add(child)
+  const log = tailOf(child)
+  const version = yield* awaitReady(child, log)
+  return { port, child, version }
+})
+
+/** Starts a server; it is stopped and its directory removed when the scope closes. */
+export const start = Effect.fnUntraced(function* (options: MariaDbServerOptions) {
+  const mariadbd = yield* findProgram("mariadbd")
+  const installDb = yield* findProgram("mariadb-install-db")
+  const dir = yield* Effect.acquireRelease(
+    Effect.tryPromise({
+      try: () => Fs.mkdtemp(Path.join(Os.tmpdir(), "effect-mysql-db-")),
+      catch: (cause) => new HarnessError({ message: "cannot create a temporary directory", cause })
+    }),
+    (dir) => Effect.promise(() => Fs.rm(dir, { recursive: true, force: true }))
+  )
+  yield* Effect.promise(() => Fs.mkdir(Path.join(dir, "tmp")))
+  yield* Effect.promise(() => Fs.writeFile(Path.join(dir, "init.sql"), rootSql() + accountsSql()))
+  yield* run(installDb, [
+    "--no-defaults",
+    "--user=root",
+    "--auth-root-authentication-method=normal",
+    "--skip-test-db",
+    "--innodb-log-file-size=8M",
+    `--datadir=${Path.join(dir, "data")}`,
+    `--tmpdir=${Path.join(dir, "tmp")}`
+  ])
+  // Another process may take the free port before mariadbd binds it: try again on a new one.
+  const { port, child, version } = yield* launch(mariadbd, dir, options).pipe(Effect.retry({ times: 2 }))
+  return {
+    host: "127.0.0.1",
+    port,
+    socketPath: Path.join(dir, "mysqld.sock"),
+    database: TestDatabase,
+    pid: child.pid!,
+    dir,
+    version,
+    serverCertificate: options.serverCertificate ?? "good"
+  } satisfies MariaDbServer
+})
+
+/** `mysql://` URL of one of the test accounts on a server. */
+export const url = (server: Pick<MariaDbServer, "host" | "port" | "database">, account: keyof typeof TestAccounts) => {
+  const { user, password } = TestAccounts[account]
+  const credentials =
+    password === "" ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`
+  return `mysql://${credentials}@${server.host}:${server.port}/${server.database}`
+}
