@@ -1,0 +1,277 @@
+/**
+ * Framing: the packet layer under every MySQL/MariaDB packet.
+ *
+ * MySQL: https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_packets.html
+ * MariaDB: https://mariadb.com/kb/en/0-packet/
+ *
+ * ```
+ * int<3>  payload_length   // [3 bytes] length of the payload (not of the header)
+ * int<1>  sequence_id      // [1 byte]  0 for the first packet of a command, +1 per packet, wraps at 255
+ * string[payload_length] payload
+ * ```
+ *
+ * A payload of 0xFFFFFF bytes or more goes as several packets: each full one carries exactly
+ * 0xFFFFFF bytes, the last one fewer (possibly none, which is how a payload of an exact multiple of
+ * 0xFFFFFF ends). `PacketDecoder` reassembles them and yields one logical packet with the sequence
+ * id of its first fragment.
+ *
+ * `PacketDecoder` is incremental: it accepts chunks of any size, one byte at a time included, and
+ * never holds more than `maxPayloadLength` payload bytes plus a 4-byte header: a length beyond the
+ * limit is refused before anything is allocated. Complete packets inside one chunk are returned as
+ * views into that chunk (no copy); the caller must not modify a chunk after pushing it.
+ *
+ * Pure code: `Uint8Array` and plain data only; no IO, no Buffer, no Effect runtime.
+ *
+ * @module
+ */
+import { Result } from "effect"
+import type { ProtocolError } from "./ProtocolError.ts"
+import { protocolError } from "./ProtocolError.ts"
+
+/** The largest payload one packet carries; longer payloads are split. */
+export const MAX_PACKET_PAYLOAD = 0xffffff
+
+/** Size of the packet header. */
+export const PACKET_HEADER_LENGTH = 4
+
+/** The default `maxPayloadLength`: 64 MiB, MariaDB's default `max_allowed_packet` since 10.2. */
+export const DEFAULT_MAX_PAYLOAD_LENGTH = 64 * 1024 * 1024
+
+/** One logical packet: its payload (reassembled if it was split) and its first sequence id. */
+export interface Packet {
+  readonly sequenceId: number
+  readonly payload: Uint8Array
+}
+
+/** Options of `PacketDecoder`. */
+export interface PacketDecoderOptions {
+  /** Largest logical payload accepted (after reassembly). Default 64 MiB. */
+  readonly maxPayloadLength?: number
+  /** Check sequence ids (default `true`). */
+  readonly checkSequence?: boolean
+  /** The sequence id expected first (default 0). */
+  readonly sequenceId?: number
+}
+
+const PACKET = "Framing"
+
+/**
+ * Incremental packet decoder. `push` returns the packets completed by a chunk or a
+ * `ProtocolError`; after an error the decoder stays failed (a confused stream never recovers).
+ */
+export class PacketDecoder {
+  readonly maxPayloadLength: number
+  readonly checkSequence: boolean
+  /** The sequence id the next packet header must carry. */
+  nextSequenceId: number
+
+  private readonly header = new Uint8Array(PACKET_HEADER_LENGTH)
+  private headerLength = 0
+  /** Payload length of the current fragment, or -1 while reading a header. */
+  private fragmentLength = -1
+  private fragment: Uint8Array | undefined
+  private fragmentFilled = 0
+  /** Completed fragments of a split payload. */
+  private fragments: Array<Uint8Array> = []
+  private fragmentsLength = 0
+  private firstSequenceId = 0
+  private failure: ProtocolError | undefined
+
+  constructor(options: PacketDecoderOptions = {}) {
+    const max = options.maxPayloadLength ?? DEFAULT_MAX_PAYLOAD_LENGTH
+    this.maxPayloadLength = Number.isSafeInteger(max) && max >= 0 ? max : DEFAULT_MAX_PAYLOAD_LENGTH
+    this.checkSequence = options.checkSequence ?? true
+    this.nextSequenceId = (options.sequenceId ?? 0) & 0xff
+  }
+
+  /** Sets the sequence id the next packet must carry (e.g. 1 after a command was written with 0). */
+  expectSequenceId(sequenceId: number): void {
+    this.nextSequenceId = sequenceId & 0xff
+  }
+
+  /** Payload and header bytes currently held, waiting for the rest of a packet. */
+  get bufferedBytes(): number {
+    return this.headerLength + this.fragmentsLength + (this.fragment === undefined ? 0 : this.fragmentFilled)
+  }
+
+  /** `true` when no partial packet is pending. */
+  get idle(): boolean {
+    return this.headerLength === 0 && this.fragmentLength < 0 && this.fragments.length === 0
+  }
+
+  /** The failure that stopped this decoder, if any. */
+  get error(): ProtocolError | undefined {
+    return this.failure
+  }
+
+  /** Feeds `chunk`; answers with the packets it completed. */
+  push(chunk: Uint8Array): Result.Result<ReadonlyArray<Packet>, ProtocolError> {
+    if (this.failure !== undefined) return Result.fail(this.failure)
+    const out: Array<Packet> = []
+    let pos = 0
+    const len = chunk.length
+    while (pos < len) {
+      if (this.fragmentLength < 0) {
+        // Fast path: a whole header in the chunk.
+        if (this.headerLength === 0 && len - pos >= PACKET_HEADER_LENGTH) {
+          const e = this.onHeader(chunk[pos] | (chunk[pos + 1] << 8) | (chunk[pos + 2] << 16), chunk[pos + 3], pos)
+          if (e !== undefined) return this.fail(e)
+          pos += PACKET_HEADER_LENGTH
+        } else {
+          this.header[this.headerLength++] = chunk[pos++]
+          if (this.headerLength < PACKET_HEADER_LENGTH) continue
+          this.headerLength = 0
+          const h = this.header
+          const e = this.onHeader(h[0] | (h[1] << 8) | (h[2] << 16), h[3], pos)
+          if (e !== undefined) return this.fail(e)
+        }
+        // Zero-copy: the whole fragment is in this chunk and nothing is pending.
+        const n = this.fragmentLength
+        if (len - pos >= n) {
+          this.completeFragment(chunk.subarray(pos, pos + n), false, out)
+          pos += n
+          continue
+        }
+        this.fragment = new Uint8Array(n)
+        this.fragmentFilled = 0
+      }
+      const fragment = this.fragment!
+      const take = Math.min(len - pos, fragment.length - this.fragmentFilled)
+      fragment.set(chunk.subarray(pos, pos + take), this.fragmentFilled)
+      this.fragmentFilled += take
+      pos += take
+      if (this.fragmentFilled === fragment.length) {
+        this.fragment = undefined
+        this.fragmentFilled = 0
+        this.completeFragment(fragment, true, out)
+      }
+    }
+    return Result.succeed(out)
+  }
+
+  private fail(e: ProtocolError): Result.Result<never, ProtocolError> {
+    this.failure = e
+    this.fragment = undefined
+    this.fragments = []
+    this.fragmentsLength = 0
+    return Result.fail(e)
+  }
+
+  private onHeader(length: number, sequenceId: number, offset: number): ProtocolError | undefined {
+    if (this.checkSequence && sequenceId !== this.nextSequenceId) {
+      return protocolError(
+        PACKET,
+        `packets out of order: expected sequence id ${this.nextSequenceId}, got ${sequenceId}`,
+        "sequence_id",
+        offset
+      )
+    }
+    if (this.fragmentsLength + length > this.maxPayloadLength) {
+      return protocolError(
+        PACKET,
+        `packet of at least ${this.fragmentsLength + length} bytes exceeds the maximum of ${this.maxPayloadLength}`,
+        "payload_length",
+        offset
+      )
+    }
+    if (this.fragments.length === 0) this.firstSequenceId = sequenceId
+    this.nextSequenceId = (sequenceId + 1) & 0xff
+    this.fragmentLength = length
+    this.fragmentFilled = 0
+    return undefined
+  }
+
+  private completeFragment(fragment: Uint8Array, owned: boolean, out: Array<Packet>): void {
+    const length = this.fragmentLength
+    this.fragmentLength = -1
+    if (length === MAX_PACKET_PAYLOAD) {
+      // Kept across pushes: copy a view so the caller may reuse its chunk buffers.
+      this.fragments.push(owned ? fragment : fragment.slice())
+      this.fragmentsLength += length
+      return
+    }
+    if (this.fragments.length === 0) {
+      out.push({ sequenceId: this.firstSequenceId, payload: fragment })
+      return
+    }
+    const payload = new Uint8Array(this.fragmentsLength + length)
+    let at = 0
+    for (const f of this.fragments) {
+      payload.set(f, at)
+      at += f.length
+    }
+    payload.set(fragment, at)
+    this.fragments = []
+    this.fragmentsLength = 0
+    out.push({ sequenceId: this.firstSequenceId, payload })
+  }
+}
+
+/** Number of packets a payload of `length` bytes takes on the wire. */
+export const packetCount = (length: number): number => Math.floor(length / MAX_PACKET_PAYLOAD) + 1
+
+/** Bytes on the wire of a payload of `length` bytes, headers included. */
+export const framedLength = (length: number): number => length + PACKET_HEADER_LENGTH * packetCount(length)
+
+/** A payload framed for the wire, and the sequence id that follows it. */
+export interface FramedPacket {
+  readonly bytes: Uint8Array
+  readonly nextSequenceId: number
+}
+
+/**
+ * Frames `payload` with sequence ids from `sequenceId` (taken modulo 256), splitting payloads of
+ * 0xFFFFFF bytes or more. Total: every payload has a framing.
+ */
+export const encodePacket = (payload: Uint8Array, sequenceId: number): FramedPacket => {
+  const count = packetCount(payload.length)
+  const bytes = new Uint8Array(payload.length + PACKET_HEADER_LENGTH * count)
+  let seq = sequenceId & 0xff
+  let from = 0
+  let at = 0
+  for (let i = 0; i < count; i++) {
+    const n = Math.min(MAX_PACKET_PAYLOAD, payload.length - from)
+    bytes[at] = n & 0xff
+    bytes[at + 1] = (n >>> 8) & 0xff
+    bytes[at + 2] = (n >>> 16) & 0xff
+    bytes[at + 3] = seq
+    bytes.set(payload.subarray(from, from + n), at + PACKET_HEADER_LENGTH)
+    at += PACKET_HEADER_LENGTH + n
+    from += n
+    seq = (seq + 1) & 0xff
+  }
+  return { bytes, nextSequenceId: seq }
+}
+
+/** Frames several payloads one after another, sequence ids continuing. */
+export const encodePackets = (payloads: ReadonlyArray<Uint8Array>, sequenceId: number): FramedPacket => {
+  let total = 0
+  for (const p of payloads) total += framedLength(p.length)
+  const bytes = new Uint8Array(total)
+  let seq = sequenceId & 0xff
+  let at = 0
+  for (const p of payloads) {
+    const framed = encodePacket(p, seq)
+    bytes.set(framed.bytes, at)
+    at += framed.bytes.length
+    seq = framed.nextSequenceId
+  }
+  return { bytes, nextSequenceId: seq }
+}
+
+/**
+ * Decodes a complete byte string into packets (a convenience over `PacketDecoder` for tests and
+ * tools); leftover bytes of an incomplete packet are an error.
+ */
+export const decodePackets = (
+  bytes: Uint8Array,
+  options: PacketDecoderOptions = {}
+): Result.Result<ReadonlyArray<Packet>, ProtocolError> => {
+  const decoder = new PacketDecoder(options)
+  const result = decoder.push(bytes)
+  if (Result.isFailure(result)) return result
+  if (!decoder.idle) {
+    return Result.fail(protocolError(PACKET, `incomplete packet: ${decoder.bufferedBytes} byte(s) left over`))
+  }
+  return result
+}

@@ -1,0 +1,16 @@
+/**
+ * mysql_clear_password: the password in clear, NUL-terminated (for PAM and LDAP accounts). Only
+ * ever send it over TLS or a Unix socket.
+ *
+ * MySQL: https://dev.mysql.com/doc/refman/8.4/en/cleartext-pluggable-authentication.html
+ * MariaDB: https://mariadb.com/kb/en/authentication-plugin-pam/#mysql_clear_password
+ *
+ * Pure; no IO.
+ */
+import { concat, passwordBytes } from "./internal/crypto.ts"
+
+export const pluginName = "mysql_clear_password"
+
+/** The auth response: password <concat> NUL. */
+export const response = (password: string | Uint8Array): Uint8Array =>
+  concat([passwordBytes(password), Uint8Array.of(0)])
