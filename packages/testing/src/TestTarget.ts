@@ -10,6 +10,13 @@ import { HarnessError } from "./HarnessError.ts"
 import * as MariaDbServer from "./MariaDbServer.ts"
 import * as TestPki from "./TestPki.ts"
 
+// Integration tests read the run's server with vitest's `inject("mysqlTarget")`.
+declare module "vitest" {
+  export interface ProvidedContext {
+    mysqlTarget: TestTarget
+  }
+}
+
 export interface TestTarget {
   readonly host: string
   readonly port: number

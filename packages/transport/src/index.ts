@@ -1,1 +1,7 @@
-export {}
+export * as Endpoint from "./Endpoint.ts"
+export * from "./SslConfigError.ts"
+export * as SslPolicy from "./SslPolicy.ts"
+export * from "./TimeoutError.ts"
+export * from "./TlsError.ts"
+export * from "./Transport.ts"
+export * from "./TransportError.ts"

@@ -6,12 +6,6 @@ import { Effect, Exit, Scope } from "effect"
 import type { TestProject } from "vitest/node"
 import * as TestTarget from "../TestTarget.ts"
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    mysqlTarget: TestTarget.TestTarget
-  }
-}
-
 export default async function setup(project: TestProject) {
   const scope = Effect.runSync(Scope.make())
   const target = await Effect.runPromise(Scope.provide(TestTarget.acquire, scope))

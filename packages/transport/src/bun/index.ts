@@ -1,1 +1,1 @@
-export {}
+export * as BunTransport from "./BunTransport.ts"

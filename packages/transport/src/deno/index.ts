@@ -1,1 +1,1 @@
-export {}
+export * as DenoTransport from "./DenoTransport.ts"

@@ -1,1 +1,1 @@
-export {}
+export * as NodeTransport from "./NodeTransport.ts"

@@ -1,0 +1,120 @@
+/**
+ * A TCP proxy on 127.0.0.1 that misbehaves on command, for tests of deadlines and liveness:
+ * `forward` passes bytes through, `blackhole` stops passing them in both directions while keeping
+ * every socket open (what a firewall that lost its connection state does), `delay` holds each
+ * chunk back for a while, and `cut` drops every open connection at once. The mode applies to open
+ * and new connections alike. A scoped resource: closing the scope closes the proxy and its sockets.
+ */
+import * as Net from "node:net"
+import { Duration, Effect, type Scope } from "effect"
+import { HarnessError } from "./HarnessError.ts"
+
+export type FaultMode =
+  | { readonly _tag: "Forward" }
+  | { readonly _tag: "Blackhole" }
+  | { readonly _tag: "Delay"; readonly delay: Duration.Input }
+
+export const forward: FaultMode = { _tag: "Forward" }
+export const blackhole: FaultMode = { _tag: "Blackhole" }
+export const delay = (delay: Duration.Input): FaultMode => ({ _tag: "Delay", delay })
+
+export interface FaultProxy {
+  readonly host: string
+  readonly port: number
+  readonly setMode: (mode: FaultMode) => Effect.Effect<void>
+  /** Destroys every open connection, on both sides. */
+  readonly cut: Effect.Effect<void>
+  /** Connections accepted so far. */
+  readonly accepted: Effect.Effect<number>
+}
+
+export interface FaultProxyOptions {
+  readonly target: { readonly host: string; readonly port: number }
+  readonly mode?: FaultMode
+}
+
+/** One direction of one connection: what arrives on `from` goes to `to`, as the mode says. */
+const pipe = (from: Net.Socket, to: Net.Socket, mode: () => FaultMode) => {
+  from.on("data", (chunk: Buffer) => {
+    const current = mode()
+    if (current._tag === "Forward") {
+      if (!to.write(chunk)) {
+        from.pause()
+        to.once("drain", () => {
+          if (mode()._tag !== "Blackhole") from.resume()
+        })
+      }
+    } else if (current._tag === "Delay") {
+      setTimeout(() => to.write(chunk), Duration.toMillis(current.delay))
+    }
+    // Blackholed: the chunk is lost, as a dropped packet would be.
+  })
+  from.on("end", () => {
+    if (mode()._tag !== "Blackhole") to.end()
+  })
+}
+
+export const start = (options: FaultProxyOptions): Effect.Effect<FaultProxy, HarnessError, Scope.Scope> =>
+  Effect.gen(function* () {
+    let mode = options.mode ?? forward
+    let accepted = 0
+    const sockets = new Set<Net.Socket>()
+    const track = (socket: Net.Socket) => {
+      sockets.add(socket)
+      socket.on("error", () => socket.destroy())
+      socket.on("close", () => sockets.delete(socket))
+    }
+    const applyMode = () => {
+      for (const socket of sockets) {
+        if (mode._tag === "Blackhole") socket.pause()
+        else socket.resume()
+      }
+    }
+
+    const server = Net.createServer((client) => {
+      accepted++
+      track(client)
+      client.pause()
+      const upstream = Net.connect({ host: options.target.host, port: options.target.port })
+      track(upstream)
+      upstream.pause()
+      upstream.once("connect", () => {
+        pipe(client, upstream, () => mode)
+        pipe(upstream, client, () => mode)
+        if (mode._tag !== "Blackhole") {
+          client.resume()
+          upstream.resume()
+        }
+      })
+      upstream.on("close", () => client.destroy())
+      client.on("close", () => upstream.destroy())
+    })
+
+    const port = yield* Effect.acquireRelease(
+      Effect.callback<number, HarnessError>((resume) => {
+        server.once("error", (cause) =>
+          resume(Effect.fail(new HarnessError({ message: "the fault proxy cannot listen", cause })))
+        )
+        server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as Net.AddressInfo).port)))
+      }),
+      () =>
+        Effect.callback<void>((resume) => {
+          for (const socket of sockets) socket.destroy()
+          server.close(() => resume(Effect.void))
+        })
+    )
+
+    return {
+      host: "127.0.0.1",
+      port,
+      setMode: (next) =>
+        Effect.sync(() => {
+          mode = next
+          applyMode()
+        }),
+      cut: Effect.sync(() => {
+        for (const socket of sockets) socket.destroy()
+      }),
+      accepted: Effect.sync(() => accepted)
+    } satisfies FaultProxy
+  })

@@ -1,0 +1,82 @@
+/**
+ * 64 MiB from a local Node server through this runtime's Transport layer, plaintext and TLS, and
+ * how much the server could send while the client read nothing for a second (kernel buffers on
+ * both sides plus ours: what a slow reader costs in memory).
+ *
+ *   node packages/transport/bench/Throughput.ts
+ *   deno run -A packages/transport/bench/Throughput.ts
+ *   bun packages/transport/bench/Throughput.ts
+ */
+import { Effect, Layer } from "effect"
+import { TestPki } from "../../testing/src/index.ts"
+import * as Endpoint from "../src/Endpoint.ts"
+import * as SslPolicy from "../src/SslPolicy.ts"
+import { Transport } from "../src/Transport.ts"
+import * as LocalServers from "../test/support/LocalServers.ts"
+import * as TestTransport from "../test/support/TestTransport.ts"
+
+const size = 64 * 1024 * 1024
+const rounds = 5
+
+type Variant = { readonly name: string; readonly mode: SslPolicy.SslMode }
+
+const variants: ReadonlyArray<Variant> = [
+  { name: "plaintext", mode: "disabled" },
+  { name: "TLS required", mode: "required" },
+  { name: "TLS verify-identity", mode: "verify-identity" }
+]
+
+const once = (servers: LocalServers.LocalServers, pki: TestPki.TestPki, variant: Variant, stall: boolean) =>
+  Effect.gen(function* () {
+    const source = variant.mode === "disabled" ? "plainSource" : "tlsSource"
+    const endpoint = Endpoint.tcp("127.0.0.1", servers.ports[source])
+    const policy = yield* SslPolicy.make({ mode: variant.mode, ca: pki.ca.pem }, endpoint)
+    const started = performance.now()
+    const connection = yield* (yield* Transport).connect(endpoint)
+    let implementation = "plain socket"
+    if (policy.mode !== "disabled") implementation = (yield* connection.upgradeTls(policy.tls)).implementation
+    let total = 0
+    let stalled = 0
+    if (stall) {
+      total += (yield* connection.read()).length
+      yield* Effect.sleep("1 second")
+      stalled = servers.sentBeforeWaiting(source)
+    }
+    let reads = 0
+    while (total < size) {
+      total += (yield* connection.read()).length
+      reads++
+    }
+    const seconds = (performance.now() - started) / 1000
+    return { implementation, mibPerSecond: size / 1024 / 1024 / seconds, stalled, reads }
+  }).pipe(Effect.scoped)
+
+const program = Effect.gen(function* () {
+  const pki = yield* TestPki.generate
+  const servers = yield* LocalServers.start(pki, size)
+  console.log(`runtime: ${TestTransport.runtime}`)
+  for (const variant of variants) {
+    const speeds: Array<number> = []
+    let implementation = ""
+    for (let round = 0; round < rounds; round++) {
+      const result = yield* once(servers, pki, variant, false)
+      speeds.push(result.mibPerSecond)
+      if (process.env.BENCH_DEBUG) console.log(result)
+      implementation = result.implementation
+    }
+    speeds.sort((a, b) => a - b)
+    const stalled = (yield* once(servers, pki, variant, true)).stalled
+    console.log(
+      `${variant.name.padEnd(20)} ${implementation.padEnd(26)} median ${speeds[rounds >> 1].toFixed(0).padStart(5)} MiB/s` +
+        `  best ${speeds[rounds - 1].toFixed(0).padStart(5)} MiB/s  sent while stalled ${(stalled / 1024 / 1024).toFixed(1)} MiB`
+    )
+  }
+}).pipe(Effect.scoped, Effect.provide(Layer.fresh(TestTransport.layer)))
+
+Effect.runPromise(program).then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error)
+    process.exit(1)
+  }
+)

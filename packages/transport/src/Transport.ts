@@ -1,0 +1,107 @@
+/**
+ * The `Transport` service: byte connections for a MySQL client. A connection starts in plaintext
+ * over TCP or a Unix socket and can be upgraded to TLS in place, as the protocol's SSL Request
+ * demands. Reads are pulled by the caller from a bounded buffer (the socket is paused while it is
+ * full), writes wait for the socket's own backpressure, and every operation has a deadline.
+ *
+ * The service is provided per runtime by `@effect-mysql/transport/node`, `/deno` or `/bun`.
+ */
+import { Context, type DateTime, type Duration, type Effect, type Scope } from "effect"
+import type { Endpoint } from "./Endpoint.ts"
+import type { TlsSettings, Verification } from "./SslPolicy.ts"
+import type { TimeoutError } from "./TimeoutError.ts"
+import type { TlsError } from "./TlsError.ts"
+import type { TransportError } from "./TransportError.ts"
+
+export interface ConnectOptions {
+  /**
+   * Budget for DNS, TCP connect and the TLS handshake together (default 10 seconds, as the MySQL
+   * client's connect_timeout): `upgradeTls` gets whatever `connect` left of it.
+   */
+  readonly connectTimeout?: Duration.Input
+  /**
+   * TCP keepalive; `false` turns it off. The initial delay is how long the connection may be idle
+   * before the first probe (default 60 seconds).
+   */
+  readonly keepAlive?: false | { readonly initialDelay?: Duration.Input }
+  /** Disable Nagle's algorithm (default true: the protocol is request/response). */
+  readonly noDelay?: boolean
+  /** Bytes received but not yet read before the socket is paused (default 256 KiB). */
+  readonly readBufferSize?: number
+  /** Default deadline of each `read` (default none). */
+  readonly readTimeout?: Duration.Input
+  /** Default deadline of each `write`, reached when the peer stops reading (default none). */
+  readonly writeTimeout?: Duration.Input
+}
+
+export interface OperationOptions {
+  /** Overrides the connection's default deadline for this one operation. */
+  readonly timeout?: Duration.Input
+}
+
+export interface PeerCertificate {
+  /** Distinguished name, e.g. `CN=db.example.com, O=Example`. */
+  readonly subject: string
+  readonly issuer: string
+  readonly validFrom: DateTime.Utc
+  readonly validTo: DateTime.Utc
+  /** SHA-256 of the DER certificate, upper-case hex with colons (the form `openssl x509 -fingerprint -sha256` prints). */
+  readonly fingerprint256: string
+}
+
+export interface TlsInfo {
+  /** `TLSv1.3`, `TLSv1.2`, or undefined where the runtime does not reveal it. */
+  readonly version: string | undefined
+  /** Negotiated cipher in the runtime's naming, or undefined where it does not reveal it. */
+  readonly cipher: string | undefined
+  readonly peerCertificate: PeerCertificate | undefined
+  readonly verification: Verification
+  /** Which TLS implementation carried the connection, e.g. `node:tls` or `Deno.startTls`. */
+  readonly implementation: string
+}
+
+export interface ConnectionInfo {
+  readonly endpoint: Endpoint
+  readonly localAddress: string | undefined
+  readonly localPort: number | undefined
+  readonly remoteAddress: string | undefined
+  readonly remotePort: number | undefined
+  /** Set once `upgradeTls` has succeeded. */
+  readonly tls: TlsInfo | undefined
+}
+
+export interface Connection {
+  /**
+   * The next bytes received, as soon as there are any. Fails with `TransportError` reason
+   * `closed-by-peer` at end of stream and with `TlsError` when the peer ends TLS with an alert
+   * (TLS 1.3 servers reject a client certificate only after the handshake).
+   */
+  readonly read: (options?: OperationOptions) => Effect.Effect<Uint8Array, TransportError | TlsError | TimeoutError>
+  /**
+   * Sends bytes, completing once the socket has taken them without exceeding its buffer. The bytes
+   * must not be changed afterwards: they may still be queued.
+   */
+  readonly write: (bytes: Uint8Array, options?: OperationOptions) => Effect.Effect<void, TransportError | TimeoutError>
+  /**
+   * Starts TLS on this same connection (after the SSL Request has been written), verifying the
+   * server as `settings` say. Fails if plaintext bytes arrived that nobody read: a server, or a
+   * man in the middle, that talks before the handshake must not have its bytes taken as encrypted.
+   */
+  readonly upgradeTls: (
+    settings: TlsSettings,
+    options?: OperationOptions
+  ) => Effect.Effect<TlsInfo, TlsError | TransportError | TimeoutError>
+  readonly info: Effect.Effect<ConnectionInfo>
+  /** Closes the connection, flushing what was written; the scope does it too. */
+  readonly close: Effect.Effect<void>
+}
+
+export class Transport extends Context.Service<
+  Transport,
+  {
+    readonly connect: (
+      endpoint: Endpoint,
+      options?: ConnectOptions
+    ) => Effect.Effect<Connection, TransportError | TimeoutError, Scope.Scope>
+  }
+>()("@effect-mysql/transport/Transport") {}

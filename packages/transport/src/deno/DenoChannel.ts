@@ -1,0 +1,93 @@
+/**
+ * A channel over a native Deno connection (TCP, Unix socket, or `Deno.startTls` on top). Reads are
+ * pull-based: nothing is read from the kernel until the caller asks, so there is no buffer to
+ * bound. A read abandoned by its deadline stays in flight and the next read takes its result: Deno
+ * cannot cancel a pending read, and starting a second one would reorder bytes.
+ */
+import { Effect } from "effect"
+import type { Addresses, Channel } from "../internal/Channel.ts"
+import { ioError } from "../internal/StreamChannel.ts"
+import { fromRuntimeError } from "../internal/TlsFailure.ts"
+import type { TlsError } from "../TlsError.ts"
+import { TransportError } from "../TransportError.ts"
+import type { DenoConn } from "./DenoApi.ts"
+
+const chunkSize = 64 * 1024
+
+const closedByPeer = () => new TransportError({ reason: "closed-by-peer", message: "the server closed the connection" })
+
+export class DenoChannel implements Channel {
+  readonly conn: DenoConn
+  private readonly tls: boolean
+  private pending: Promise<Uint8Array | null> | undefined = undefined
+  private isClosed = false
+
+  constructor(conn: DenoConn, tls: boolean) {
+    this.conn = conn
+    this.tls = tls
+  }
+
+  private readonly pull = (): Promise<Uint8Array | null> => {
+    const buffer = new Uint8Array(chunkSize)
+    return this.conn.read(buffer).then((n) => (n === null ? null : buffer.subarray(0, n)))
+  }
+
+  private readonly failure = (error: unknown): TransportError | TlsError =>
+    this.tls && /alert|certificate/i.test(String(error)) ? fromRuntimeError(error) : ioError(error, "socket error")
+
+  readonly read: Effect.Effect<Uint8Array, TransportError | TlsError> = Effect.callback((resume) => {
+    this.pending ??= this.pull()
+    const pending = this.pending
+    let waiting = true
+    pending.then(
+      (chunk) => {
+        if (!waiting) return
+        this.pending = undefined
+        resume(chunk === null ? Effect.fail(closedByPeer()) : Effect.succeed(chunk))
+      },
+      (error) => {
+        if (!waiting) return
+        this.pending = undefined
+        resume(Effect.fail(this.failure(error)))
+      }
+    )
+    return Effect.sync(() => {
+      waiting = false
+    })
+  })
+
+  readonly write = (bytes: Uint8Array): Effect.Effect<void, TransportError> =>
+    Effect.tryPromise({
+      try: async () => {
+        // Deno's write may take fewer bytes than given.
+        let offset = 0
+        while (offset < bytes.length) offset += await this.conn.write(bytes.subarray(offset))
+      },
+      catch: (error) => ioError(error, "write failed")
+    })
+
+  readonly buffered = () => 0
+
+  readonly readInFlight = () => this.pending !== undefined
+
+  readonly addresses = (): Addresses => {
+    const local = this.conn.localAddr
+    const remote = this.conn.remoteAddr
+    return {
+      localAddress: local.transport === "unix" ? undefined : local.hostname,
+      localPort: local.port,
+      remoteAddress: remote.transport === "unix" ? undefined : remote.hostname,
+      remotePort: remote.port
+    }
+  }
+
+  readonly close: Effect.Effect<void> = Effect.sync(() => {
+    if (this.isClosed) return
+    this.isClosed = true
+    try {
+      this.conn.close()
+    } catch {
+      // Already closed by the peer or by a failed handshake.
+    }
+  })
+}

@@ -1,0 +1,143 @@
+/**
+ * The TLS upgrade through node:tls, over any node:stream duplex: a node:net socket on Node and
+ * Bun, a native Deno connection wrapped as a duplex on Deno when `Deno.startTls` cannot do the job.
+ */
+import type { Duplex } from "node:stream"
+import * as Tls from "node:tls"
+import { Effect, Redacted } from "effect"
+import { type TlsSettings, verificationOf } from "../SslPolicy.ts"
+import type { TlsError } from "../TlsError.ts"
+import type { TlsInfo } from "../Transport.ts"
+import { peerCertificate, verifyPeer } from "./PeerVerification.ts"
+import { StreamChannel, type StreamChannelOptions } from "./StreamChannel.ts"
+import { fromRuntimeError, tlsError } from "./TlsFailure.ts"
+
+const defaultCipherFamilies = () => {
+  const names = Tls.DEFAULT_CIPHERS.split(":")
+  return {
+    tls12: names.filter((name) => !name.startsWith("TLS_")).join(":"),
+    tls13: names.filter((name) => name.startsWith("TLS_")).join(":")
+  }
+}
+
+/**
+ * node:tls takes one cipher string for both versions and drops the TLS 1.3 suites when none is
+ * named in it, so a setting for one version keeps the defaults of the other.
+ */
+const cipherString = (settings: TlsSettings) => {
+  if (settings.ciphers === undefined && settings.ciphersuites === undefined) return undefined
+  const defaults = defaultCipherFamilies()
+  return [settings.ciphersuites ?? defaults.tls13, settings.ciphers ?? defaults.tls12].join(":")
+}
+
+export const connectionOptions = (socket: Duplex, settings: TlsSettings): Tls.ConnectionOptions => {
+  const ciphers = cipherString(settings)
+  return {
+    socket,
+    // We verify after the handshake (see PeerVerification) so that every runtime reports alike.
+    rejectUnauthorized: false,
+    checkServerIdentity: () => undefined,
+    ...(settings.ca === undefined ? {} : { ca: [...settings.ca] }),
+    ...(settings.cert === undefined ? {} : { cert: settings.cert }),
+    ...(settings.key === undefined ? {} : { key: settings.key }),
+    ...(settings.passphrase === undefined ? {} : { passphrase: Redacted.value(settings.passphrase) }),
+    ...(settings.servername === undefined ? {} : { servername: settings.servername }),
+    ...(settings.minVersion === undefined ? {} : { minVersion: settings.minVersion }),
+    ...(settings.maxVersion === undefined ? {} : { maxVersion: settings.maxVersion }),
+    ...(ciphers === undefined ? {} : { ciphers })
+  }
+}
+
+/**
+ * Deno's node:tls (rustls) and Bun's (BoringSSL) ignore the TLS 1.3 suite list, so the negotiated cipher is checked
+ * against what was asked for. TLS 1.2 lists are checked only when they name ciphers outright: an
+ * OpenSSL expression such as `HIGH:!aNULL` cannot be evaluated here.
+ */
+const cipherRefusal = (settings: TlsSettings, version: string | null, cipher: string | undefined) => {
+  if (cipher === undefined) return undefined
+  const allowed =
+    version === "TLSv1.3"
+      ? settings.ciphersuites?.split(":")
+      : settings.ciphers?.split(":").every((name) => /^[A-Z0-9]+(?:-[A-Z0-9]+)+$/.test(name))
+        ? settings.ciphers.split(":")
+        : undefined
+  return allowed === undefined || allowed.includes(cipher)
+    ? undefined
+    : tlsError("handshake-failed", `the runtime negotiated ${cipher}, which is not among the configured ciphers`)
+}
+
+export interface Upgraded {
+  readonly channel: StreamChannel
+  readonly info: TlsInfo
+}
+
+/** Runs the handshake over `socket` and the checks `settings` ask for; nothing is written before they pass. */
+export const upgrade = (
+  socket: Duplex,
+  settings: TlsSettings,
+  channelOptions: Omit<StreamChannelOptions, "tls">
+): Effect.Effect<Upgraded, TlsError> =>
+  Effect.callback((resume) => {
+    let tls: Tls.TLSSocket
+    try {
+      tls = Tls.connect(connectionOptions(socket, settings))
+    } catch (error) {
+      // Bad PEM text or a wrong passphrase throw before any byte is sent.
+      return resume(Effect.fail(fromRuntimeError(error)))
+    }
+    const done = () => {
+      tls.off("secureConnect", onSecure)
+      tls.off("error", onError)
+      tls.off("close", onClose)
+    }
+    const onSecure = () => {
+      done()
+      const certificate = tls.getPeerCertificate()
+      const cipher = tls.getCipher()?.name
+      const failure =
+        cipherRefusal(settings, tls.getProtocol(), cipher) ??
+        verifyPeer(settings, {
+          authorized: tls.authorized,
+          authorizationError: tls.authorizationError === undefined ? undefined : String(tls.authorizationError),
+          certificate,
+          checkIdentity: (host) => Tls.checkServerIdentity(host, certificate),
+          now: new Date()
+        })
+      if (failure !== undefined) {
+        tls.on("error", () => {})
+        tls.destroy()
+        return resume(Effect.fail(failure))
+      }
+      const channel = new StreamChannel(tls, { ...channelOptions, tls: true })
+      resume(
+        Effect.succeed({
+          channel,
+          info: {
+            version: tls.getProtocol() ?? undefined,
+            cipher,
+            peerCertificate: peerCertificate(certificate),
+            verification: verificationOf(settings),
+            implementation: "node:tls"
+          }
+        })
+      )
+    }
+    const onError = (error: unknown) => {
+      done()
+      tls.on("error", () => {})
+      tls.destroy()
+      resume(Effect.fail(fromRuntimeError(error)))
+    }
+    const onClose = () => {
+      done()
+      resume(Effect.fail(tlsError("handshake-failed", "the server closed the connection during the TLS handshake")))
+    }
+    tls.on("secureConnect", onSecure)
+    tls.on("error", onError)
+    tls.on("close", onClose)
+    return Effect.sync(() => {
+      done()
+      tls.on("error", () => {})
+      tls.destroy()
+    })
+  })

@@ -1,0 +1,200 @@
+// Plain connections, deadlines, a black-holed network, and bounded memory under a slow reader.
+import { spawn } from "node:child_process"
+import * as Net from "node:net"
+import { assert, layer } from "@effect/vitest"
+import { Effect, Result } from "effect"
+import { FaultProxy } from "../../testing/src/index.ts"
+import * as Endpoint from "../src/Endpoint.ts"
+import * as SslPolicy from "../src/SslPolicy.ts"
+import { type Connection, Transport } from "../src/Transport.ts"
+import { echoes, Fixture, layer as fixture, localhost, sourceBytes } from "./support/Fixture.ts"
+import { runtime } from "./support/TestTransport.ts"
+
+const tagOf = (error: { readonly _tag: string; readonly reason?: string; readonly operation?: string }) =>
+  `${error._tag}:${error.reason ?? error.operation}`
+
+/** A TCP port on 127.0.0.1 whose listener never accepts and whose backlog is already full. */
+const unansweredPort = Effect.acquireRelease(
+  Effect.callback<{ readonly port: number; readonly stop: () => void }>((resume) => {
+    const program = [
+      "import socket, sys",
+      "s = socket.socket()",
+      "s.bind(('127.0.0.1', 0))",
+      "s.listen(0)",
+      "port = s.getsockname()[1]",
+      "fill = []",
+      "for _ in range(8):",
+      "    c = socket.socket(); c.setblocking(False)",
+      "    try: c.connect(('127.0.0.1', port))",
+      "    except BlockingIOError: pass",
+      "    fill.append(c)",
+      "print(port, flush=True)",
+      "sys.stdin.read()"
+    ].join("\n")
+    const child = spawn("python3", ["-c", program], { stdio: ["pipe", "pipe", "inherit"] })
+    child.stdout.setEncoding("utf8")
+    child.stdout.once("data", (line: string) =>
+      resume(Effect.succeed({ port: Number(line.trim()), stop: () => child.stdin.end() }))
+    )
+  }),
+  ({ stop }) => Effect.sync(stop)
+)
+
+/** Reads and counts until the end of the stream, checking the source's pattern on the way. */
+const drain = (connection: Connection) =>
+  Effect.gen(function* () {
+    let total = 0
+    while (true) {
+      const result = yield* Effect.result(connection.read({ timeout: "10 seconds" }))
+      if (Result.isFailure(result)) {
+        if (result.failure._tag === "TransportError" && result.failure.reason === "closed-by-peer") return total
+        return yield* result.failure
+      }
+      const chunk = result.success
+      if (chunk[0] !== (total & 0xff)) return yield* Effect.die(`byte ${total} is ${chunk[0]}`)
+      total += chunk.length
+    }
+  })
+
+layer(fixture, { timeout: 120_000, excludeTestServices: true })("liveness", (it) => {
+  it.effect("exchanges bytes over TCP and reports the addresses", () =>
+    Effect.gen(function* () {
+      const { servers } = yield* Fixture
+      const connection = yield* (yield* Transport).connect(localhost(servers.ports.plain))
+      assert.strictEqual(yield* echoes(connection), "ping")
+      const info = yield* connection.info
+      assert.strictEqual(info.remoteAddress, "127.0.0.1")
+      assert.strictEqual(info.remotePort, servers.ports.plain)
+      assert.strictEqual(info.localAddress, "127.0.0.1")
+      assert.isNumber(info.localPort)
+      assert.isUndefined(info.tls)
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("exchanges bytes over a Unix socket", () =>
+    Effect.gen(function* () {
+      const { servers } = yield* Fixture
+      const connection = yield* (yield* Transport).connect(Endpoint.unix(servers.unixPath))
+      assert.strictEqual(yield* echoes(connection), "ping")
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("fails to connect where nothing listens, and to a missing socket file", () =>
+    Effect.gen(function* () {
+      const transport = yield* Transport
+      const closedPort = yield* Effect.callback<number>((resume) => {
+        const server = Net.createServer().listen(0, "127.0.0.1", () => {
+          const { port } = server.address() as Net.AddressInfo
+          server.close(() => resume(Effect.succeed(port)))
+        })
+      })
+      const refused = yield* Effect.flip(transport.connect(localhost(closedPort)))
+      assert.strictEqual(tagOf(refused), "TransportError:connect-failed")
+      assert.match(refused.message, new RegExp(`127\\.0\\.0\\.1:${closedPort}`))
+      const missing = yield* Effect.flip(transport.connect(Endpoint.unix("/nonexistent/mysqld.sock")))
+      assert.strictEqual(tagOf(missing), "TransportError:connect-failed")
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("times out connecting to a port that never answers", () =>
+    Effect.gen(function* () {
+      const { port } = yield* unansweredPort
+      const started = Date.now()
+      const error = yield* Effect.flip((yield* Transport).connect(localhost(port), { connectTimeout: "400 millis" }))
+      assert.strictEqual(tagOf(error), "TimeoutError:connect")
+      assert.isBelow(Date.now() - started, 3000)
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("counts the TLS handshake against the connect timeout", () =>
+    Effect.gen(function* () {
+      const { pki, servers } = yield* Fixture
+      const proxy = yield* FaultProxy.start({ target: { host: "127.0.0.1", port: servers.ports.good } })
+      const endpoint = localhost(proxy.port)
+      const connection = yield* (yield* Transport).connect(endpoint, { connectTimeout: "500 millis" })
+      yield* proxy.setMode(FaultProxy.blackhole)
+      const policy = yield* SslPolicy.make({ mode: "verify-identity", ca: pki.ca.pem }, endpoint)
+      if (policy.mode === "disabled") return
+      const error = yield* Effect.flip(connection.upgradeTls(policy.tls))
+      assert.strictEqual(tagOf(error), "TimeoutError:tls-handshake")
+      assert.isAtMost(error._tag === "TimeoutError" ? error.timeoutMillis : 0, 500)
+    }).pipe(Effect.scoped)
+  )
+
+  for (const tls of [false, true]) {
+    it.effect(`detects a black-holed ${tls ? "TLS" : "plaintext"} connection by the read deadline`, () =>
+      Effect.gen(function* () {
+        const { pki, servers } = yield* Fixture
+        const target = tls ? servers.ports.good : servers.ports.plain
+        const proxy = yield* FaultProxy.start({ target: { host: "127.0.0.1", port: target } })
+        const endpoint = localhost(proxy.port)
+        const connection = yield* (yield* Transport).connect(endpoint, { readTimeout: "300 millis" })
+        if (tls) {
+          const policy = yield* SslPolicy.make({ mode: "verify-identity", ca: pki.ca.pem }, endpoint)
+          if (policy.mode !== "disabled") yield* connection.upgradeTls(policy.tls)
+        }
+        assert.strictEqual(yield* echoes(connection), "ping")
+        yield* proxy.setMode(FaultProxy.blackhole)
+        const started = Date.now()
+        const error = yield* Effect.flip(echoes(connection, {}))
+        assert.strictEqual(tagOf(error), "TimeoutError:read")
+        assert.isBelow(Date.now() - started, 2000)
+      }).pipe(Effect.scoped)
+    )
+  }
+
+  it.effect("times out a write that the peer never takes", () =>
+    Effect.gen(function* () {
+      const { servers } = yield* Fixture
+      const proxy = yield* FaultProxy.start({ target: { host: "127.0.0.1", port: servers.ports.plain } })
+      const connection = yield* (yield* Transport).connect(localhost(proxy.port), { writeTimeout: "500 millis" })
+      yield* proxy.setMode(FaultProxy.blackhole)
+      const block = new Uint8Array(1024 * 1024)
+      const error = yield* Effect.flip(
+        Effect.gen(function* () {
+          for (let i = 0; i < 256; i++) yield* connection.write(block)
+        })
+      )
+      assert.strictEqual(tagOf(error), "TimeoutError:write")
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("reports a connection cut by the network and refuses use after close", () =>
+    Effect.gen(function* () {
+      const { servers } = yield* Fixture
+      const proxy = yield* FaultProxy.start({ target: { host: "127.0.0.1", port: servers.ports.plain } })
+      const connection = yield* (yield* Transport).connect(localhost(proxy.port))
+      assert.strictEqual(yield* echoes(connection), "ping")
+      yield* proxy.cut
+      const cut = yield* Effect.flip(connection.read({ timeout: "5 seconds" }))
+      assert.include(["TransportError:closed-by-peer", "TransportError:io-error"], tagOf(cut))
+      yield* connection.close
+      assert.strictEqual(tagOf(yield* Effect.flip(connection.read())), "TransportError:closed")
+      assert.strictEqual(tagOf(yield* Effect.flip(connection.write(new Uint8Array(1)))), "TransportError:closed")
+    }).pipe(Effect.scoped)
+  )
+
+  // On Deno, verify-identity runs on Deno.startTls and required on node:tls over the native socket.
+  for (const tls of [undefined, "verify-identity", "required"] as const) {
+    it.effect(`keeps memory bounded under a slow reader (${tls ?? "plaintext"})`, () =>
+      Effect.gen(function* () {
+        const { pki, servers } = yield* Fixture
+        const source = tls === undefined ? "plainSource" : "tlsSource"
+        const endpoint = localhost(servers.ports[source])
+        const connection = yield* (yield* Transport).connect(endpoint, { readBufferSize: 256 * 1024 })
+        if (tls !== undefined) {
+          const policy = yield* SslPolicy.make({ mode: tls, ca: pki.ca.pem }, endpoint)
+          if (policy.mode !== "disabled") yield* connection.upgradeTls(policy.tls)
+        }
+        const first = yield* connection.read({ timeout: "5 seconds" })
+        yield* Effect.sleep("1 second")
+        // What the server got rid of while we did not read: kernel buffers on both sides plus ours.
+        const stalled = servers.sentBeforeWaiting(source)
+        const total = first.length + (yield* drain(connection))
+        assert.strictEqual(total, sourceBytes)
+        assert.isAbove(stalled, 0)
+        assert.isBelow(stalled, 16 * 1024 * 1024, `${runtime} let the server send ${stalled} bytes unread`)
+      }).pipe(Effect.scoped)
+    )
+  }
+})
