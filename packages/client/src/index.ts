@@ -1,1 +1,5 @@
-export {}
+export * as ConnectionOptions from "./ConnectionOptions.ts"
+export * from "./Errors.ts"
+export * as LocalInfile from "./LocalInfile.ts"
+export * as MysqlConnection from "./MysqlConnection.ts"
+export type { Result, Row, RowShape } from "./Result.ts"

@@ -1,0 +1,64 @@
+/**
+ * The errors a connection fails with. Each says what happened and, where a person can act, what to
+ * change. Lower layers' errors pass through unchanged: `TransportError`, `TlsError` and
+ * `TimeoutError` from the transport, `ProtocolError` from the protocol package.
+ */
+
+import type { CompressionNegotiationError } from "@effect-mysql/compression"
+import type { ProtocolError } from "@effect-mysql/protocol"
+import type { SslConfigError, TimeoutError, TlsError, TransportError } from "@effect-mysql/transport"
+import { Schema } from "effect"
+
+/** An ERR packet the server sent in answer to a command. */
+export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
+  errno: Schema.Number,
+  sqlState: Schema.String,
+  /** Symbolic name of `errno` (`ER_DUP_ENTRY`), when known. */
+  code: Schema.optional(Schema.String),
+  message: Schema.String,
+  /** The statement that failed, when the error belongs to one. */
+  sql: Schema.optional(Schema.String)
+}) {}
+
+/** The server refused the login, or the client refused to send credentials the way it asked. */
+export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", {
+  user: Schema.String,
+  /** The authentication plugin involved, when there was one. */
+  plugin: Schema.optional(Schema.String),
+  /** The server's errno and SQLSTATE when the server refused (1045 / 28000, …). */
+  errno: Schema.optional(Schema.Number),
+  sqlState: Schema.optional(Schema.String),
+  message: Schema.String
+}) {}
+
+/** Options that cannot work, refused before any connection is attempted. */
+export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
+  /** The option at fault, as the user wrote it (`ssl.mode`, `port`, …). */
+  option: Schema.String,
+  message: Schema.String
+}) {}
+
+/** Everything a connection can fail with. */
+export type MysqlError =
+  | ServerError
+  | AuthenticationError
+  | ConfigError
+  | LocalInfileError
+  | SslConfigError
+  | CompressionNegotiationError
+  | TlsError
+  | TransportError
+  | TimeoutError
+  | ProtocolError
+
+/**
+ * The server asked for a LOCAL INFILE that the caller did not offer (`refused`: nothing was read
+ * and the connection stays usable), or the caller's source failed part-way (`source-failed`: the
+ * connection is closed, so the server abandons the statement rather than load part of the file).
+ */
+export class LocalInfileError extends Schema.TaggedError<LocalInfileError>()("LocalInfileError", {
+  reason: Schema.Literals(["refused", "source-failed"]),
+  fileName: Schema.String,
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {}

@@ -1,0 +1,529 @@
+/**
+ * One MySQL/MariaDB connection: the handshake (TLS as the ssl-mode says, authentication,
+ * compression), then commands one at a time. `connect` is scoped: closing the scope sends COM_QUIT
+ * and releases the socket.
+ *
+ * A command that fails with the server's ERR leaves the connection as it was. Any other failure
+ * (the network, a deadline, a packet that makes no sense) or an interruption in the middle of a
+ * command closes the connection: its state is no longer known, so every later command fails at
+ * once with the error that broke it.
+ */
+
+import { type CompressedConnection, CompressionCodecs } from "@effect-mysql/compression"
+import {
+  type ColumnDefinition,
+  ComChangeUser,
+  ComInitDb,
+  ComPing,
+  ComQuery,
+  ComQuit,
+  ComResetConnection,
+  ComSetOption,
+  ComStmtClose,
+  ComStmtExecute,
+  ComStmtPrepare,
+  ComStmtPrepareOk,
+  capabilityNames,
+  decodeAuthPhasePacket,
+  decodeStmtPrepareResponse,
+  ErrPacket,
+  type ProtocolError,
+  packetsAfterPrepareOk,
+  SetOption,
+  type ValueOptions
+} from "@effect-mysql/protocol"
+import { type Endpoint, type TlsInfo, type Transport, TransportError } from "@effect-mysql/transport"
+import { Channel, Effect, Exit, Result as R, Scope, Semaphore, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import { type ConnectionOptions, type Password, type ResolvedOptions, resolve } from "./ConnectionOptions.ts"
+import type { LocalInfileError, MysqlError } from "./Errors.ts"
+import { authenticate, connectAttributes, firstPlugin, handshake, type Session } from "./internal/Handshake.ts"
+import { sendLocalInfile } from "./internal/LocalInfileSender.ts"
+import type { PacketChannel } from "./internal/PacketChannel.ts"
+import { ResponseReader } from "./internal/ResponseReader.ts"
+import { serverError, toServerError } from "./internal/ServerErrors.ts"
+import { type Statement, StatementCache } from "./internal/StatementCache.ts"
+import type { Result, Row, RowShape } from "./Result.ts"
+
+type ParameterValue = ComStmtExecute.ParameterValue
+
+export interface ConnectionInfo {
+  /** As the server reports it, without MariaDB's `5.5.5-` prefix. */
+  readonly serverVersion: string
+  readonly flavor: "mysql" | "mariadb"
+  readonly connectionId: number
+  readonly endpoint: Endpoint.Endpoint
+  /** The `CLIENT_*` capabilities the connection speaks. */
+  readonly capabilities: ReadonlyArray<string>
+  /** TLS version, cipher, peer certificate and verification; undefined for a plaintext connection. */
+  readonly tls: TlsInfo | undefined
+  readonly compression: CompressedConnection.CompressionInfo | undefined
+}
+
+export interface QueryOptions {
+  /** Objects keyed by column name (default) or arrays in column order. */
+  readonly rowShape?: RowShape
+  /** Overrides the connection's `types` for this statement. */
+  readonly types?: ValueOptions
+}
+
+export interface ChangeUserOptions {
+  readonly user: string
+  readonly password?: Password
+  readonly password2?: Password
+  readonly password3?: Password
+  readonly database?: string
+}
+
+/** A server-side prepared statement, closed when the scope that prepared it closes. */
+export interface PreparedStatement {
+  readonly sql: string
+  readonly parameters: ReadonlyArray<ColumnDefinition>
+  readonly columns: ReadonlyArray<ColumnDefinition>
+  readonly execute: (
+    params?: ReadonlyArray<ParameterValue>,
+    options?: QueryOptions
+  ) => Effect.Effect<Result, MysqlError>
+}
+
+export interface MysqlConnection {
+  readonly info: ConnectionInfo
+  /** Runs text SQL (COM_QUERY) and answers the first statement's result. */
+  readonly query: <R = Row>(sql: string, options?: QueryOptions) => Effect.Effect<Result<R>, MysqlError>
+  /** Runs text SQL and answers every statement's result, in order (multi-statements, CALL). */
+  readonly queryAll: (sql: string, options?: QueryOptions) => Effect.Effect<ReadonlyArray<Result>, MysqlError>
+  /** Runs SQL with `?` parameters as a prepared statement (binary protocol, cached per connection). */
+  readonly execute: <R = Row>(
+    sql: string,
+    params?: ReadonlyArray<ParameterValue>,
+    options?: QueryOptions
+  ) => Effect.Effect<Result<R>, MysqlError>
+  readonly executeAll: (
+    sql: string,
+    params?: ReadonlyArray<ParameterValue>,
+    options?: QueryOptions
+  ) => Effect.Effect<ReadonlyArray<Result>, MysqlError>
+  /** Prepares a statement for explicit reuse; it is closed with the scope. */
+  readonly prepare: (sql: string) => Effect.Effect<PreparedStatement, MysqlError, Scope.Scope>
+  /**
+   * The rows of a statement as they arrive: the socket is read only as fast as the stream is
+   * pulled. With parameters the statement is prepared (binary protocol), without it is text SQL.
+   * Ending the stream early closes the connection (the rest of the result is not read).
+   */
+  readonly stream: <R = Row>(
+    sql: string,
+    params?: ReadonlyArray<ParameterValue>,
+    options?: QueryOptions
+  ) => Stream.Stream<R, MysqlError>
+  readonly ping: Effect.Effect<void, MysqlError>
+  /** COM_INIT_DB: makes `database` the default. */
+  readonly useDatabase: (database: string) => Effect.Effect<void, MysqlError>
+  /** COM_RESET_CONNECTION: session variables, temporary tables and prepared statements are dropped. */
+  readonly resetConnection: Effect.Effect<void, MysqlError>
+  /**
+   * COM_CHANGE_USER: logs in as another user on the same connection (TLS and compression stay);
+   * session state and prepared statements are dropped. A refused login closes the connection.
+   */
+  readonly changeUser: (login: ChangeUserOptions) => Effect.Effect<void, MysqlError>
+  /** COM_SET_OPTION: allow or forbid several statements in one `query`. */
+  readonly setMultipleStatements: (enabled: boolean) => Effect.Effect<void, MysqlError>
+}
+
+/** Failures after which the connection's state is known (the server said no): it stays usable. */
+const keepsConnection = (error: MysqlError): boolean =>
+  error._tag === "ServerError" ||
+  error._tag === "ConfigError" ||
+  (error._tag === "LocalInfileError" && error.reason === "refused")
+
+const encoded = <A>(result: R.Result<A, ProtocolError>): Effect.Effect<A, ProtocolError> =>
+  R.isSuccess(result) ? Effect.succeed(result.success) : Effect.fail(result.failure)
+
+class Connection implements MysqlConnection {
+  readonly info: ConnectionInfo
+  private readonly session: Session
+  private readonly channel: PacketChannel
+  private readonly options: ResolvedOptions
+  private readonly lock = Semaphore.makeUnsafe(1)
+  private readonly statements: StatementCache
+  private broken: MysqlError | undefined
+
+  constructor(session: Session, options: ResolvedOptions) {
+    this.session = session
+    this.channel = session.channel
+    this.options = options
+    this.statements = new StatementCache(options.statementCacheSize)
+    this.info = {
+      serverVersion: session.serverVersion.version,
+      flavor: session.serverVersion.flavor,
+      connectionId: session.connectionId,
+      endpoint: options.endpoint,
+      capabilities: capabilityNames(session.capabilities.capabilities),
+      tls: session.tls,
+      compression: session.compression
+    }
+  }
+
+  // --- running commands -------------------------------------------------------------------------
+
+  /** Marks the connection unusable and closes its socket. */
+  private breakWith(error: MysqlError): Effect.Effect<void> {
+    if (this.broken !== undefined) return Effect.void
+    this.broken = error
+    return this.session.transport.close
+  }
+
+  private get closedError(): TransportError {
+    return new TransportError({
+      reason: "closed",
+      message: `the connection is closed: it failed earlier (${this.broken?._tag}: ${this.broken?.message})`
+    })
+  }
+
+  /** Runs a command alone on the connection; a failure that leaves its state unknown closes it. */
+  private run<A>(command: Effect.Effect<A, MysqlError>): Effect.Effect<A, MysqlError> {
+    return this.lock.withPermit(
+      Effect.suspend(() => {
+        if (this.broken !== undefined) return Effect.fail(this.closedError)
+        return command.pipe(
+          Effect.onExit((exit) => {
+            if (Exit.isSuccess(exit)) return Effect.void
+            const failure = Cause.findErrorOption(exit.cause)
+            if (failure._tag === "Some" && keepsConnection(failure.value)) return Effect.void
+            return this.breakWith(failure._tag === "Some" ? failure.value : this.interruptedError)
+          })
+        )
+      })
+    )
+  }
+
+  private get interruptedError(): TransportError {
+    return new TransportError({ reason: "closed", message: "a command was interrupted before its response was read" })
+  }
+
+  /** Reads the response of a statement to its end, answering LOCAL INFILE requests on the way. */
+  private readResponse(reader: ResponseReader, sql: string): Effect.Effect<ReadonlyArray<Result>, MysqlError> {
+    const channel = this.channel
+    const localInfile = this.options.localInfile
+    return Effect.gen(function* () {
+      let refused: LocalInfileError | undefined
+      while (true) {
+        const packet = channel.poll()
+        if (packet === undefined) {
+          yield* channel.fill
+          continue
+        }
+        const outcome = reader.onPacket(packet.payload)
+        if (outcome === undefined) continue
+        switch (outcome._tag) {
+          case "Done":
+            if (refused !== undefined) return yield* refused
+            return reader.results as ReadonlyArray<Result>
+          case "Failed":
+            return yield* refused ?? outcome.error
+          case "LocalInfile":
+            refused = yield* sendLocalInfile(channel, localInfile, outcome.fileName, sql)
+        }
+      }
+    })
+  }
+
+  private reader(sql: string, binary: boolean, options: QueryOptions | undefined, streaming = false): ResponseReader {
+    return new ResponseReader({
+      streaming,
+      capabilities: this.session.capabilities,
+      flavor: this.session.serverVersion.flavor,
+      binary,
+      rowShape: options?.rowShape ?? "object",
+      types: options?.types ?? this.options.types,
+      sql
+    })
+  }
+
+  /** Sends a command whose whole answer is one OK (or ERR). */
+  private simple(payload: Uint8Array): Effect.Effect<void, MysqlError> {
+    const channel = this.channel
+    const { capabilities, serverVersion } = this.session
+    return this.run(
+      Effect.gen(function* () {
+        yield* channel.sendCommand(payload)
+        const packet = yield* channel.next
+        // COM_SET_OPTION answers with an EOF where other commands answer with an OK.
+        if (packet.payload[0] === 0xfe && packet.payload.length < 9) return
+        const response = yield* encoded(decodeAuthPhasePacket(packet.payload, capabilities))
+        if (response._tag === "OkPacket") return
+        if (response._tag === "ErrPacket")
+          return yield* serverError(response, serverVersion.flavor, undefined, undefined)
+        return yield* Effect.fail(
+          new TransportError({ reason: "io-error", message: `unexpected ${response._tag} in answer to a command` })
+        )
+      })
+    )
+  }
+
+  // --- text protocol ------------------------------------------------------------------------------
+
+  private queryResults(sql: string, options: QueryOptions | undefined) {
+    return Effect.gen({ self: this }, function* () {
+      const payload = yield* encoded(ComQuery.encode({ query: sql }, this.session.capabilities))
+      yield* this.channel.sendCommand(payload)
+      return yield* this.readResponse(this.reader(sql, false, options), sql)
+    })
+  }
+
+  readonly query = <R = Row>(sql: string, options?: QueryOptions) =>
+    this.run(Effect.map(this.queryResults(sql, options), (results) => results[0] as Result<R>))
+
+  readonly queryAll = (sql: string, options?: QueryOptions) => this.run(this.queryResults(sql, options))
+
+  // --- prepared statements ------------------------------------------------------------------------
+
+  /** COM_STMT_PREPARE and its response: the OK, then parameter and column definitions. */
+  private prepareStatement(sql: string): Effect.Effect<Statement, MysqlError> {
+    return Effect.gen({ self: this }, function* () {
+      const caps = this.session.capabilities
+      yield* this.channel.sendCommand(yield* encoded(ComStmtPrepare.encode({ query: sql }, caps)))
+      const first = yield* this.channel.next
+      if (first.payload[0] === 0xff) {
+        const err = yield* encoded(ErrPacket.decode(first.payload, caps))
+        return yield* Effect.fail(toServerError(err, this.session.serverVersion.flavor, sql))
+      }
+      const ok = yield* encoded(ComStmtPrepareOk.decode(first.payload, caps))
+      const payloads = [first.payload]
+      for (let n = packetsAfterPrepareOk(ok, caps); n > 0; n--) payloads.push((yield* this.channel.next).payload)
+      const response = yield* encoded(decodeStmtPrepareResponse(payloads, caps))
+      return { id: ok.statementId, sql, params: response.params, columns: response.columns }
+    })
+  }
+
+  private closeStatement(statement: Statement): Effect.Effect<void, MysqlError> {
+    // COM_STMT_CLOSE has no response.
+    return Effect.flatMap(encoded(ComStmtClose.encode({ statementId: statement.id })), (payload) =>
+      this.channel.sendCommand(payload)
+    )
+  }
+
+  /** The cached statement for `sql`, prepared on first use; evicted statements are closed. */
+  private cachedStatement(sql: string): Effect.Effect<Statement, MysqlError> {
+    return Effect.gen({ self: this }, function* () {
+      const cached = this.statements.get(sql)
+      if (cached !== undefined) return cached
+      const statement = yield* this.prepareStatement(sql)
+      for (const evicted of this.statements.set(statement)) {
+        if (evicted !== statement) yield* this.closeStatement(evicted)
+      }
+      return statement
+    })
+  }
+
+  private sendExecute(statement: Statement, params: ReadonlyArray<ParameterValue>): Effect.Effect<void, MysqlError> {
+    return Effect.gen({ self: this }, function* () {
+      if (params.length !== statement.params.length) {
+        return yield* Effect.fail(
+          toServerError(
+            {
+              _tag: "ErrPacket",
+              errorCode: 1210,
+              sqlState: "HY000",
+              errorMessage: `the statement has ${statement.params.length} parameter(s), ${params.length} given`
+            },
+            this.session.serverVersion.flavor,
+            statement.sql
+          )
+        )
+      }
+      const timeZone = this.options.types.timeZone
+      const payload = yield* encoded(
+        ComStmtExecute.encode(
+          { statementId: statement.id, parameters: params },
+          timeZone === undefined ? {} : { timeZone }
+        )
+      )
+      yield* this.channel.sendCommand(payload)
+    })
+  }
+
+  private executeResults(sql: string, params: ReadonlyArray<ParameterValue>, options: QueryOptions | undefined) {
+    return Effect.gen({ self: this }, function* () {
+      const statement = yield* this.cachedStatement(sql)
+      yield* this.sendExecute(statement, params)
+      return yield* this.readResponse(this.reader(sql, true, options), sql)
+    })
+  }
+
+  readonly execute = <R = Row>(sql: string, params: ReadonlyArray<ParameterValue> = [], options?: QueryOptions) =>
+    this.run(Effect.map(this.executeResults(sql, params, options), (results) => results[0] as Result<R>))
+
+  readonly executeAll = (sql: string, params: ReadonlyArray<ParameterValue> = [], options?: QueryOptions) =>
+    this.run(this.executeResults(sql, params, options))
+
+  readonly prepare = (sql: string): Effect.Effect<PreparedStatement, MysqlError, Scope.Scope> =>
+    Effect.acquireRelease(this.run(this.prepareStatement(sql)), (statement) =>
+      this.broken === undefined ? Effect.ignore(this.run(this.closeStatement(statement))) : Effect.void
+    ).pipe(
+      Effect.map(
+        (statement): PreparedStatement => ({
+          sql,
+          parameters: statement.params,
+          columns: statement.columns,
+          execute: (params = [], options) =>
+            this.run(
+              Effect.gen({ self: this }, function* () {
+                yield* this.sendExecute(statement, params)
+                const results = yield* this.readResponse(this.reader(sql, true, options), sql)
+                return results[0]!
+              })
+            )
+        })
+      )
+    )
+
+  // --- streaming ----------------------------------------------------------------------------------
+
+  readonly stream = <R = Row>(sql: string, params?: ReadonlyArray<ParameterValue>, options?: QueryOptions) => {
+    const self = this
+    return Stream.fromChannel(
+      Channel.fromTransform((_, scope) =>
+        Effect.gen(function* () {
+          yield* Scope.provide(
+            Effect.acquireRelease(self.lock.take(1), () => self.lock.release(1)),
+            scope
+          )
+          if (self.broken !== undefined) return yield* Effect.fail(self.closedError)
+          const reader = self.reader(sql, params !== undefined, options, true)
+          // The command is under way from here: ending the stream before its end leaves unread rows.
+          yield* Scope.addFinalizer(
+            scope,
+            Effect.suspend(() => (reader.finished ? Effect.void : self.breakWith(self.interruptedError)))
+          )
+          const start =
+            params === undefined
+              ? Effect.flatMap(encoded(ComQuery.encode({ query: sql }, self.session.capabilities)), (payload) =>
+                  self.channel.sendCommand(payload)
+                )
+              : Effect.flatMap(self.cachedStatement(sql), (statement) => self.sendExecute(statement, params))
+          yield* self.guard(start)
+          return self.guard(self.pullRows(reader)) as Effect.Effect<
+            readonly [R, ...Array<R>],
+            MysqlError | Cause.Done<void>
+          >
+        })
+      )
+    )
+  }
+
+  /** Like `run`'s failure handling, for the steps of a stream (which holds the lock itself). */
+  private guard<A, E extends MysqlError | Cause.Done<void>>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
+    return effect.pipe(
+      Effect.tapError((error) =>
+        Cause.isDone(error) || keepsConnection(error as MysqlError) ? Effect.void : this.breakWith(error as MysqlError)
+      )
+    )
+  }
+
+  /** Rows already buffered, or the next packets' rows; ends the stream after the last result. */
+  private pullRows(
+    reader: ResponseReader
+  ): Effect.Effect<readonly [unknown, ...Array<unknown>], MysqlError | Cause.Done<void>> {
+    const channel = this.channel
+    const localInfile = this.options.localInfile
+    return Effect.gen(function* () {
+      while (true) {
+        const packet = reader.finished ? undefined : channel.poll()
+        if (packet === undefined) {
+          if (reader.rows.length > 0) {
+            const rows = reader.rows as unknown as readonly [unknown, ...Array<unknown>]
+            reader.rows = []
+            return rows
+          }
+          if (reader.finished) return yield* Cause.done()
+          yield* channel.fill
+          continue
+        }
+        const outcome = reader.onPacket(packet.payload)
+        if (outcome === undefined || outcome._tag === "Done") continue
+        if (outcome._tag === "Failed") return yield* Effect.fail(outcome.error)
+        const refused = yield* sendLocalInfile(channel, localInfile, outcome.fileName, "")
+        if (refused !== undefined) return yield* Effect.fail(refused)
+      }
+    })
+  }
+
+  // --- the rest -----------------------------------------------------------------------------------
+
+  readonly ping = Effect.suspend(() => Effect.flatMap(encoded(ComPing.encode({})), (payload) => this.simple(payload)))
+
+  readonly useDatabase = (database: string) =>
+    Effect.flatMap(encoded(ComInitDb.encode({ schema: database })), (payload) => this.simple(payload))
+
+  readonly resetConnection = Effect.suspend(() =>
+    Effect.flatMap(encoded(ComResetConnection.encode({})), (payload) =>
+      Effect.tap(this.simple(payload), () => Effect.sync(() => this.statements.clear()))
+    )
+  )
+
+  readonly changeUser = (login: ChangeUserOptions) =>
+    this.run(
+      Effect.gen({ self: this }, function* () {
+        const { capabilities, serverVersion, scramble, serverPlugin, authContext } = this.session
+        const context = { ...authContext, user: login.user }
+        const plugin = yield* firstPlugin(context, serverPlugin, login.password, scramble)
+        const payload = yield* encoded(
+          ComChangeUser.encode(
+            {
+              username: login.user,
+              authResponse: yield* plugin.initial,
+              database: login.database ?? "",
+              characterSet: this.options.collation,
+              authPluginName: plugin.plugin,
+              connectAttributes: connectAttributes(this.options)
+            },
+            capabilities
+          )
+        )
+        yield* this.channel.sendCommand(payload)
+        this.statements.clear()
+        yield* authenticate(
+          this.channel,
+          { password2: undefined, password3: undefined, ...login, password: login.password },
+          context,
+          capabilities,
+          plugin,
+          serverVersion.flavor
+        )
+      })
+    )
+
+  readonly setMultipleStatements = (enabled: boolean) =>
+    Effect.flatMap(
+      encoded(
+        ComSetOption.encode({
+          option: enabled ? SetOption.MYSQL_OPTION_MULTI_STATEMENTS_ON : SetOption.MYSQL_OPTION_MULTI_STATEMENTS_OFF
+        })
+      ),
+      (payload) => this.simple(payload)
+    )
+
+  /** COM_QUIT, when the connection is still in a known state; the transport's scope closes the socket. */
+  readonly quit: Effect.Effect<void> = Effect.suspend(() => {
+    if (this.broken !== undefined) return Effect.void
+    return this.lock.withPermit(
+      Effect.flatMap(encoded(ComQuit.encode({})), (payload) => this.channel.sendCommand(payload)).pipe(
+        Effect.andThen(this.session.transport.close),
+        Effect.timeout("1 second"),
+        Effect.ignore
+      )
+    )
+  })
+}
+
+/** Opens a connection for the life of the scope. */
+export const connect = Effect.fn("MysqlConnection.connect")(function* (
+  options: ConnectionOptions
+): Effect.fn.Return<MysqlConnection, MysqlError, Transport | Scope.Scope> {
+  const resolved = resolve(options)
+  if (R.isFailure(resolved)) return yield* resolved.failure
+  const session = yield* handshake(resolved.success).pipe(Effect.provide(CompressionCodecs.layer))
+  const connection = new Connection(session, resolved.success)
+  yield* Effect.addFinalizer(() => connection.quit)
+  return connection
+})

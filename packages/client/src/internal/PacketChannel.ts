@@ -1,0 +1,77 @@
+/**
+ * Packets over a byte connection: frames what the client writes, and reassembles what the server
+ * sends, with the sequence ids checked. The connection underneath starts as the transport's and is
+ * replaced by the compressed one once the handshake is over.
+ *
+ * Packets decoded from one chunk are kept in order and handed out one at a time, so a state machine
+ * that consumes a result set loops over buffered packets without an Effect per row.
+ */
+import { encodePacket, type Packet, PacketDecoder, type ProtocolError } from "@effect-mysql/protocol"
+import type { OperationOptions, TimeoutError, TlsError, TransportError } from "@effect-mysql/transport"
+import { Effect, Result } from "effect"
+
+export type IoError = TransportError | TlsError | TimeoutError | ProtocolError
+
+/** What the channel needs of a connection (the transport's, or the compressed one around it). */
+export interface ByteConnection {
+  readonly read: (options?: OperationOptions) => Effect.Effect<Uint8Array, IoError>
+  readonly write: (bytes: Uint8Array, options?: OperationOptions) => Effect.Effect<void, IoError>
+}
+
+export class PacketChannel {
+  bytes: ByteConnection
+  private readonly decoder: PacketDecoder
+  private buffered: ReadonlyArray<Packet> = []
+  private index = 0
+
+  /** The deadline of each read while a command waits for the server (the `readTimeout` option). */
+  private readonly readOptions: OperationOptions | undefined
+
+  constructor(bytes: ByteConnection, maxPayloadLength: number, readOptions: OperationOptions | undefined) {
+    this.bytes = bytes
+    this.decoder = new PacketDecoder({ maxPayloadLength })
+    this.readOptions = readOptions
+  }
+
+  /** The next buffered packet, or undefined when the next one has to be read from the connection. */
+  poll(): Packet | undefined {
+    return this.index < this.buffered.length ? this.buffered[this.index++] : undefined
+  }
+
+  /** Reads from the connection until at least one more packet is buffered. */
+  readonly fill: Effect.Effect<void, IoError> = Effect.suspend(() => this.fillLoop)
+
+  private readonly fillLoop: Effect.Effect<void, IoError> = Effect.gen({ self: this }, function* () {
+    while (this.index >= this.buffered.length) {
+      const chunk = yield* this.bytes.read(this.readOptions)
+      const packets = this.decoder.push(chunk)
+      if (Result.isFailure(packets)) return yield* packets.failure
+      this.buffered = packets.success
+      this.index = 0
+    }
+  })
+
+  /** The next packet, read from the connection if none is buffered. */
+  readonly next: Effect.Effect<Packet, IoError> = Effect.suspend(() => {
+    const packet = this.poll()
+    return packet !== undefined ? Effect.succeed(packet) : Effect.flatMap(this.fill, () => this.next)
+  })
+
+  /** Whether a packet is left over that no one asked for (a server talking out of turn). */
+  get hasBuffered(): boolean {
+    return this.index < this.buffered.length || !this.decoder.idle
+  }
+
+  /** Writes the next packet of the current exchange (sequence id following the last one read). */
+  send(payload: Uint8Array): Effect.Effect<void, IoError> {
+    const framed = encodePacket(payload, this.decoder.nextSequenceId)
+    this.decoder.expectSequenceId(framed.nextSequenceId)
+    return this.bytes.write(framed.bytes)
+  }
+
+  /** Writes the first packet of a new command: sequence ids start again at 0. */
+  sendCommand(payload: Uint8Array): Effect.Effect<void, IoError> {
+    this.decoder.expectSequenceId(0)
+    return this.send(payload)
+  }
+}
