@@ -154,7 +154,11 @@ const sha256 = (context: AuthContext, password: string, nonce: Uint8Array): Plug
   }
 }
 
-/** The conversation of `plugin`; unknown and insecure plugins are refused by name. */
+/**
+ * The conversation of `plugin`; unknown and insecure plugins are refused by name. `nonce` is the
+ * plugin data as sent: the 20-byte-scramble plugins ignore the NUL an auth switch appends, while
+ * client_ed25519's 32-byte nonce may itself end in a zero byte.
+ */
 export const start = (
   context: AuthContext,
   plugin: string,

@@ -12,7 +12,6 @@
 import { CompressedConnection, type CompressionCodecs, negotiate } from "@effect-mysql/compression"
 import {
   AuthSwitchResponse,
-  authSwitchScramble,
   Capability,
   type CapabilitySet,
   decodeAuthPhasePacket,
@@ -136,7 +135,7 @@ export const authenticate = Effect.fnUntraced(function* (
         })
       case "AuthSwitchRequest": {
         const password = yield* passwordText(factor === 0 ? login.password : factors[factor - 1])
-        session = yield* Authentication.start(context, message.pluginName, password, authSwitchScramble(message))
+        session = yield* Authentication.start(context, message.pluginName, password, message.pluginData)
         const data = yield* session.initial
         yield* channel.send(yield* encodeFailure(AuthSwitchResponse.encode({ data }, capabilities)))
         break
@@ -156,7 +155,7 @@ export const authenticate = Effect.fnUntraced(function* (
           })
         }
         const password = yield* passwordText(factors[factor - 1])
-        session = yield* Authentication.start(context, message.pluginName, password, authSwitchScramble(message))
+        session = yield* Authentication.start(context, message.pluginName, password, message.pluginData)
         yield* channel.send(yield* session.initial)
         break
       }
