@@ -90,7 +90,20 @@ export const HandshakeResponse41: PacketCodec<HandshakeResponse41> = define(
     ),
     L.when(ownFlag(Capability.CLIENT_CONNECT_WITH_DB), L.field("database", nulString)),
     L.when(ownFlag(Capability.CLIENT_PLUGIN_AUTH), L.field("authPluginName", nulString)),
-    L.when(ownFlag(Capability.CLIENT_CONNECT_ATTRS), L.field("connectAttributes", connectAttributes)),
+    // libmariadb announces CLIENT_CONNECT_ATTRS and leaves the field out when it has no attributes;
+    // servers read it only when bytes remain, and so does this codec.
+    L.when(
+      ownFlag(Capability.CLIENT_CONNECT_ATTRS),
+      L.custom(
+        "connectAttributes",
+        (r, acc) => {
+          if (!r.atEnd()) acc.connectAttributes = connectAttributes.read(r)
+        },
+        (w, v) => {
+          if (v.connectAttributes !== undefined) connectAttributes.write(w, v.connectAttributes)
+        }
+      )
+    ),
     L.when(ownFlag(Capability.CLIENT_ZSTD_COMPRESSION_ALGORITHM), L.field("zstdCompressionLevel", int1))
   ],
   { capacity: 128 }
