@@ -25,8 +25,10 @@ describe("accounts and TLS", () => {
         assert.isUndefined(plain.info.tls)
         const tls = yield* connect(optionsFor(account, { ssl: verifyIdentity }))
         const status = yield* statusOf(tls, ["Ssl_cipher", "Ssl_version"])
-        assert.strictEqual(status.Ssl_cipher, tls.info.tls?.cipher)
-        assert.strictEqual(status.Ssl_version, tls.info.tls?.version)
+        assert.isAbove(String(status.Ssl_cipher).length, 0)
+        // Deno's native TLS does not reveal the version and cipher; where a runtime does, they agree.
+        if (tls.info.tls?.cipher !== undefined) assert.strictEqual(status.Ssl_cipher, tls.info.tls.cipher)
+        if (tls.info.tls?.version !== undefined) assert.strictEqual(status.Ssl_version, tls.info.tls.version)
         assert.strictEqual(tls.info.tls?.verification.hostname, target.host)
       })
     )
