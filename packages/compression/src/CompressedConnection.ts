@@ -39,9 +39,15 @@ export interface CompressionInfo {
 }
 
 /** `C` (whose reads and writes fail with `E`) with both going through the compressed protocol. */
-export type Compressed<C, E> = Omit<C, "read" | "write" | "compression"> &
+export type Compressed<C, E> = Omit<C, "read" | "write" | "compression" | "compressedSequenceId"> &
   ByteConnection<E | ProtocolError> & {
     readonly compression: CompressionInfo
+    /**
+     * The compressed sequence id the next compressed packet carries, either way. The server
+     * numbers the MySQL packets of its answer from it (it re-synchronises its packet counter with
+     * the compressed one after every read), so the packet reader expects that id after a write.
+     */
+    readonly compressedSequenceId: () => number
   }
 
 /** Options of `wrap` and `make`. */
@@ -75,7 +81,13 @@ export const wrap = <C, E>(
       for (const packet of encoder.encode(bytes)) yield* connection.write(packet, options)
       decoder.expectSequenceId(encoder.sequenceId)
     })
-  return { ...connection, read, write, compression: { algorithm: codec.algorithm, level: codec.level } }
+  return {
+    ...connection,
+    read,
+    write,
+    compression: { algorithm: codec.algorithm, level: codec.level },
+    compressedSequenceId: () => encoder.sequenceId
+  }
 }
 
 /** Wraps `connection` with the codec that `CompressionCodecs` provides for `compression`. */
