@@ -12,8 +12,10 @@
  * string<EOF> plugin data   // e.g. a 20-byte scramble and a NUL for mysql_native_password
  * ```
  *
- * The pre-4.1 "old password" switch (a lone 0xFE byte, or the plugin `mysql_old_password`) is
- * refused as unsupported.
+ * The pre-4.1 "old password" switch, a lone 0xFE byte (MySQL: "Old Authentication Method Switch
+ * Request"), decodes as a switch to `mysql_old_password` with no plugin data (the plugin then uses
+ * the greeting's scramble). Both forms are data here: refusing the plugin is the client's decision,
+ * which can then name it; a server or proxy built on this codec can send and read either.
  *
  * AuthSwitchResponse (client to server): `string<EOF>` auth response data.
  *
@@ -23,7 +25,9 @@
  */
 import { Schema } from "effect"
 import { define, type PacketCodec, restBytes } from "./Packet.ts"
-import { WireError } from "./Wire.ts"
+
+/** The plugin a lone 0xFE (the pre-4.1 auth switch) asks for. */
+const OLD_PASSWORD_PLUGIN = "mysql_old_password"
 
 /** The decoded auth switch request. */
 export const AuthSwitchRequestSchema = Schema.Struct({
@@ -45,18 +49,7 @@ export const AuthSwitchRequest: PacketCodec<AuthSwitchRequest> = define(
     L.custom(
       "pluginName",
       (r, acc) => {
-        if (r.atEnd()) {
-          throw new WireError(
-            "unsupported: the server asks for pre-4.1 old password authentication (old auth switch request)",
-            r.pos
-          )
-        }
-        const at = r.pos
-        const name = r.nulString()
-        if (name === "mysql_old_password") {
-          throw new WireError("unsupported: mysql_old_password (pre-4.1 password hashing)", at)
-        }
-        acc.pluginName = name
+        acc.pluginName = r.atEnd() ? OLD_PASSWORD_PLUGIN : r.nulString()
       },
       (w, v) => {
         w.nulString(v.pluginName)

@@ -297,7 +297,7 @@ const cases: ReadonlyArray<Case> = [
     name: "AuthSwitchRequest",
     codec: AuthSwitchRequest,
     value: tagged("AuthSwitchRequest", {
-      pluginName: nulFree.filter((s) => s !== "mysql_old_password"),
+      pluginName: nulFree,
       pluginData: bytes()
     })
   },

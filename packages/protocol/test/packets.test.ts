@@ -102,7 +102,7 @@ describe("connection phase", () => {
     expect(isSslRequest(bytes.subarray(0, 31))).toBe(false)
   })
 
-  it("auth switch: plugin and scramble; old-password switches are unsupported", () => {
+  it("auth switch: plugin and scramble; old-password switches decode, for the client to refuse by name", () => {
     const request = ok(
       AuthSwitchRequest.decode(
         fromHex(`fe${toHex(new TextEncoder().encode("mysql_native_password"))}00${toHex(scramble)}00`)
@@ -110,9 +110,17 @@ describe("connection phase", () => {
     )
     expect(request.pluginName).toBe("mysql_native_password")
     expect(authSwitchScramble(request)).toEqual(scramble)
-    expect(err(AuthSwitchRequest.decode(fromHex("fe"))).message).toMatch(/unsupported.*old password/)
+    expect(ok(AuthSwitchRequest.decode(fromHex("fe")))).toEqual({
+      _tag: "AuthSwitchRequest",
+      pluginName: "mysql_old_password",
+      pluginData: new Uint8Array(0)
+    })
     const old = toHex(new TextEncoder().encode("mysql_old_password"))
-    expect(err(AuthSwitchRequest.decode(fromHex(`fe${old}00`))).message).toMatch(/unsupported: mysql_old_password/)
+    expect(ok(AuthSwitchRequest.decode(fromHex(`fe${old}00${toHex(scramble)}00`)))).toEqual({
+      _tag: "AuthSwitchRequest",
+      pluginName: "mysql_old_password",
+      pluginData: fromHex(`${toHex(scramble)}00`)
+    })
     expect(ok(decodeAuthPhasePacket(fromHex("0103")))).toEqual({ _tag: "AuthMoreData", data: fromHex("03") })
     expect(ok(decodeAuthPhasePacket(fromHex("02610062")))).toEqual({
       _tag: "AuthNextFactor",
