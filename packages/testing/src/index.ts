@@ -1,3 +1,4 @@
+export * as FakeServer from "./FakeServer.ts"
 export * as FaultProxy from "./FaultProxy.ts"
 export * from "./HarnessError.ts"
 export * as MariaDbServer from "./MariaDbServer.ts"
