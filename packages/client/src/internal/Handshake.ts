@@ -119,6 +119,16 @@ export const authenticate = Effect.fnUntraced(function* (
   flavor: ServerVersion["flavor"]
 ) {
   const factors: ReadonlyArray<Password | undefined> = [login.password2, login.password3]
+  // Each factor's password is taken once: a password given as an Effect (a short-lived token) is
+  // asked for once per login, however often the server switches plugins.
+  const texts = new Map<number, string>()
+  const textOf = (factor: number) => {
+    const known = texts.get(factor)
+    if (known !== undefined) return Effect.succeed(known)
+    return Effect.tap(passwordText(factor === 0 ? login.password : factors[factor - 1]), (text) =>
+      Effect.sync(() => texts.set(factor, text))
+    )
+  }
   let session = first
   let factor = 0
   while (true) {
@@ -134,7 +144,7 @@ export const authenticate = Effect.fnUntraced(function* (
           tls: context.tls
         })
       case "AuthSwitchRequest": {
-        const password = yield* passwordText(factor === 0 ? login.password : factors[factor - 1])
+        const password = yield* textOf(factor)
         session = yield* Authentication.start(context, message.pluginName, password, message.pluginData)
         const data = yield* session.initial
         yield* channel.send(yield* encodeFailure(AuthSwitchResponse.encode({ data }, capabilities)))
@@ -154,7 +164,7 @@ export const authenticate = Effect.fnUntraced(function* (
             message: `the account needs authentication factor ${factor + 1} (${message.pluginName}): give password${factor + 1}`
           })
         }
-        const password = yield* passwordText(factors[factor - 1])
+        const password = yield* textOf(factor)
         session = yield* Authentication.start(context, message.pluginName, password, message.pluginData)
         yield* channel.send(yield* session.initial)
         break
@@ -261,7 +271,9 @@ export const handshake = Effect.fnUntraced(function* (
       allowCleartextPasswords: options.allowCleartextPasswords
     }
     const serverPlugin = greeting.authPluginName ?? MysqlNativePassword.pluginName
-    const session = yield* firstPlugin(context, serverPlugin, options.password, greeting.authPluginData)
+    // Taken once for the first answer and any auth switch after it (see `authenticate`).
+    const password = yield* passwordText(options.password)
+    const session = yield* firstPlugin(context, serverPlugin, password, greeting.authPluginData)
     const authResponse = yield* session.initial
     const response = yield* encodeFailure(
       HandshakeResponse41.encode({
@@ -282,7 +294,14 @@ export const handshake = Effect.fnUntraced(function* (
       })
     )
     yield* channel.send(response)
-    const statusFlags = yield* authenticate(channel, options, context, capabilitySet, session, serverVersion.flavor)
+    const statusFlags = yield* authenticate(
+      channel,
+      { user: options.user, password, password2: options.password2, password3: options.password3 },
+      context,
+      capabilitySet,
+      session,
+      serverVersion.flavor
+    )
 
     // Compression starts after the final OK, both ways.
     let compressionInfo: CompressedConnection.CompressionInfo | undefined
@@ -291,7 +310,7 @@ export const handshake = Effect.fnUntraced(function* (
         algorithm: compression.algorithm,
         level: compression.level
       })
-      channel.bytes = compressed
+      channel.compress(compressed, compressed.compressedSequenceId)
       compressionInfo = compressed.compression
     }
     return {

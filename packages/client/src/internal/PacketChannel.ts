@@ -8,7 +8,7 @@
  */
 import { encodePacket, type Packet, PacketDecoder, type ProtocolError } from "@effect-mysql/protocol"
 import type { OperationOptions, TimeoutError, TlsError, TransportError } from "@effect-mysql/transport"
-import { Effect, Result } from "effect"
+import { type Duration, Effect, Result } from "effect"
 
 export type IoError = TransportError | TlsError | TimeoutError | ProtocolError
 
@@ -20,17 +20,35 @@ export interface ByteConnection {
 
 export class PacketChannel {
   bytes: ByteConnection
+  /** Under compression: the compressed sequence id, which numbers the server's next answer. */
+  private compressedSequenceId: (() => number) | undefined
   private readonly decoder: PacketDecoder
   private buffered: ReadonlyArray<Packet> = []
   private index = 0
 
   /** The deadline of each read while a command waits for the server (the `readTimeout` option). */
-  private readonly readOptions: OperationOptions | undefined
+  private readonly defaultReadOptions: OperationOptions | undefined
+  private readOptions: OperationOptions | undefined
 
   constructor(bytes: ByteConnection, maxPayloadLength: number, readOptions: OperationOptions | undefined) {
     this.bytes = bytes
     this.decoder = new PacketDecoder({ maxPayloadLength })
+    this.defaultReadOptions = readOptions
     this.readOptions = readOptions
+  }
+
+  /** Runs `effect` (one command; commands never overlap) with its own deadline for each read. */
+  withReadTimeout<A, E>(timeout: Duration.Input, effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
+    return Effect.acquireUseRelease(
+      Effect.sync(() => {
+        this.readOptions = { timeout }
+      }),
+      () => effect,
+      () =>
+        Effect.sync(() => {
+          this.readOptions = this.defaultReadOptions
+        })
+    )
   }
 
   /** The next buffered packet, or undefined when the next one has to be read from the connection. */
@@ -62,11 +80,23 @@ export class PacketChannel {
     return this.index < this.buffered.length || !this.decoder.idle
   }
 
+  /** From now on, packets travel inside the compressed protocol of `bytes`. */
+  compress(bytes: ByteConnection, compressedSequenceId: () => number): void {
+    this.bytes = bytes
+    this.compressedSequenceId = compressedSequenceId
+  }
+
   /** Writes the next packet of the current exchange (sequence id following the last one read). */
   send(payload: Uint8Array): Effect.Effect<void, IoError> {
     const framed = encodePacket(payload, this.decoder.nextSequenceId)
     this.decoder.expectSequenceId(framed.nextSequenceId)
-    return this.bytes.write(framed.bytes)
+    const written = this.bytes.write(framed.bytes)
+    const compressed = this.compressedSequenceId
+    // A server reading compressed packets numbers its answer from the compressed sequence id, which
+    // runs ahead of ours when a long packet went out as several compressed packets.
+    return compressed === undefined
+      ? written
+      : Effect.tap(written, () => Effect.sync(() => this.decoder.expectSequenceId(compressed())))
   }
 
   /** Writes the first packet of a new command: sequence ids start again at 0. */

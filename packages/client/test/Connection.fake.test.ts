@@ -1,0 +1,103 @@
+// ssl-modes, zstd compression and both result-set protocols against the fake MySQL 8 server,
+// checked on what the server received.
+import { assert, describe, layer } from "@effect/vitest"
+import { FakeServer, TestPki } from "@effect-mysql/testing"
+import { Context, Effect, Layer } from "effect"
+import { connect, containsBytes, optionsFor, refused, tlsOf } from "./fakeSupport.ts"
+
+class Pki extends Context.Service<Pki, TestPki.TestPki>()("test/Pki") {}
+
+const PkiLive = Layer.effect(Pki, Effect.orDie(TestPki.generate))
+
+const accounts = [{ user: "app", password: "app-secret" }]
+
+layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("connection against a fake MySQL 8", (it) => {
+  describe("ssl-mode", () => {
+    for (const mode of ["required", "verify-ca", "verify-identity"] as const) {
+      it.effect(`${mode} against a server without CLIENT_SSL: TlsError, and not a byte of the login sent`, () =>
+        Effect.gen(function* () {
+          const pki = yield* Pki
+          const server = yield* FakeServer.start({ accounts })
+          const error = yield* refused(optionsFor(server, "app", "app-secret", { ssl: { mode, ca: pki.ca.pem } }))
+          assert.strictEqual(error._tag, "TlsError")
+          if (error._tag === "TlsError") assert.strictEqual(error.reason, "server-has-no-tls")
+          const [record] = yield* server.settled
+          assert.deepStrictEqual(record!.received, [])
+          assert.isUndefined(record!.sslRequest)
+          assert.isUndefined(record!.handshakeResponse)
+        })
+      )
+    }
+
+    it.effect("preferred against a server that offers TLS: TLS is used, and the login goes inside it", () =>
+      Effect.gen(function* () {
+        const pki = yield* Pki
+        const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki), cachedUsers: ["app"] })
+        const conn = yield* connect(optionsFor(server, "app", "app-secret", { ssl: { mode: "preferred" } }))
+        assert.isDefined(conn.info.tls)
+        const record = server.connections[0]!
+        assert.isTrue(record.tls)
+        // Before TLS: the 32-byte SSL Request alone, with no user name in it.
+        const [sslRequest, response] = record.received
+        assert.strictEqual(sslRequest!.payload.length, 32)
+        assert.strictEqual(sslRequest!.sequenceId, 1)
+        assert.isFalse(containsBytes(sslRequest!.payload, new TextEncoder().encode("app")))
+        assert.strictEqual(response!.sequenceId, 2)
+        assert.strictEqual(record.handshakeResponse?.username, "app")
+      })
+    )
+
+    it.effect("disabled against a server that offers TLS: plaintext", () =>
+      Effect.gen(function* () {
+        const pki = yield* Pki
+        const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki), cachedUsers: ["app"] })
+        const conn = yield* connect(optionsFor(server, "app", "app-secret", { ssl: { mode: "disabled" } }))
+        assert.isUndefined(conn.info.tls)
+        assert.isFalse(server.connections[0]!.tls)
+        assert.isUndefined(server.connections[0]!.sslRequest)
+      })
+    )
+  })
+
+  it.effect("zstd compression: negotiated, and the server really decoded zstd frames", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.start({ accounts, compression: ["zlib", "zstd"], cachedUsers: ["app"] })
+      const conn = yield* connect(
+        optionsFor(server, "app", "app-secret", {
+          ssl: { mode: "disabled" },
+          compression: { algorithms: ["zstd"], zstdLevel: 7 }
+        })
+      )
+      assert.strictEqual(conn.info.compression?.algorithm, "zstd")
+      const text = "compressible ".repeat(40)
+      const result = yield* conn.query<{ s: string }>(`SELECT '${text}' AS s`)
+      assert.strictEqual(result.rows[0]!.s, text)
+      const record = server.connections[0]!
+      assert.strictEqual(record.compression, "zstd")
+      assert.strictEqual(record.handshakeResponse?.zstdCompressionLevel, 7)
+      const frames = record.compressedFrames
+      assert.isAbove(frames.length, 0)
+      for (const frame of frames) {
+        assert.strictEqual(frame.algorithm, "zstd")
+        // The zstd frame magic number, 0xFD2FB528 little-endian.
+        assert.deepStrictEqual(Array.from(frame.compressed.subarray(0, 4)), [0x28, 0xb5, 0x2f, 0xfd])
+        assert.isBelow(frame.compressed.length, frame.uncompressedLength)
+      }
+    })
+  )
+
+  it.effect("text and binary result sets", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.start({ accounts, cachedUsers: ["app"] })
+      const conn = yield* connect(optionsFor(server, "app", "app-secret", { ssl: { mode: "disabled" } }))
+      const text = yield* conn.query("SELECT 1")
+      assert.deepStrictEqual(text.rows, [{ "1": 1n }])
+      const binary = yield* conn.execute("SELECT 1 AS one")
+      assert.deepStrictEqual(binary.rows, [{ one: 1n }])
+      const echo = yield* conn.execute<{ v: string }>("SELECT ? AS v", ["hello"])
+      assert.deepStrictEqual(echo.rows, [{ v: "hello" }])
+      const kinds = server.connections[0]!.commands.map((command) => command._tag)
+      assert.includeMembers(kinds, ["ComQuery", "ComStmtPrepare", "OtherCommand"])
+    })
+  )
+})
