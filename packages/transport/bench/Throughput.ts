@@ -8,7 +8,7 @@
  *   bun packages/transport/bench/Throughput.ts
  */
 import { Effect, Layer } from "effect"
-import { TestPki } from "../../testing/src/index.ts"
+import * as TestPki from "../../testing/src/TestPki.ts"
 import * as Endpoint from "../src/Endpoint.ts"
 import * as SslPolicy from "../src/SslPolicy.ts"
 import { Transport } from "../src/Transport.ts"
@@ -16,7 +16,7 @@ import * as LocalServers from "../test/support/LocalServers.ts"
 import * as TestTransport from "../test/support/TestTransport.ts"
 
 const size = 64 * 1024 * 1024
-const rounds = 5
+const rounds = 7
 
 type Variant = { readonly name: string; readonly mode: SslPolicy.SslMode }
 
@@ -42,14 +42,26 @@ const once = (servers: LocalServers.LocalServers, pki: TestPki.TestPki, variant:
       yield* Effect.sleep("1 second")
       stalled = servers.sentBeforeWaiting(source)
     }
-    let reads = 0
-    while (total < size) {
-      total += (yield* connection.read()).length
-      reads++
-    }
+    while (total < size) total += (yield* connection.read()).length
     const seconds = (performance.now() - started) / 1000
-    return { implementation, mibPerSecond: size / 1024 / 1024 / seconds, stalled, reads }
+    return { implementation, mibPerSecond: size / 1024 / 1024 / seconds, stalled }
   }).pipe(Effect.scoped)
+
+/** Mean milliseconds to connect and upgrade (verify-identity), over 50 connections after a warm-up. */
+const handshakes = (servers: LocalServers.LocalServers, pki: TestPki.TestPki, mode: SslPolicy.SslMode) =>
+  Effect.gen(function* () {
+    const endpoint = Endpoint.tcp("127.0.0.1", servers.ports.good)
+    const policy = yield* SslPolicy.make({ mode, ca: pki.ca.pem }, endpoint)
+    if (policy.mode === "disabled") return 0
+    const one = Effect.gen(function* () {
+      const connection = yield* (yield* Transport).connect(endpoint)
+      yield* connection.upgradeTls(policy.tls)
+    }).pipe(Effect.scoped)
+    for (let i = 0; i < 10; i++) yield* one
+    const started = performance.now()
+    for (let i = 0; i < 50; i++) yield* one
+    return (performance.now() - started) / 50
+  })
 
 const program = Effect.gen(function* () {
   const pki = yield* TestPki.generate
@@ -58,17 +70,19 @@ const program = Effect.gen(function* () {
   for (const variant of variants) {
     const speeds: Array<number> = []
     let implementation = ""
+    yield* once(servers, pki, variant, false) // warm-up
     for (let round = 0; round < rounds; round++) {
       const result = yield* once(servers, pki, variant, false)
       speeds.push(result.mibPerSecond)
-      if (process.env.BENCH_DEBUG) console.log(result)
       implementation = result.implementation
     }
     speeds.sort((a, b) => a - b)
     const stalled = (yield* once(servers, pki, variant, true)).stalled
+    const connect = yield* handshakes(servers, pki, variant.mode)
     console.log(
       `${variant.name.padEnd(20)} ${implementation.padEnd(26)} median ${speeds[rounds >> 1].toFixed(0).padStart(5)} MiB/s` +
-        `  best ${speeds[rounds - 1].toFixed(0).padStart(5)} MiB/s  sent while stalled ${(stalled / 1024 / 1024).toFixed(1)} MiB`
+        `  best ${speeds[rounds - 1].toFixed(0).padStart(5)} MiB/s  sent while stalled ${(stalled / 1024 / 1024).toFixed(1)} MiB` +
+        (connect > 0 ? `  connect+TLS ${connect.toFixed(2)} ms` : "")
     )
   }
 }).pipe(Effect.scoped, Effect.provide(Layer.fresh(TestTransport.layer)))

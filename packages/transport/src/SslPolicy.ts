@@ -30,25 +30,25 @@ export type TlsVersion = (typeof tlsVersions)[number]
 /** The `ssl` options, named as the MySQL client and mysql2 name them. */
 export interface SslOptions {
   /** Default `preferred`, as in the MySQL client. */
-  readonly mode?: SslMode
+  readonly mode?: SslMode | undefined
   /** PEM text of the CA certificates to trust instead of the system store; one string may hold several. */
-  readonly ca?: string | ReadonlyArray<string>
+  readonly ca?: string | ReadonlyArray<string> | undefined
   /** PEM text of the client certificate (chain) for `REQUIRE X509` accounts; needs `key`. */
-  readonly cert?: string
+  readonly cert?: string | undefined
   /** PEM text of the client certificate's private key. */
-  readonly key?: string
+  readonly key?: string | undefined
   /** Decrypts an encrypted `key`. */
-  readonly passphrase?: string | Redacted.Redacted<string>
+  readonly passphrase?: string | Redacted.Redacted<string> | undefined
   /** The name to send as SNI and to check the certificate against, when it differs from the host. */
-  readonly servername?: string
-  readonly minVersion?: TlsVersion
-  readonly maxVersion?: TlsVersion
+  readonly servername?: string | undefined
+  readonly minVersion?: TlsVersion | undefined
+  readonly maxVersion?: TlsVersion | undefined
   /** TLS 1.2 cipher list in OpenSSL syntax, e.g. `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`. */
-  readonly ciphers?: string
+  readonly ciphers?: string | undefined
   /** TLS 1.3 cipher suites, e.g. `TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256`. */
-  readonly ciphersuites?: string
+  readonly ciphersuites?: string | undefined
   /** SHA-256 fingerprints of the server certificates to accept (hex, colons optional). */
-  readonly fingerprints?: ReadonlyArray<string>
+  readonly fingerprints?: ReadonlyArray<string> | undefined
 }
 
 /** What to do once TLS is to be set up: everything a layer needs, already checked. */

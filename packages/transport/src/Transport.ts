@@ -18,25 +18,25 @@ export interface ConnectOptions {
    * Budget for DNS, TCP connect and the TLS handshake together (default 10 seconds, as the MySQL
    * client's connect_timeout): `upgradeTls` gets whatever `connect` left of it.
    */
-  readonly connectTimeout?: Duration.Input
+  readonly connectTimeout?: Duration.Input | undefined
   /**
    * TCP keepalive; `false` turns it off. The initial delay is how long the connection may be idle
    * before the first probe (default 60 seconds).
    */
-  readonly keepAlive?: false | { readonly initialDelay?: Duration.Input }
+  readonly keepAlive?: false | { readonly initialDelay?: Duration.Input } | undefined
   /** Disable Nagle's algorithm (default true: the protocol is request/response). */
-  readonly noDelay?: boolean
+  readonly noDelay?: boolean | undefined
   /** Bytes received but not yet read before the socket is paused (default 256 KiB). */
-  readonly readBufferSize?: number
+  readonly readBufferSize?: number | undefined
   /** Default deadline of each `read` (default none). */
-  readonly readTimeout?: Duration.Input
+  readonly readTimeout?: Duration.Input | undefined
   /** Default deadline of each `write`, reached when the peer stops reading (default none). */
-  readonly writeTimeout?: Duration.Input
+  readonly writeTimeout?: Duration.Input | undefined
 }
 
 export interface OperationOptions {
-  /** Overrides the connection's default deadline for this one operation. */
-  readonly timeout?: Duration.Input
+  /** Overrides the connection's default deadline for this one operation (undefined keeps it). */
+  readonly timeout?: Duration.Input | undefined
 }
 
 export interface PeerCertificate {

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process"
 import * as Net from "node:net"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Result } from "effect"
-import { FaultProxy } from "../../testing/src/index.ts"
+import * as FaultProxy from "../../testing/src/FaultProxy.ts"
 import * as Endpoint from "../src/Endpoint.ts"
 import * as SslPolicy from "../src/SslPolicy.ts"
 import { type Connection, Transport } from "../src/Transport.ts"
@@ -188,12 +188,13 @@ layer(fixture, { timeout: 120_000, excludeTestServices: true })("liveness", (it)
         }
         const first = yield* connection.read({ timeout: "5 seconds" })
         yield* Effect.sleep("1 second")
-        // What the server got rid of while we did not read: kernel buffers on both sides plus ours.
+        // What the server got rid of while we did not read: kernel buffers on both sides (Linux
+        // lets them grow to 32 + 4 MiB by default) plus ours. Reading it all would show 64 MiB.
         const stalled = servers.sentBeforeWaiting(source)
         const total = first.length + (yield* drain(connection))
         assert.strictEqual(total, sourceBytes)
         assert.isAbove(stalled, 0)
-        assert.isBelow(stalled, 16 * 1024 * 1024, `${runtime} let the server send ${stalled} bytes unread`)
+        assert.isBelow(stalled, 40 * 1024 * 1024, `${runtime} let the server send ${stalled} bytes unread`)
       }).pipe(Effect.scoped)
     )
   }

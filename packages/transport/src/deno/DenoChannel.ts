@@ -6,7 +6,7 @@
  */
 import { Effect } from "effect"
 import type { Addresses, Channel } from "../internal/Channel.ts"
-import { ioError } from "../internal/StreamChannel.ts"
+import { ioError } from "../internal/IoError.ts"
 import { fromRuntimeError } from "../internal/TlsFailure.ts"
 import type { TlsError } from "../TlsError.ts"
 import { TransportError } from "../TransportError.ts"

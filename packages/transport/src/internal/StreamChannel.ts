@@ -7,6 +7,7 @@ import { Effect } from "effect"
 import type { TlsError } from "../TlsError.ts"
 import { TransportError } from "../TransportError.ts"
 import type { Addresses, Channel } from "./Channel.ts"
+import { ioError } from "./IoError.ts"
 import { ReadBuffer } from "./ReadBuffer.ts"
 import { fromRuntimeError, isTlsAlert } from "./TlsFailure.ts"
 
@@ -27,21 +28,6 @@ export interface StreamChannelOptions {
    */
   readonly hold?: () => void
   readonly release?: () => void
-}
-
-const codeOf = (error: unknown) => {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === "string" ? code : undefined
-}
-
-export const ioError = (error: unknown, what: string): TransportError => {
-  const code = codeOf(error)
-  return new TransportError({
-    reason: "io-error",
-    message: `${what}: ${error instanceof Error ? error.message : String(error)}`,
-    ...(code === undefined ? {} : { code }),
-    cause: error
-  })
 }
 
 const closedByPeer = () => new TransportError({ reason: "closed-by-peer", message: "the server closed the connection" })

@@ -1,7 +1,7 @@
 /** What the unit tests share: a test PKI, the local servers, the runtime's Transport, and helpers. */
 import { X509Certificate } from "node:crypto"
 import { Context, Effect, Layer } from "effect"
-import { TestPki } from "../../../testing/src/index.ts"
+import * as TestPki from "../../../testing/src/TestPki.ts"
 import * as Endpoint from "../../src/Endpoint.ts"
 import * as SslPolicy from "../../src/SslPolicy.ts"
 import { type Connection, type OperationOptions, Transport } from "../../src/Transport.ts"

@@ -7,7 +7,8 @@ import { spawn } from "node:child_process"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, type Scope } from "effect"
-import { HarnessError, type TestPki } from "../../../testing/src/index.ts"
+import { HarnessError } from "../../../testing/src/HarnessError.ts"
+import type * as TestPki from "../../../testing/src/TestPki.ts"
 
 export interface LocalServers {
   readonly ports: {

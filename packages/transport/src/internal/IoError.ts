@@ -1,0 +1,12 @@
+import { TransportError } from "../TransportError.ts"
+
+/** A socket error as a `TransportError`, keeping the runtime's code (`ECONNRESET`, `EPIPE`, …). */
+export const ioError = (error: unknown, what: string): TransportError => {
+  const code = (error as { code?: unknown } | null)?.code
+  return new TransportError({
+    reason: "io-error",
+    message: `${what}: ${error instanceof Error ? error.message : String(error)}`,
+    ...(typeof code === "string" ? { code } : {}),
+    cause: error
+  })
+}
