@@ -7,8 +7,8 @@
  */
 import * as Net from "node:net"
 import * as Tls from "node:tls"
+import { TestPki } from "@effect-mysql/testing"
 import { Effect } from "effect"
-import * as TestPki from "../../testing/src/TestPki.ts"
 import * as LocalServers from "../test/support/LocalServers.ts"
 
 interface BunSocket {

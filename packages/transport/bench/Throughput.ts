@@ -7,8 +7,9 @@
  *   deno run -A packages/transport/bench/Throughput.ts
  *   bun packages/transport/bench/Throughput.ts
  */
+
+import { TestPki } from "@effect-mysql/testing"
 import { Effect, Layer } from "effect"
-import * as TestPki from "../../testing/src/TestPki.ts"
 import * as Endpoint from "../src/Endpoint.ts"
 import * as SslPolicy from "../src/SslPolicy.ts"
 import { Transport } from "../src/Transport.ts"

@@ -1,10 +1,8 @@
 // The transport against a real MariaDB: greeting in plaintext, SSL Request, upgrade, login.
 import { assert, describe, it } from "@effect/vitest"
+import { MariaDbServer, TestAccounts, type TestPki } from "@effect-mysql/testing"
 import { Effect, Result } from "effect"
 import { inject } from "vitest"
-import * as MariaDbServer from "../../testing/src/MariaDbServer.ts"
-import { TestAccounts } from "../../testing/src/TestAccounts.ts"
-import type * as TestPki from "../../testing/src/TestPki.ts"
 import * as Endpoint from "../src/Endpoint.ts"
 import * as SslPolicy from "../src/SslPolicy.ts"
 import { Transport } from "../src/Transport.ts"
@@ -41,7 +39,7 @@ const login = (endpoint: Endpoint.Endpoint, { account, ssl }: Login) =>
       sequenceId = 2
     }
     const { user, password } = TestAccounts[account]
-    yield* connection.write(handshakeResponse(user, password, greeting.scramble, sequenceId, tls !== undefined))
+    yield* connection.write(yield* handshakeResponse(user, password, greeting.scramble, sequenceId, tls !== undefined))
     const reply = describeReply((yield* nextPacket).payload)
     return { greeting, reply, info: yield* connection.info }
   }).pipe(Effect.scoped, Effect.provide(TestTransport.layer))

@@ -1,7 +1,7 @@
 /** What the unit tests share: a test PKI, the local servers, the runtime's Transport, and helpers. */
 import { X509Certificate } from "node:crypto"
+import { TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Layer } from "effect"
-import * as TestPki from "../../../testing/src/TestPki.ts"
 import * as Endpoint from "../../src/Endpoint.ts"
 import * as SslPolicy from "../../src/SslPolicy.ts"
 import { type Connection, type OperationOptions, Transport } from "../../src/Transport.ts"

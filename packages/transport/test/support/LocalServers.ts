@@ -6,9 +6,8 @@
 import { spawn } from "node:child_process"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { HarnessError, type TestPki } from "@effect-mysql/testing"
 import { Effect, type Scope } from "effect"
-import { HarnessError } from "../../../testing/src/HarnessError.ts"
-import type * as TestPki from "../../../testing/src/TestPki.ts"
 
 export interface LocalServers {
   readonly ports: {
