@@ -6,7 +6,7 @@
 import type { CompressionOptions } from "@effect-mysql/compression"
 import type { ValueOptions } from "@effect-mysql/protocol"
 import { Endpoint, SslPolicy } from "@effect-mysql/transport"
-import { type Duration, Effect, Redacted, Result } from "effect"
+import { Duration, Effect, Option, Redacted, Result } from "effect"
 import { ConfigError } from "./Errors.ts"
 import type { LocalInfileOptions } from "./LocalInfile.ts"
 
@@ -36,6 +36,23 @@ export interface ConnectionOptions {
   readonly keepAlive?: Duration.Input | false
   /** Longest wait for the server's next bytes while a command runs; default none. */
   readonly readTimeout?: Duration.Input
+  /**
+   * Longest time a statement may run; default none. When it passes, the server is told to stop
+   * the statement (KILL QUERY) and the statement fails with a `StatementTimeoutError`. A query's
+   * own `timeout` overrides it.
+   */
+  readonly statementTimeout?: Duration.Input
+  /**
+   * On interruption or statement timeout, stop the statement on the server with `KILL QUERY` sent
+   * over a second, short-lived connection, and keep this connection (default true). With false
+   * the connection is closed instead, and the server may run the statement to its end.
+   */
+  readonly killQueryOnInterrupt?: boolean
+  /**
+   * How long the KILL QUERY and reading the rest of the stopped statement's response may take
+   * before the connection is closed instead (default 5 seconds).
+   */
+  readonly cancelTimeout?: Duration.Input
   /**
    * caching_sha2_password and sha256_password over plaintext TCP encrypt the password with the
    * server's RSA key. Give the key (PEM) here, or allow fetching it from the server, which a man in
@@ -76,6 +93,9 @@ export interface ResolvedOptions {
   readonly connectTimeout: Duration.Input
   readonly keepAlive: Duration.Input | false
   readonly readTimeout: Duration.Input | undefined
+  readonly statementTimeout: Duration.Duration | undefined
+  readonly killQueryOnInterrupt: boolean
+  readonly cancelTimeout: Duration.Duration
   readonly serverPublicKey: string | undefined
   readonly allowPublicKeyRetrieval: boolean
   readonly allowCleartextPasswords: boolean
@@ -93,6 +113,12 @@ const fail = (option: string, message: string) =>
   Result.fail(new ConfigError({ option, message: `${option}: ${message}` }))
 
 const isPort = (port: number) => Number.isInteger(port) && port > 0 && port < 65536
+
+/** A positive duration, or undefined when the input is not one. */
+export const positiveDuration = (input: Duration.Input): Duration.Duration | undefined => {
+  const duration = Duration.fromInput(input)
+  return Option.isSome(duration) && Duration.isPositive(duration.value) ? duration.value : undefined
+}
 
 /** Checks the options; every refusal names the option and says what to change. */
 export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptions, ConfigError> => {
@@ -118,6 +144,16 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     return fail("collation", "must be a collation id from 1 to 255 (the handshake has one byte for it)")
   if (options.serverPublicKey !== undefined && !options.serverPublicKey.includes("-----BEGIN PUBLIC KEY-----"))
     return fail("serverPublicKey", "must be the PEM text of an RSA public key (-----BEGIN PUBLIC KEY-----)")
+  for (const name of ["connectTimeout", "readTimeout", "statementTimeout", "cancelTimeout"] as const) {
+    const value = options[name]
+    if (value !== undefined && positiveDuration(value) === undefined)
+      return fail(
+        name,
+        `${String(value)} is not a positive duration (use e.g. "5 seconds" or a number of milliseconds)`
+      )
+  }
+  const statementTimeout =
+    options.statementTimeout === undefined ? undefined : positiveDuration(options.statementTimeout)
   return Result.succeed({
     endpoint,
     user: options.user,
@@ -130,6 +166,9 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     connectTimeout: options.connectTimeout ?? "10 seconds",
     keepAlive: options.keepAlive ?? "60 seconds",
     readTimeout: options.readTimeout,
+    statementTimeout,
+    killQueryOnInterrupt: options.killQueryOnInterrupt ?? true,
+    cancelTimeout: positiveDuration(options.cancelTimeout ?? "5 seconds")!,
     serverPublicKey: options.serverPublicKey,
     allowPublicKeyRetrieval: options.allowPublicKeyRetrieval ?? false,
     allowCleartextPasswords: options.allowCleartextPasswords ?? false,

@@ -50,6 +50,7 @@ export type MysqlError =
   | TransportError
   | TimeoutError
   | ProtocolError
+  | StatementTimeoutError
 
 /**
  * The server asked for a LOCAL INFILE that the caller did not offer (`refused`: nothing was read
@@ -61,4 +62,26 @@ export class LocalInfileError extends Schema.TaggedError<LocalInfileError>()("Lo
   fileName: Schema.String,
   message: Schema.String,
   cause: Schema.optional(Schema.Defect())
+}) {}
+
+/**
+ * The statement outlived its timeout (`statementTimeout`, or the `timeout` of one query): the
+ * server was told to stop it (KILL QUERY) and the connection was brought back to a known state, or
+ * closed when that could not be done in time. `cause` is how the statement ended on the server.
+ */
+export class StatementTimeoutError extends Schema.TaggedError<StatementTimeoutError>()("StatementTimeoutError", {
+  timeoutMillis: Schema.Number,
+  sql: Schema.optional(Schema.String),
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/** No pooled connection became free within the pool's `acquireTimeout`. */
+export class PoolTimeoutError extends Schema.TaggedError<PoolTimeoutError>()("PoolTimeoutError", {
+  timeoutMillis: Schema.Number,
+  /** Connections open, borrowed and waited for when the wait ended. */
+  size: Schema.Number,
+  borrowed: Schema.Number,
+  waiting: Schema.Number,
+  message: Schema.String
 }) {}

@@ -4,9 +4,13 @@
  * and releases the socket.
  *
  * A command that fails with the server's ERR leaves the connection as it was. Any other failure
- * (the network, a deadline, a packet that makes no sense) or an interruption in the middle of a
- * command closes the connection: its state is no longer known, so every later command fails at
- * once with the error that broke it.
+ * (the network, a read deadline, a packet that makes no sense) closes the connection: its state is
+ * no longer known, so every later command fails at once with the error that broke it.
+ *
+ * A command interrupted by its caller, or outliving its statement timeout, is stopped on the server
+ * (KILL QUERY over a second connection) and the rest of its response is read, so the connection
+ * stays usable; see `internal/Cancellation.ts`. A stream ended before its last row closes the
+ * connection.
  */
 
 import { type CompressedConnection, CompressionCodecs } from "@effect-mysql/compression"
@@ -30,14 +34,23 @@ import {
   type ProtocolError,
   packetsAfterPrepareOk,
   SetOption,
+  StatusFlag,
   type ValueOptions
 } from "@effect-mysql/protocol"
 import { type Endpoint, type TlsInfo, type Transport, TransportError } from "@effect-mysql/transport"
-import { Channel, Effect, Exit, Result as R, Scope, Semaphore, Stream } from "effect"
+import { Channel, type Context, type Duration, Effect, Exit, Result as R, Scope, Semaphore, Stream } from "effect"
 import * as Cause from "effect/Cause"
-import { type ConnectionOptions, type Password, type ResolvedOptions, resolve } from "./ConnectionOptions.ts"
-import type { LocalInfileError, MysqlError } from "./Errors.ts"
+import {
+  type ConnectionOptions,
+  type Password,
+  positiveDuration,
+  type ResolvedOptions,
+  resolve
+} from "./ConnectionOptions.ts"
+import { ConfigError, type LocalInfileError, type MysqlError, type ServerError } from "./Errors.ts"
+import { type CancelPolicy, runCancellable } from "./internal/Cancellation.ts"
 import { authenticate, connectAttributes, firstPlugin, handshake, type Session } from "./internal/Handshake.ts"
+import { InterpolationError, interpolate } from "./internal/Interpolation.ts"
 import { sendLocalInfile } from "./internal/LocalInfileSender.ts"
 import type { PacketChannel } from "./internal/PacketChannel.ts"
 import { ResponseReader } from "./internal/ResponseReader.ts"
@@ -65,6 +78,17 @@ export interface QueryOptions {
   readonly rowShape?: RowShape
   /** Overrides the connection's `types` for this statement. */
   readonly types?: ValueOptions
+  /** Overrides the connection's `statementTimeout` for this statement. */
+  readonly timeout?: Duration.Input
+}
+
+export interface TextQueryOptions extends QueryOptions {
+  /**
+   * Values for the `?` placeholders, written into the text with the escaping the session's
+   * sql_mode needs (see `internal/Interpolation.ts`): for text that cannot be prepared, such as
+   * several statements at once.
+   */
+  readonly params?: ReadonlyArray<ParameterValue>
 }
 
 export interface ChangeUserOptions {
@@ -88,10 +112,14 @@ export interface PreparedStatement {
 
 export interface MysqlConnection {
   readonly info: ConnectionInfo
+  /** Why the connection can no longer be used (every command fails at once); undefined while it can. */
+  readonly failure: MysqlError | undefined
+  /** The SERVER_STATUS_* flags of the last response (in a transaction, NO_BACKSLASH_ESCAPES, …). */
+  readonly serverStatus: number
   /** Runs text SQL (COM_QUERY) and answers the first statement's result. */
-  readonly query: <R = Row>(sql: string, options?: QueryOptions) => Effect.Effect<Result<R>, MysqlError>
+  readonly query: <R = Row>(sql: string, options?: TextQueryOptions) => Effect.Effect<Result<R>, MysqlError>
   /** Runs text SQL and answers every statement's result, in order (multi-statements, CALL). */
-  readonly queryAll: (sql: string, options?: QueryOptions) => Effect.Effect<ReadonlyArray<Result>, MysqlError>
+  readonly queryAll: (sql: string, options?: TextQueryOptions) => Effect.Effect<ReadonlyArray<Result>, MysqlError>
   /** Runs SQL with `?` parameters as a prepared statement (binary protocol, cached per connection). */
   readonly execute: <R = Row>(
     sql: string,
@@ -116,6 +144,8 @@ export interface MysqlConnection {
     options?: QueryOptions
   ) => Stream.Stream<R, MysqlError>
   readonly ping: Effect.Effect<void, MysqlError>
+  /** COM_PING that fails with a `TimeoutError`, and closes the connection, when no answer comes in time. */
+  readonly pingWithin: (timeout: Duration.Input) => Effect.Effect<void, MysqlError>
   /** COM_INIT_DB: makes `database` the default. */
   readonly useDatabase: (database: string) => Effect.Effect<void, MysqlError>
   /** COM_RESET_CONNECTION: session variables, temporary tables and prepared statements are dropped. */
@@ -138,6 +168,14 @@ const keepsConnection = (error: MysqlError): boolean =>
 const encoded = <A>(result: R.Result<A, ProtocolError>): Effect.Effect<A, ProtocolError> =>
   R.isSuccess(result) ? Effect.succeed(result.success) : Effect.fail(result.failure)
 
+/** What `run` needs to know about one command besides its steps. */
+interface CommandLimits {
+  /** The statement's own timeout, overriding the connection's `statementTimeout`. */
+  readonly timeout?: Duration.Input | undefined
+  /** The statement, for the timeout's error. */
+  readonly sql?: string | undefined
+}
+
 class Connection implements MysqlConnection {
   readonly info: ConnectionInfo
   private readonly session: Session
@@ -145,13 +183,21 @@ class Connection implements MysqlConnection {
   private readonly options: ResolvedOptions
   private readonly lock = Semaphore.makeUnsafe(1)
   private readonly statements: StatementCache
+  private readonly cancelPolicy: CancelPolicy
   private broken: MysqlError | undefined
+  private statusFlags: number
 
-  constructor(session: Session, options: ResolvedOptions) {
+  constructor(session: Session, options: ResolvedOptions, killQuery: Effect.Effect<void, MysqlError> | undefined) {
     this.session = session
     this.channel = session.channel
     this.options = options
     this.statements = new StatementCache(options.statementCacheSize)
+    this.statusFlags = session.statusFlags
+    this.cancelPolicy = {
+      killQuery,
+      cancelTimeout: options.cancelTimeout,
+      close: Effect.suspend(() => this.breakWith(this.interruptedError))
+    }
     this.info = {
       serverVersion: session.serverVersion.version,
       flavor: session.serverVersion.flavor,
@@ -161,6 +207,14 @@ class Connection implements MysqlConnection {
       tls: session.tls,
       compression: session.compression
     }
+  }
+
+  get failure(): MysqlError | undefined {
+    return this.broken
+  }
+
+  get serverStatus(): number {
+    return this.statusFlags
   }
 
   // --- running commands -------------------------------------------------------------------------
@@ -179,12 +233,19 @@ class Connection implements MysqlConnection {
     })
   }
 
-  /** Runs a command alone on the connection; a failure that leaves its state unknown closes it. */
-  private run<A>(command: Effect.Effect<A, MysqlError>): Effect.Effect<A, MysqlError> {
+  /**
+   * Runs a command alone on the connection. A failure that leaves its state unknown closes it; an
+   * interruption or a timeout stops the statement on the server and keeps the connection when it can.
+   */
+  private run<A>(command: Effect.Effect<A, MysqlError>, limits?: CommandLimits): Effect.Effect<A, MysqlError> {
     return this.lock.withPermit(
       Effect.suspend(() => {
         if (this.broken !== undefined) return Effect.fail(this.closedError)
-        return command.pipe(
+        const timeout = limits?.timeout === undefined ? this.options.statementTimeout : positiveDuration(limits.timeout)
+        if (limits?.timeout !== undefined && timeout === undefined) {
+          return Effect.fail(new ConfigError({ option: "timeout", message: "timeout: must be a positive duration" }))
+        }
+        const guarded = command.pipe(
           Effect.onExit((exit) => {
             if (Exit.isSuccess(exit)) return Effect.void
             const failure = Cause.findErrorOption(exit.cause)
@@ -192,16 +253,21 @@ class Connection implements MysqlConnection {
             return this.breakWith(failure._tag === "Some" ? failure.value : this.interruptedError)
           })
         )
+        return runCancellable(guarded, this.cancelPolicy, timeout, limits?.sql)
       })
     )
   }
 
   private get interruptedError(): TransportError {
-    return new TransportError({ reason: "closed", message: "a command was interrupted before its response was read" })
+    return new TransportError({
+      reason: "closed",
+      message: "a command was interrupted and the connection could not be brought back to a known state"
+    })
   }
 
   /** Reads the response of a statement to its end, answering LOCAL INFILE requests on the way. */
   private readResponse(reader: ResponseReader, sql: string): Effect.Effect<ReadonlyArray<Result>, MysqlError> {
+    const self = this
     const channel = this.channel
     const localInfile = this.options.localInfile
     return Effect.gen(function* () {
@@ -216,6 +282,7 @@ class Connection implements MysqlConnection {
         if (outcome === undefined) continue
         switch (outcome._tag) {
           case "Done":
+            self.statusFlags = reader.results.at(-1)?.statusFlags ?? self.statusFlags
             if (refused !== undefined) return yield* refused
             return reader.results as ReadonlyArray<Result>
           case "Failed":
@@ -239,41 +306,71 @@ class Connection implements MysqlConnection {
     })
   }
 
-  /** Sends a command whose whole answer is one OK (or ERR). */
-  private simple(payload: Uint8Array): Effect.Effect<void, MysqlError> {
+  /** A command whose whole answer is one OK (or ERR), not yet run. */
+  private simpleCommand(payload: Uint8Array): Effect.Effect<void, MysqlError> {
+    const self = this
     const channel = this.channel
     const { capabilities, serverVersion } = this.session
-    return this.run(
-      Effect.gen(function* () {
-        yield* channel.sendCommand(payload)
-        const packet = yield* channel.next
-        // COM_SET_OPTION answers with an EOF where other commands answer with an OK.
-        if (packet.payload[0] === 0xfe && packet.payload.length < 9) return
-        const response = yield* encoded(decodeAuthPhasePacket(packet.payload, capabilities))
-        if (response._tag === "OkPacket") return
-        if (response._tag === "ErrPacket")
-          return yield* serverError(response, serverVersion.flavor, undefined, undefined)
-        return yield* Effect.fail(
-          new TransportError({ reason: "io-error", message: `unexpected ${response._tag} in answer to a command` })
-        )
-      })
-    )
+    return Effect.gen(function* () {
+      yield* channel.sendCommand(payload)
+      const packet = yield* channel.next
+      // COM_SET_OPTION answers with an EOF where other commands answer with an OK.
+      if (packet.payload[0] === 0xfe && packet.payload.length < 9) return
+      const response = yield* encoded(decodeAuthPhasePacket(packet.payload, capabilities))
+      if (response._tag === "OkPacket") {
+        self.statusFlags = response.statusFlags
+        return
+      }
+      if (response._tag === "ErrPacket") return yield* serverError(response, serverVersion.flavor, undefined, undefined)
+      return yield* Effect.fail(
+        new TransportError({ reason: "io-error", message: `unexpected ${response._tag} in answer to a command` })
+      )
+    })
+  }
+
+  private simple(payload: Uint8Array): Effect.Effect<void, MysqlError> {
+    return this.run(this.simpleCommand(payload))
   }
 
   // --- text protocol ------------------------------------------------------------------------------
 
-  private queryResults(sql: string, options: QueryOptions | undefined) {
+  private queryResults(sql: string, options: TextQueryOptions | undefined) {
     return Effect.gen({ self: this }, function* () {
-      const payload = yield* encoded(ComQuery.encode({ query: sql }, this.session.capabilities))
+      const text = options?.params === undefined ? sql : this.interpolated(sql, options.params)
+      if (text instanceof InterpolationError) return yield* this.argumentError(text.message, sql)
+      const payload = yield* encoded(ComQuery.encode({ query: text }, this.session.capabilities))
       yield* this.channel.sendCommand(payload)
       return yield* this.readResponse(this.reader(sql, false, options), sql)
     })
   }
 
-  readonly query = <R = Row>(sql: string, options?: QueryOptions) =>
-    this.run(Effect.map(this.queryResults(sql, options), (results) => results[0] as Result<R>))
+  /** The text with its parameters written in, escaped for the session's current sql_mode. */
+  private interpolated(sql: string, params: ReadonlyArray<ParameterValue>): string | InterpolationError {
+    return interpolate(sql, params, {
+      noBackslashEscapes: (this.statusFlags & StatusFlag.SERVER_STATUS_NO_BACKSLASH_ESCAPES) !== 0,
+      timeZone: this.options.types.timeZone
+    })
+  }
 
-  readonly queryAll = (sql: string, options?: QueryOptions) => this.run(this.queryResults(sql, options))
+  /** ER_WRONG_ARGUMENTS, as the server would answer a statement given the wrong parameters. */
+  private argumentError(message: string, sql: string): Effect.Effect<never, ServerError> {
+    return Effect.fail(
+      toServerError(
+        { _tag: "ErrPacket", errorCode: 1210, sqlState: "HY000", errorMessage: message },
+        this.session.serverVersion.flavor,
+        sql
+      )
+    )
+  }
+
+  readonly query = <R = Row>(sql: string, options?: TextQueryOptions) =>
+    this.run(
+      Effect.map(this.queryResults(sql, options), (results) => results[0] as Result<R>),
+      { timeout: options?.timeout, sql }
+    )
+
+  readonly queryAll = (sql: string, options?: TextQueryOptions) =>
+    this.run(this.queryResults(sql, options), { timeout: options?.timeout, sql })
 
   // --- prepared statements ------------------------------------------------------------------------
 
@@ -318,17 +415,9 @@ class Connection implements MysqlConnection {
   private sendExecute(statement: Statement, params: ReadonlyArray<ParameterValue>): Effect.Effect<void, MysqlError> {
     return Effect.gen({ self: this }, function* () {
       if (params.length !== statement.params.length) {
-        return yield* Effect.fail(
-          toServerError(
-            {
-              _tag: "ErrPacket",
-              errorCode: 1210,
-              sqlState: "HY000",
-              errorMessage: `the statement has ${statement.params.length} parameter(s), ${params.length} given`
-            },
-            this.session.serverVersion.flavor,
-            statement.sql
-          )
+        return yield* this.argumentError(
+          `the statement has ${statement.params.length} parameter(s), ${params.length} given`,
+          statement.sql
         )
       }
       const timeZone = this.options.types.timeZone
@@ -351,10 +440,13 @@ class Connection implements MysqlConnection {
   }
 
   readonly execute = <R = Row>(sql: string, params: ReadonlyArray<ParameterValue> = [], options?: QueryOptions) =>
-    this.run(Effect.map(this.executeResults(sql, params, options), (results) => results[0] as Result<R>))
+    this.run(
+      Effect.map(this.executeResults(sql, params, options), (results) => results[0] as Result<R>),
+      { timeout: options?.timeout, sql }
+    )
 
   readonly executeAll = (sql: string, params: ReadonlyArray<ParameterValue> = [], options?: QueryOptions) =>
-    this.run(this.executeResults(sql, params, options))
+    this.run(this.executeResults(sql, params, options), { timeout: options?.timeout, sql })
 
   readonly prepare = (sql: string): Effect.Effect<PreparedStatement, MysqlError, Scope.Scope> =>
     Effect.acquireRelease(this.run(this.prepareStatement(sql)), (statement) =>
@@ -371,7 +463,8 @@ class Connection implements MysqlConnection {
                 yield* this.sendExecute(statement, params)
                 const results = yield* this.readResponse(this.reader(sql, true, options), sql)
                 return results[0]!
-              })
+              }),
+              { timeout: options?.timeout, sql }
             )
         })
       )
@@ -424,6 +517,7 @@ class Connection implements MysqlConnection {
   private pullRows(
     reader: ResponseReader
   ): Effect.Effect<readonly [unknown, ...Array<unknown>], MysqlError | Cause.Done<void>> {
+    const self = this
     const channel = this.channel
     const localInfile = this.options.localInfile
     return Effect.gen(function* () {
@@ -435,7 +529,10 @@ class Connection implements MysqlConnection {
             reader.rows = []
             return rows
           }
-          if (reader.finished) return yield* Cause.done()
+          if (reader.finished) {
+            self.statusFlags = reader.results.at(-1)?.statusFlags ?? self.statusFlags
+            return yield* Cause.done()
+          }
           yield* channel.fill
           continue
         }
@@ -451,6 +548,11 @@ class Connection implements MysqlConnection {
   // --- the rest -----------------------------------------------------------------------------------
 
   readonly ping = Effect.suspend(() => Effect.flatMap(encoded(ComPing.encode({})), (payload) => this.simple(payload)))
+
+  readonly pingWithin = (timeout: Duration.Input) =>
+    Effect.flatMap(encoded(ComPing.encode({})), (payload) =>
+      this.run(this.channel.withReadTimeout(timeout, this.simpleCommand(payload)))
+    )
 
   readonly useDatabase = (database: string) =>
     Effect.flatMap(encoded(ComInitDb.encode({ schema: database })), (payload) => this.simple(payload))
@@ -523,7 +625,31 @@ export const connect = Effect.fn("MysqlConnection.connect")(function* (
   const resolved = resolve(options)
   if (R.isFailure(resolved)) return yield* resolved.failure
   const session = yield* handshake(resolved.success).pipe(Effect.provide(CompressionCodecs.layer))
-  const connection = new Connection(session, resolved.success)
+  const killQuery = resolved.success.killQueryOnInterrupt
+    ? killQueryVia(options, session.connectionId, yield* Effect.context<Transport>())
+    : undefined
+  const connection = new Connection(session, resolved.success, killQuery)
   yield* Effect.addFinalizer(() => connection.quit)
   return connection
 })
+
+/** The options of a connection that only sends one KILL: no compression, no timeouts of its own. */
+const killerOptions = ({
+  compression: _compression,
+  localInfile: _localInfile,
+  statementTimeout: _statementTimeout,
+  ...options
+}: ConnectionOptions): ConnectionOptions => ({ ...options, killQueryOnInterrupt: false, multipleStatements: false })
+
+/**
+ * `KILL QUERY <id>` over a second connection with the same account (which may always stop its own
+ * statements), opened for the purpose and closed after.
+ */
+const killQueryVia = (
+  options: ConnectionOptions,
+  connectionId: number,
+  context: Context.Context<Transport>
+): Effect.Effect<void, MysqlError> =>
+  Effect.scoped(
+    Effect.flatMap(connect(killerOptions(options)), (killer) => killer.query(`KILL QUERY ${connectionId}`))
+  ).pipe(Effect.asVoid, Effect.provideContext(context))

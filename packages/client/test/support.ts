@@ -5,6 +5,8 @@ import type { Transport } from "@effect-mysql/transport"
 import { Effect, Layer } from "effect"
 import { inject } from "vitest"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
+import * as MysqlClient from "../src/MysqlClient.ts"
+import type { MysqlClientOptions } from "../src/MysqlClientOptions.ts"
 import * as MysqlConnection from "../src/MysqlConnection.ts"
 
 export const target: TestTarget.TestTarget = inject("mysqlTarget")
@@ -37,3 +39,7 @@ export const verifyIdentity = { mode: "verify-identity", ca: target.tls.ca.pem }
 /** A connection for the test's scope, over the runtime's transport. */
 export const connect = (options: ConnectionOptions) =>
   MysqlConnection.connect(options).pipe(Effect.provide(TransportLive))
+
+/** A `MysqlClient` layer for `account` over the runtime's transport. */
+export const clientLayer = (account: TestAccountName, extra: Partial<MysqlClientOptions> = {}) =>
+  MysqlClient.layer({ ...optionsFor(account), ...extra }).pipe(Layer.provide(TransportLive))

@@ -1,0 +1,266 @@
+/**
+ * A pool of connections on `effect/Pool`. Connections are opened as borrowers need them, up to
+ * `maxConnections`, and kept down to `minConnections` when idle. Around the pool's own bookkeeping
+ * it keeps every connection trustworthy:
+ *
+ * - a connection idle longer than `validateAfter` is pinged (COM_PING) before it is handed out;
+ * - a broken connection (network failure, read deadline, a statement that could not be stopped
+ *   cleanly) is invalidated when it comes back, and the pool opens another;
+ * - a connection older than `maxLifetime` is retired instead of handed out or taken back;
+ * - idle connections are pinged every `heartbeatInterval`, so a connection that a firewall dropped
+ *   silently is found and replaced before a borrower gets it;
+ * - a connection returned inside a transaction, or always with `resetOnRelease`, is reset
+ *   (COM_RESET_CONNECTION) before anyone else gets it;
+ * - closing the pool's scope waits for borrowed connections to come back, then closes them all.
+ */
+import type { Transport } from "@effect-mysql/transport"
+import { Clock, Duration, Effect, Exit, Pool, Schedule, Scope } from "effect"
+import { type ConnectionOptions, positiveDuration } from "./ConnectionOptions.ts"
+import { ConfigError, type MysqlError, PoolTimeoutError } from "./Errors.ts"
+import * as MysqlConnection from "./MysqlConnection.ts"
+
+export interface PoolOptions {
+  /** Connections kept open even when idle; default 0. */
+  readonly minConnections?: number
+  /** Most connections open at once; default 10. */
+  readonly maxConnections?: number
+  /** Longest wait for a connection before failing with a `PoolTimeoutError`; default 30 seconds. */
+  readonly acquireTimeout?: Duration.Input
+  /** A connection idle this long is closed, down to `minConnections`; default 60 seconds. */
+  readonly idleTimeout?: Duration.Input
+  /** A connection older than this is closed instead of reused; default none. */
+  readonly maxLifetime?: Duration.Input
+  /** A connection idle longer than this is pinged before it is handed out; default 30 seconds. */
+  readonly validateAfter?: Duration.Input
+  /** How long the validation and heartbeat pings may take; default 5 seconds. */
+  readonly validationTimeout?: Duration.Input
+  /** How often idle connections are pinged, or `false`; default 30 seconds. */
+  readonly heartbeatInterval?: Duration.Input | false
+  /** COM_RESET_CONNECTION on every return (session variables, temporary tables dropped); default false. */
+  readonly resetOnRelease?: boolean
+}
+
+export interface PoolStats {
+  /** Connections open (idle and borrowed). */
+  readonly size: number
+  readonly idle: number
+  readonly borrowed: number
+  /** Borrowers waiting for a connection. */
+  readonly waiting: number
+  readonly min: number
+  readonly max: number
+  /** Connections opened and closed since the pool started. */
+  readonly opened: number
+  readonly closed: number
+}
+
+export interface MysqlPool {
+  /** A connection for the life of the scope, checked as the options say. */
+  readonly get: Effect.Effect<MysqlConnection.MysqlConnection, MysqlError | PoolTimeoutError, Scope.Scope>
+  readonly stats: Effect.Effect<PoolStats>
+}
+
+interface ResolvedPoolOptions {
+  readonly min: number
+  readonly max: number
+  readonly acquireTimeout: Duration.Duration
+  readonly idleTimeout: Duration.Duration
+  readonly maxLifetime: number | undefined
+  readonly validateAfter: number
+  readonly validationTimeout: Duration.Duration
+  readonly heartbeatInterval: Duration.Duration | undefined
+  readonly resetOnRelease: boolean
+}
+
+const durationOption = (
+  name: keyof PoolOptions,
+  input: Duration.Input | undefined,
+  fallback: Duration.Input
+): Duration.Duration | ConfigError =>
+  positiveDuration(input ?? fallback) ??
+  new ConfigError({ option: name, message: `${name}: ${String(input)} is not a positive duration` })
+
+/** Checks the pool options; a refusal names the option. */
+export const resolvePoolOptions = (options: PoolOptions): ResolvedPoolOptions | ConfigError => {
+  const min = options.minConnections ?? 0
+  const max = options.maxConnections ?? 10
+  if (!Number.isInteger(max) || max < 1)
+    return new ConfigError({ option: "maxConnections", message: "maxConnections: must be an integer ≥ 1" })
+  if (!Number.isInteger(min) || min < 0 || min > max)
+    return new ConfigError({
+      option: "minConnections",
+      message: `minConnections: must be an integer from 0 to maxConnections (${max})`
+    })
+  const acquireTimeout = durationOption("acquireTimeout", options.acquireTimeout, "30 seconds")
+  const idleTimeout = durationOption("idleTimeout", options.idleTimeout, "60 seconds")
+  const validateAfter = durationOption("validateAfter", options.validateAfter, "30 seconds")
+  const validationTimeout = durationOption("validationTimeout", options.validationTimeout, "5 seconds")
+  const maxLifetime =
+    options.maxLifetime === undefined ? undefined : durationOption("maxLifetime", options.maxLifetime, 0)
+  const heartbeat =
+    options.heartbeatInterval === false
+      ? undefined
+      : durationOption("heartbeatInterval", options.heartbeatInterval, "30 seconds")
+  for (const checked of [acquireTimeout, idleTimeout, validateAfter, validationTimeout, maxLifetime, heartbeat]) {
+    if (checked instanceof ConfigError) return checked
+  }
+  return {
+    min,
+    max,
+    acquireTimeout: acquireTimeout as Duration.Duration,
+    idleTimeout: idleTimeout as Duration.Duration,
+    maxLifetime: maxLifetime === undefined ? undefined : Duration.toMillis(maxLifetime as Duration.Duration),
+    validateAfter: Duration.toMillis(validateAfter as Duration.Duration),
+    validationTimeout: validationTimeout as Duration.Duration,
+    heartbeatInterval: heartbeat as Duration.Duration | undefined,
+    resetOnRelease: options.resetOnRelease ?? false
+  }
+}
+
+/** One pooled connection and what the pool knows of it. */
+interface Member {
+  readonly connection: MysqlConnection.MysqlConnection
+  readonly openedAt: number
+  /** When it last came back (or was opened). */
+  idleSince: number
+  borrowed: boolean
+}
+
+const SERVER_STATUS_IN_TRANS = 0x0001
+
+/** Opens a pool for the life of the scope. */
+export const make = Effect.fn("MysqlPool.make")(function* (
+  connectionOptions: ConnectionOptions,
+  poolOptions: PoolOptions = {}
+): Effect.fn.Return<MysqlPool, ConfigError, Scope.Scope | Transport> {
+  const options = resolvePoolOptions(poolOptions)
+  if (options instanceof ConfigError) return yield* options
+  const clock = yield* Clock.Clock
+  const now = () => clock.currentTimeMillisUnsafe()
+  const members = new Set<Member>()
+  let opened = 0
+  let closed = 0
+
+  const open = Effect.gen(function* () {
+    const connection = yield* MysqlConnection.connect(connectionOptions)
+    const member: Member = { connection, openedAt: now(), idleSince: now(), borrowed: false }
+    opened++
+    members.add(member)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        closed++
+        members.delete(member)
+      })
+    )
+    return member
+  })
+
+  const pool = yield* Pool.makeWithTTL({
+    acquire: open,
+    min: options.min,
+    max: options.max,
+    timeToLive: options.idleTimeout,
+    timeToLiveStrategy: "usage"
+  })
+
+  const tooOld = (member: Member) => options.maxLifetime !== undefined && now() - member.openedAt >= options.maxLifetime
+
+  /** Whether a connection should be handed out, pinging it if it sat idle for long. */
+  const usable = (member: Member): Effect.Effect<boolean> => {
+    if (member.connection.failure !== undefined || tooOld(member)) return Effect.succeed(false)
+    if (now() - member.idleSince < options.validateAfter) return Effect.succeed(true)
+    return Effect.map(Effect.exit(member.connection.pingWithin(options.validationTimeout)), Exit.isSuccess)
+  }
+
+  /** Taking a connection back: broken or old ones leave, ones with session state are reset. */
+  const takeBack = (member: Member): Effect.Effect<void> =>
+    Effect.gen(function* () {
+      member.borrowed = false
+      member.idleSince = now()
+      const connection = member.connection
+      let keep = connection.failure === undefined && !tooOld(member)
+      if (keep && (options.resetOnRelease || (connection.serverStatus & SERVER_STATUS_IN_TRANS) !== 0)) {
+        keep = Exit.isSuccess(yield* Effect.exit(connection.resetConnection))
+      }
+      if (!keep) yield* Pool.invalidate(pool, member)
+    })
+
+  const timedOut = Effect.suspend(() =>
+    Effect.flatMap(Pool.stats(pool), (stats) =>
+      Effect.fail(
+        new PoolTimeoutError({
+          timeoutMillis: Duration.toMillis(options.acquireTimeout),
+          size: stats.idle + stats.used,
+          borrowed: stats.used,
+          waiting: stats.pending,
+          message: `no connection became free within ${Duration.format(options.acquireTimeout)} (${stats.used} of ${stats.max} borrowed, ${stats.pending} waiting): raise maxConnections or acquireTimeout, or hold connections for shorter`
+        })
+      )
+    )
+  )
+
+  // Every attempt either hands out a connection or invalidates one, and the pool opens at most
+  // `max` at a time, so a handful of attempts covers a pool whose connections all went bad at once.
+  const attempts = options.max + 2
+
+  const get: Effect.Effect<MysqlConnection.MysqlConnection, MysqlError | PoolTimeoutError, Scope.Scope> = Effect.gen(
+    function* () {
+      const outer = yield* Effect.scope
+      const deadline = now() + Duration.toMillis(options.acquireTimeout)
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        const lease = yield* Scope.fork(outer)
+        const member = yield* Scope.provide(Pool.get(pool), lease).pipe(
+          Effect.timeoutOrElse({ duration: Math.max(0, deadline - now()), orElse: () => timedOut }),
+          Effect.onError((cause) => Scope.close(lease, Exit.failCause(cause)))
+        )
+        if (yield* usable(member)) {
+          member.borrowed = true
+          yield* Scope.addFinalizer(lease, takeBack(member))
+          return member.connection
+        }
+        yield* Pool.invalidate(pool, member)
+        yield* Scope.close(lease, Exit.void)
+      }
+      return yield* timedOut
+    }
+  )
+
+  /** Pings connections idle for a heartbeat interval; a silent one is replaced. */
+  const heartbeat = (interval: Duration.Duration) =>
+    Effect.suspend(() => {
+      const due = Array.from(members).filter(
+        (member) => !member.borrowed && now() - member.idleSince >= Duration.toMillis(interval)
+      )
+      return Effect.forEach(
+        due,
+        (member) =>
+          Effect.gen(function* () {
+            if (tooOld(member)) return yield* Pool.invalidate(pool, member)
+            const pinged = yield* Effect.exit(member.connection.pingWithin(options.validationTimeout))
+            if (Exit.isFailure(pinged)) yield* Pool.invalidate(pool, member)
+          }),
+        { concurrency: "unbounded", discard: true }
+      )
+    })
+
+  if (options.heartbeatInterval !== undefined) {
+    const interval = options.heartbeatInterval
+    yield* Effect.forkScoped(Effect.repeat(heartbeat(interval), Schedule.spaced(interval)))
+  }
+
+  const stats = Effect.map(
+    Pool.stats(pool),
+    (stats): PoolStats => ({
+      size: stats.idle + stats.used,
+      idle: stats.idle,
+      borrowed: stats.used,
+      waiting: stats.pending,
+      min: stats.min,
+      max: stats.max,
+      opened,
+      closed
+    })
+  )
+
+  return { get, stats }
+})

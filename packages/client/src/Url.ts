@@ -1,0 +1,288 @@
+/**
+ * `mysql://user:password@host:port/database?option=value&…` as client options, with the option
+ * names of MySQL's connection URIs (`ssl-mode=VERIFY_IDENTITY`, `ssl-ca=/path/ca.pem`, …) and a
+ * few of our own for the pool and timeouts. User and password are percent-decoded; the password
+ * becomes `Redacted` at once. `?socket=/path` connects over a Unix socket.
+ *
+ * Parsing is pure: `ssl-ca`, `ssl-cert` and `ssl-key` name files, which are returned as paths for
+ * the caller to read (`MysqlClient.layerFromUrl` does). Every refusal is a `ConfigError` naming the
+ * parameter, and never repeats the password.
+ *
+ * The same parameters, as environment variables (`MYSQL_SSL_MODE` for `ssl-mode`), are what
+ * `ClientConfig` reads.
+ */
+import { SslPolicy } from "@effect-mysql/transport"
+import { Duration, Option, Redacted, Result } from "effect"
+import { ConfigError } from "./Errors.ts"
+import type { MysqlClientOptions } from "./MysqlClientOptions.ts"
+
+/** Certificate and key files named by a URL, to be read before connecting. */
+export interface SslFiles {
+  readonly ca?: string
+  readonly cert?: string
+  readonly key?: string
+}
+
+export interface UrlSettings {
+  readonly options: MysqlClientOptions
+  readonly sslFiles: SslFiles
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/** What parameters build up; turned into `MysqlClientOptions` at the end. */
+interface Draft {
+  options: Mutable<MysqlClientOptions>
+  ssl: Mutable<NonNullable<MysqlClientOptions["ssl"]>>
+  compression: Mutable<NonNullable<MysqlClientOptions["compression"]>>
+  sslFiles: Mutable<SslFiles>
+}
+
+type Apply = (draft: Draft, value: string) => string | undefined
+
+const fail = (parameter: string, message: string) =>
+  new ConfigError({ option: parameter, message: `${parameter}: ${message}` })
+
+const booleanValue = (value: string): boolean | undefined => {
+  const v = value.toLowerCase()
+  if (v === "true" || v === "1" || v === "yes" || v === "on") return true
+  if (v === "false" || v === "0" || v === "no" || v === "off") return false
+  return undefined
+}
+
+/** A plain number is seconds, as in MySQL's `connect-timeout`; "500 millis" and the like also work. */
+const durationValue = (value: string): Duration.Duration | undefined => {
+  const trimmed = value.trim()
+  const parsed = /^\d+(\.\d+)?$/.test(trimmed)
+    ? Option.some(Duration.seconds(Number(trimmed)))
+    : Duration.fromInput(trimmed as Duration.Input)
+  return Option.isSome(parsed) && Duration.isPositive(parsed.value) ? parsed.value : undefined
+}
+
+const integerValue = (value: string, min: number, max: number): number | undefined => {
+  if (!/^\d+$/.test(value.trim())) return undefined
+  const n = Number(value)
+  return n >= min && n <= max ? n : undefined
+}
+
+const list = (value: string) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+
+const duration =
+  (set: (draft: Draft, value: Duration.Duration) => void): Apply =>
+  (draft, value) => {
+    const parsed = durationValue(value)
+    if (parsed === undefined) return `${value} is not a duration (a number of seconds, or e.g. "500 millis")`
+    set(draft, parsed)
+    return undefined
+  }
+
+const flag =
+  (set: (draft: Draft, value: boolean) => void): Apply =>
+  (draft, value) => {
+    const parsed = booleanValue(value)
+    if (parsed === undefined) return `${value} is not true or false`
+    set(draft, parsed)
+    return undefined
+  }
+
+const integer =
+  (min: number, max: number, set: (draft: Draft, value: number) => void): Apply =>
+  (draft, value) => {
+    const parsed = integerValue(value, min, max)
+    if (parsed === undefined) return `${value} is not an integer from ${min} to ${max}`
+    set(draft, parsed)
+    return undefined
+  }
+
+const path =
+  (set: (draft: Draft, value: string) => void): Apply =>
+  (draft, value) => {
+    if (value.trim().length === 0) return "is empty: give a file path"
+    set(draft, value)
+    return undefined
+  }
+
+/** Every parameter a URL (or the environment) may carry, by its URL name. */
+export const parameters: Readonly<Record<string, Apply>> = {
+  "ssl-mode": (draft, value) => {
+    const mode = value.toLowerCase().replaceAll("_", "-")
+    if (!(SslPolicy.sslModes as ReadonlyArray<string>).includes(mode))
+      return `${value} is not one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY`
+    draft.ssl.mode = mode as SslPolicy.SslMode
+    return undefined
+  },
+  "ssl-ca": path((draft, value) => {
+    draft.sslFiles.ca = value
+  }),
+  "ssl-cert": path((draft, value) => {
+    draft.sslFiles.cert = value
+  }),
+  "ssl-key": path((draft, value) => {
+    draft.sslFiles.key = value
+  }),
+  "ssl-fingerprint": (draft, value) => {
+    const fingerprints = list(value)
+    for (const fingerprint of fingerprints) {
+      if (!/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/.test(fingerprint))
+        return `${fingerprint} is not a SHA-256 fingerprint (64 hex digits, colons allowed)`
+    }
+    draft.ssl.fingerprints = fingerprints
+    return undefined
+  },
+  "ssl-cipher": (draft, value) => {
+    draft.ssl.ciphers = value
+    return undefined
+  },
+  "tls-ciphersuites": (draft, value) => {
+    draft.ssl.ciphersuites = value
+    return undefined
+  },
+  "tls-version": (draft, value) => {
+    const versions = list(value)
+    const known = SslPolicy.tlsVersions as ReadonlyArray<string>
+    const unknown = versions.find((version) => !known.includes(version))
+    if (versions.length === 0 || unknown !== undefined)
+      return `${unknown ?? value} is not one of ${SslPolicy.tlsVersions.join(", ")} (a comma-separated list)`
+    const sorted = known.filter((version) => versions.includes(version)) as Array<SslPolicy.TlsVersion>
+    draft.ssl.minVersion = sorted[0]!
+    draft.ssl.maxVersion = sorted.at(-1)!
+    return undefined
+  },
+  "compression-algorithms": (draft, value) => {
+    const algorithms = list(value.toLowerCase())
+    const unknown = algorithms.find((a) => a !== "zstd" && a !== "zlib" && a !== "uncompressed")
+    if (algorithms.length === 0 || unknown !== undefined)
+      return `${unknown ?? value} is not one of zstd, zlib, uncompressed (a comma-separated list)`
+    draft.compression.algorithms = algorithms as Array<"zstd" | "zlib" | "uncompressed">
+    return undefined
+  },
+  "zstd-compression-level": integer(1, 22, (draft, value) => {
+    draft.compression.zstdLevel = value
+  }),
+  "connect-timeout": duration((draft, value) => {
+    draft.options.connectTimeout = value
+  }),
+  "read-timeout": duration((draft, value) => {
+    draft.options.readTimeout = value
+  }),
+  "statement-timeout": duration((draft, value) => {
+    draft.options.statementTimeout = value
+  }),
+  "get-server-public-key": flag((draft, value) => {
+    draft.options.allowPublicKeyRetrieval = value
+  }),
+  "multi-statements": flag((draft, value) => {
+    draft.options.multipleStatements = value
+  }),
+  socket: path((draft, value) => {
+    draft.options.socketPath = value
+  }),
+  "min-connections": integer(0, 10_000, (draft, value) => {
+    draft.options.minConnections = value
+  }),
+  "max-connections": integer(1, 10_000, (draft, value) => {
+    draft.options.maxConnections = value
+  }),
+  "acquire-timeout": duration((draft, value) => {
+    draft.options.acquireTimeout = value
+  }),
+  "idle-timeout": duration((draft, value) => {
+    draft.options.idleTimeout = value
+  }),
+  "max-lifetime": duration((draft, value) => {
+    draft.options.maxLifetime = value
+  }),
+  "validate-after": duration((draft, value) => {
+    draft.options.validateAfter = value
+  }),
+  "heartbeat-interval": (draft, value) => {
+    if (booleanValue(value) === false) {
+      draft.options.heartbeatInterval = false
+      return undefined
+    }
+    const parsed = durationValue(value)
+    if (parsed === undefined) return `${value} is not a duration, or false`
+    draft.options.heartbeatInterval = parsed
+    return undefined
+  },
+  "reset-on-release": flag((draft, value) => {
+    draft.options.resetOnRelease = value
+  })
+}
+
+const emptyDraft = (options: MysqlClientOptions): Draft => ({
+  options: { ...options },
+  ssl: { ...options.ssl },
+  compression: { ...options.compression },
+  sslFiles: {}
+})
+
+const finish = (draft: Draft): UrlSettings => {
+  const options: Mutable<MysqlClientOptions> = draft.options
+  if (Object.keys(draft.ssl).length > 0) options.ssl = draft.ssl
+  if (Object.keys(draft.compression).length > 0) options.compression = draft.compression
+  return { options, sslFiles: draft.sslFiles }
+}
+
+/** Applies named parameters (URL names) on top of `base`; the first bad one is refused. */
+export const applyParameters = (
+  base: MysqlClientOptions,
+  entries: Iterable<readonly [name: string, value: string]>,
+  describe: (name: string) => string = (name) => name
+): Result.Result<UrlSettings, ConfigError> => {
+  const draft = emptyDraft(base)
+  for (const [name, value] of entries) {
+    const apply = parameters[name]
+    if (apply === undefined) {
+      return Result.fail(fail(describe(name), `unknown parameter; known: ${Object.keys(parameters).join(", ")}`))
+    }
+    const problem = apply(draft, value)
+    if (problem !== undefined) return Result.fail(fail(describe(name), problem))
+  }
+  return Result.succeed(finish(draft))
+}
+
+const decode = (part: string, name: string): string | ConfigError => {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return fail(name, "is not valid percent-encoding")
+  }
+}
+
+/** Parses a connection URL; the password never appears in an error. */
+export const parse = (url: string | Redacted.Redacted<string>): Result.Result<UrlSettings, ConfigError> => {
+  const text = Redacted.isRedacted(url) ? Redacted.value(url) : url
+  let parsed: URL
+  try {
+    parsed = new URL(text)
+  } catch {
+    return Result.fail(fail("url", "is not a URL (expected mysql://user:password@host:port/database?…)"))
+  }
+  if (parsed.protocol !== "mysql:" && parsed.protocol !== "mariadb:")
+    return Result.fail(fail("url", `scheme ${parsed.protocol} is not mysql: or mariadb:`))
+  const user = decode(parsed.username, "url.user")
+  if (user instanceof ConfigError) return Result.fail(user)
+  const password = decode(parsed.password, "url.password")
+  if (password instanceof ConfigError) return Result.fail(password)
+  const database = decode(parsed.pathname.replace(/^\//, ""), "url.database")
+  if (database instanceof ConfigError) return Result.fail(database)
+  if (database.includes("/")) return Result.fail(fail("url.database", `${database} is not a database name`))
+  let port: number | undefined
+  if (parsed.port !== "") {
+    port = Number(parsed.port)
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      return Result.fail(fail("url.port", `${parsed.port} is not a TCP port`))
+  }
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1")
+  const base: Mutable<MysqlClientOptions> = { user }
+  if (host !== "") base.host = host
+  if (port !== undefined) base.port = port
+  if (parsed.password !== "") base.password = Redacted.make(password)
+  if (database !== "") base.database = database
+  return applyParameters(base, parsed.searchParams.entries(), (name) => `url parameter ${name}`)
+}

@@ -1,0 +1,169 @@
+/**
+ * Parameters written into the text of a statement, for text SQL that cannot be prepared: several
+ * statements in one COM_QUERY (what effect/sql's `unprepared` sends), or proxies that refuse
+ * COM_STMT_PREPARE.
+ *
+ * A `?` is a placeholder only outside string literals, quoted identifiers and comments. Strings are
+ * escaped for the session's sql_mode: with NO_BACKSLASH_ESCAPES (the server reports it in every
+ * OK's status flags) a backslash is an ordinary character and only quotes are doubled; otherwise
+ * backslashes, quotes, NUL, newlines and Ctrl-Z are escaped as the server's own
+ * `mysql_real_escape_string` does. Bytes go as hex literals, which no sql_mode reinterprets.
+ *
+ * The escaping is correct for character sets in which a quote or a backslash byte is never part of
+ * a multi-byte character: utf8mb4 (the connection's default), utf8mb3, latin1 and ascii. Sets such
+ * as gbk, big5, sjis or cp932 are not: use prepared statements with them.
+ *
+ * Pure; no IO.
+ */
+import { parseTimeZone } from "@effect-mysql/protocol"
+
+/** The reason a statement could not be completed with its parameters. */
+export class InterpolationError {
+  readonly message: string
+  constructor(message: string) {
+    this.message = message
+  }
+}
+
+export interface InterpolationOptions {
+  /** NO_BACKSLASH_ESCAPES is in the session's sql_mode. */
+  readonly noBackslashEscapes: boolean
+  /** The zone `Date` values are written in ("local", "Z", "+05:30"); default "local". */
+  readonly timeZone?: string | undefined
+}
+
+const backslashEscapes: Record<string, string> = {
+  "\0": "\\0",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\x1a": "\\Z",
+  "'": "\\'",
+  '"': '\\"',
+  "\\": "\\\\"
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL and Ctrl-Z are what mysql_real_escape_string escapes besides quotes, backslash and newlines.
+const escapedCharacters = /[\0\n\r\x1a'"\\]/g
+
+/** A string literal the server reads back as `text`. */
+export const quoteString = (text: string, noBackslashEscapes: boolean): string =>
+  noBackslashEscapes
+    ? `'${text.replaceAll("'", "''")}'`
+    : `'${text.replace(escapedCharacters, (c) => backslashEscapes[c]!)}'`
+
+const hex = (bytes: Uint8Array): string => {
+  let out = ""
+  for (let i = 0; i < bytes.length; i++) out += bytes[i]!.toString(16).padStart(2, "0")
+  return `X'${out}'`
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, "0")
+
+/** 'YYYY-MM-DD HH:MM:SS.mmm' in the given zone, the form DATETIME and TIMESTAMP accept. */
+const dateLiteral = (date: Date, timeZone: string | undefined): string | InterpolationError => {
+  if (Number.isNaN(date.getTime())) return new InterpolationError("an invalid Date cannot be sent")
+  const offset = parseTimeZone(timeZone ?? "local")
+  if (offset === undefined) return new InterpolationError(`invalid timeZone ${JSON.stringify(timeZone)}`)
+  const local = Number.isNaN(offset)
+  const d = local ? date : new Date(date.getTime() + offset * 60_000)
+  const [y, mo, da, h, mi, s, ms] = local
+    ? [
+        d.getFullYear(),
+        d.getMonth() + 1,
+        d.getDate(),
+        d.getHours(),
+        d.getMinutes(),
+        d.getSeconds(),
+        d.getMilliseconds()
+      ]
+    : [
+        d.getUTCFullYear(),
+        d.getUTCMonth() + 1,
+        d.getUTCDate(),
+        d.getUTCHours(),
+        d.getUTCMinutes(),
+        d.getUTCSeconds(),
+        d.getUTCMilliseconds()
+      ]
+  return `'${pad(y, 4)}-${pad(mo)}-${pad(da)} ${pad(h)}:${pad(mi)}:${pad(s)}.${pad(ms, 3)}'`
+}
+
+/** The SQL literal of one parameter value. */
+export const literal = (value: unknown, options: InterpolationOptions): string | InterpolationError => {
+  if (value === null || value === undefined) return "NULL"
+  switch (typeof value) {
+    case "boolean":
+      return value ? "TRUE" : "FALSE"
+    case "number":
+      return Number.isFinite(value) ? String(value) : new InterpolationError(`${value} has no SQL literal`)
+    case "bigint":
+      return value.toString()
+    case "string":
+      return quoteString(value, options.noBackslashEscapes)
+  }
+  if (value instanceof Uint8Array) return hex(value)
+  if (value instanceof Float32Array) return hex(new Uint8Array(value.buffer, value.byteOffset, value.byteLength))
+  if (value instanceof Date) return dateLiteral(value, options.timeZone)
+  if (typeof value === "object" && (value as { _tag?: unknown })._tag === "TypedParameter") {
+    return literal((value as { value: unknown }).value, options)
+  }
+  if (typeof value === "object") return quoteString(JSON.stringify(value), options.noBackslashEscapes)
+  return new InterpolationError(`a ${typeof value} has no SQL literal`)
+}
+
+/**
+ * Where a quoted section that starts at `start` (at its opening quote) ends, just past its closing
+ * quote. A doubled quote stays inside; a backslash escapes the next character in string literals
+ * unless NO_BACKSLASH_ESCAPES is on.
+ */
+const skipQuoted = (sql: string, start: number, backslashes: boolean): number => {
+  const quote = sql[start]
+  let i = start + 1
+  while (i < sql.length) {
+    const c = sql[i]
+    if (c === "\\" && backslashes) i += 2
+    else if (c === quote && sql[i + 1] === quote) i += 2
+    else if (c === quote) return i + 1
+    else i++
+  }
+  return sql.length
+}
+
+/** Replaces each `?` placeholder of `sql` with the literal of the matching parameter. */
+export const interpolate = (
+  sql: string,
+  params: ReadonlyArray<unknown>,
+  options: InterpolationOptions
+): string | InterpolationError => {
+  if (params.length === 0) return sql
+  let out = ""
+  let from = 0
+  let used = 0
+  let i = 0
+  while (i < sql.length) {
+    const c = sql[i]
+    if (c === "'" || c === '"') i = skipQuoted(sql, i, !options.noBackslashEscapes)
+    else if (c === "`") i = skipQuoted(sql, i, false)
+    else if (c === "#" || (c === "-" && sql[i + 1] === "-" && /\s/.test(sql[i + 2] ?? " "))) {
+      const end = sql.indexOf("\n", i)
+      i = end === -1 ? sql.length : end + 1
+    } else if (c === "/" && sql[i + 1] === "*") {
+      const end = sql.indexOf("*/", i + 2)
+      i = end === -1 ? sql.length : end + 2
+    } else if (c === "?") {
+      if (used === params.length) {
+        return new InterpolationError(
+          `the statement has more placeholders than the ${params.length} parameter(s) given`
+        )
+      }
+      const value = literal(params[used++], options)
+      if (value instanceof InterpolationError) return new InterpolationError(`parameter ${used}: ${value.message}`)
+      out += sql.slice(from, i) + value
+      from = ++i
+    } else i++
+  }
+  if (used !== params.length) {
+    return new InterpolationError(`the statement has ${used} placeholder(s), ${params.length} parameter(s) given`)
+  }
+  return out + sql.slice(from)
+}

@@ -1,0 +1,158 @@
+// The pool under load and at its limits, against the real MariaDB of the run.
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
+import { SqlClient } from "effect/sql"
+import { TestClock } from "effect/testing"
+import { MysqlClient, MysqlPool } from "../src/index.ts"
+import { clientLayer, optionsFor, TransportLive } from "./support.ts"
+
+const connectionId = (sql: SqlClient.SqlClient) =>
+  Effect.map(sql<{ id: number }>`SELECT CONNECTION_ID() AS id`, (rows) => rows[0]!.id)
+
+describe("MysqlClient's pool", () => {
+  it.live(
+    "200 fibers × 500 queries through 10 connections: every answer is its own, nothing leaks",
+    () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const client = yield* MysqlClient.MysqlClient
+        let wrong = 0
+        yield* Effect.forEach(
+          Array.from({ length: 200 }, (_, fiber) => fiber),
+          (fiber) =>
+            Effect.gen(function* () {
+              for (let i = 0; i < 500; i++) {
+                const n = fiber * 1000 + i
+                // Half prepared with a parameter, half as text, so both paths carry the load.
+                const rows =
+                  i % 2 === 0
+                    ? yield* sql<{ n: number }>`SELECT ${n} AS n`
+                    : yield* sql.unsafe<{ n: number }>(`SELECT ${n} AS n`)
+                if (rows.length !== 1 || Number(rows[0]!.n) !== n) wrong++
+              }
+            }),
+          { concurrency: "unbounded", discard: true }
+        )
+        assert.strictEqual(wrong, 0)
+        const stats = yield* client.stats
+        assert.strictEqual(stats.borrowed, 0)
+        assert.strictEqual(stats.waiting, 0)
+        assert.isAtMost(stats.size, 10)
+        assert.strictEqual(stats.closed, 0)
+        assert.strictEqual(stats.opened, stats.size)
+      }).pipe(Effect.provide(clientLayer("plain", { maxConnections: 10 }))),
+    300_000
+  )
+
+  it.live("an exhausted pool fails a borrower after acquireTimeout with a clear error", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const held = yield* Deferred.make<void>()
+      const holder = yield* Effect.forkChild(sql.withTransaction(Deferred.await(held)))
+      yield* Effect.sleep("50 millis")
+      const error = yield* Effect.flip(sql`SELECT 1`)
+      assert.strictEqual(error.reason._tag, "ConnectionError")
+      assert.strictEqual((error.reason.cause as { _tag: string })._tag, "PoolTimeoutError")
+      assert.include(error.message, "no connection became free within")
+      yield* Deferred.succeed(held, undefined)
+      yield* Fiber.join(holder)
+      assert.deepStrictEqual(yield* sql`SELECT 1 AS one`, [{ one: 1 }])
+    }).pipe(Effect.provide(clientLayer("plain", { maxConnections: 1, acquireTimeout: "200 millis" })))
+  )
+
+  it.effect("resetOnRelease drops session state before the connection is lent again", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const id = yield* connectionId(sql)
+      yield* sql`SET @x = 1`
+      assert.strictEqual(yield* connectionId(sql), id)
+      assert.deepStrictEqual(yield* sql`SELECT @x AS x`, [{ x: null }])
+    }).pipe(Effect.provide(clientLayer("plain", { maxConnections: 1, resetOnRelease: true })))
+  )
+
+  it.effect("a connection returned inside a transaction is reset, not lent with the transaction open", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE OR REPLACE TABLE pool_open_tx (v INT)`
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const conn = yield* sql.reserve
+          yield* conn.executeUnprepared("BEGIN", [], undefined)
+          yield* conn.executeUnprepared("INSERT INTO pool_open_tx VALUES (1)", [], undefined)
+        })
+      )
+      assert.deepStrictEqual(yield* sql`SELECT COUNT(*) AS n FROM pool_open_tx`, [{ n: 0 }])
+      yield* sql`DROP TABLE pool_open_tx`
+    }).pipe(Effect.provide(clientLayer("plain", { maxConnections: 1 })))
+  )
+
+  it.effect("idle connections above the minimum close after idleTimeout (TestClock)", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const client = yield* MysqlClient.MysqlClient
+      const gate = yield* Deferred.make<void>()
+      // Three transactions at once hold three connections.
+      const holders = yield* Effect.forkChild(
+        Effect.forEach([1, 2, 3], () => sql.withTransaction(Deferred.await(gate)), { concurrency: "unbounded" })
+      )
+      // Real connections open in real time; the test clock only drives the pool's idle timer.
+      for (let wait = 0; wait < 500 && (yield* client.stats).borrowed < 3; wait++) {
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+      }
+      assert.strictEqual((yield* client.stats).borrowed, 3)
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(holders)
+      assert.strictEqual((yield* client.stats).size, 3)
+      yield* TestClock.adjust("61 seconds")
+      yield* TestClock.adjust("61 seconds")
+      const stats = yield* client.stats
+      assert.strictEqual(stats.size, 1)
+      assert.strictEqual(stats.closed, 2)
+    }).pipe(Effect.provide(clientLayer("plain", { minConnections: 1, heartbeatInterval: false })))
+  )
+
+  it.effect("a connection older than maxLifetime is replaced, not lent (TestClock)", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const first = yield* connectionId(sql)
+      assert.strictEqual(yield* connectionId(sql), first)
+      yield* TestClock.adjust("11 minutes")
+      const second = yield* connectionId(sql)
+      assert.notStrictEqual(second, first)
+    }).pipe(
+      Effect.provide(
+        clientLayer("plain", { maxLifetime: "10 minutes", idleTimeout: "1 hour", heartbeatInterval: false })
+      )
+    )
+  )
+
+  it.live("a connection killed on the server is found by validation and replaced", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const first = yield* connectionId(sql)
+      yield* Effect.scoped(
+        Effect.flatMap(MysqlPool.make(optionsFor("root"), { heartbeatInterval: false }), (pool) =>
+          Effect.scoped(Effect.flatMap(pool.get, (conn) => conn.query(`KILL CONNECTION ${first}`)))
+        )
+      ).pipe(Effect.provide(TransportLive))
+      yield* Effect.sleep("50 millis")
+      const second = yield* connectionId(sql)
+      assert.notStrictEqual(second, first)
+    }).pipe(Effect.provide(clientLayer("plain", { validateAfter: "10 millis", heartbeatInterval: false })))
+  )
+
+  it.live("closing the pool waits for a borrowed connection to come back", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(clientLayer("plain"), scope)
+      const sql = SqlClient.SqlClient.pipe(Effect.provideContext(context))
+      const client = yield* sql
+      const running = yield* Effect.forkChild(client`SELECT SLEEP(0.3) AS s`)
+      yield* Effect.sleep("50 millis")
+      const start = Date.now()
+      yield* Scope.close(scope, Exit.void)
+      assert.isAtLeast(Date.now() - start, 150)
+      assert.deepStrictEqual(yield* Fiber.join(running), [{ s: 0 }])
+    })
+  )
+})

@@ -1,0 +1,130 @@
+// URLs and Config as client options: every parameter, percent-decoding, refusals that name the parameter.
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Redacted, Result } from "effect"
+import { ClientConfig, Url } from "../src/index.ts"
+
+const parsed = (url: string) => {
+  const result = Url.parse(url)
+  if (Result.isFailure(result)) throw new Error(result.failure.message)
+  return result.success
+}
+
+const refusal = (url: string) => {
+  const result = Url.parse(url)
+  if (Result.isSuccess(result)) throw new Error(`${url} was accepted`)
+  return result.failure
+}
+
+describe("Url.parse", () => {
+  it("reads user, password, host, port and database, percent-decoded", () => {
+    const { options } = parsed("mysql://app%40corp:p%40ss%3Aw%2Frd@db.internal:3307/shop%2Dmain")
+    assert.strictEqual(options.user, "app@corp")
+    assert.strictEqual(Redacted.value(options.password as Redacted.Redacted<string>), "p@ss:w/rd")
+    assert.strictEqual(options.host, "db.internal")
+    assert.strictEqual(options.port, 3307)
+    assert.strictEqual(options.database, "shop-main")
+  })
+
+  it("takes IPv6 hosts, and leaves out what the URL does not say", () => {
+    const { options } = parsed("mysql://root@[::1]")
+    assert.strictEqual(options.host, "::1")
+    assert.isUndefined(options.port)
+    assert.isUndefined(options.password)
+    assert.isUndefined(options.database)
+  })
+
+  it("reads the MySQL URI option names", () => {
+    const { options, sslFiles } = parsed(
+      "mysql://u:p@h/db?ssl-mode=VERIFY_IDENTITY&ssl-ca=/etc/ca.pem&ssl-cert=/etc/c.pem&ssl-key=/etc/k.pem" +
+        "&ssl-fingerprint=AB:" +
+        "CD".repeat(31) +
+        "&tls-version=TLSv1.3,TLSv1.2&compression-algorithms=zstd,zlib&zstd-compression-level=7" +
+        "&connect-timeout=3&get-server-public-key=true"
+    )
+    assert.deepStrictEqual(sslFiles, { ca: "/etc/ca.pem", cert: "/etc/c.pem", key: "/etc/k.pem" })
+    assert.strictEqual(options.ssl?.mode, "verify-identity")
+    assert.deepStrictEqual(options.ssl?.fingerprints, [`AB:${"CD".repeat(31)}`])
+    assert.strictEqual(options.ssl?.minVersion, "TLSv1.2")
+    assert.strictEqual(options.ssl?.maxVersion, "TLSv1.3")
+    assert.deepStrictEqual(options.compression, { algorithms: ["zstd", "zlib"], zstdLevel: 7 })
+    assert.strictEqual(Duration.toMillis(options.connectTimeout as Duration.Duration), 3000)
+    assert.strictEqual(options.allowPublicKeyRetrieval, true)
+  })
+
+  it("reads the socket, pool and timeout parameters", () => {
+    const { options } = parsed(
+      "mysql://u@localhost/db?socket=/run/mysqld/mysqld.sock&min-connections=2&max-connections=20" +
+        "&acquire-timeout=500%20millis&idle-timeout=120&max-lifetime=1800&validate-after=5" +
+        "&heartbeat-interval=false&reset-on-release=1&read-timeout=30&statement-timeout=10&multi-statements=off"
+    )
+    assert.strictEqual(options.socketPath, "/run/mysqld/mysqld.sock")
+    assert.strictEqual(options.minConnections, 2)
+    assert.strictEqual(options.maxConnections, 20)
+    assert.strictEqual(Duration.toMillis(options.acquireTimeout as Duration.Duration), 500)
+    assert.strictEqual(Duration.toMillis(options.idleTimeout as Duration.Duration), 120_000)
+    assert.strictEqual(Duration.toMillis(options.maxLifetime as Duration.Duration), 1_800_000)
+    assert.strictEqual(options.heartbeatInterval, false)
+    assert.strictEqual(options.resetOnRelease, true)
+    assert.strictEqual(Duration.toMillis(options.statementTimeout as Duration.Duration), 10_000)
+    assert.strictEqual(options.multipleStatements, false)
+  })
+
+  it("refuses a bad URL or parameter, naming it, and never repeats the password", () => {
+    assert.include(refusal("not a url").message, "url: is not a URL")
+    assert.include(refusal("postgres://u:secret@h/db").message, "scheme postgres:")
+    assert.include(refusal("mysql://u:secret@h/db?ssl-mode=sometimes").message, "url parameter ssl-mode: sometimes")
+    assert.include(refusal("mysql://u:secret@h/db?zstd-compression-level=40").message, "zstd-compression-level")
+    assert.include(refusal("mysql://u:secret@h/db?connect-timeout=soon").message, "connect-timeout")
+    assert.include(refusal("mysql://u:secret@h/db?tls-version=TLSv1.0").message, "tls-version: TLSv1.0")
+    assert.include(refusal("mysql://u:secret@h/db?ssl-fingerprint=abc").message, "ssl-fingerprint")
+    assert.include(refusal("mysql://u:secret@h/db?sslmode=required").message, "url parameter sslmode: unknown")
+    assert.include(refusal("mysql://u:%ZZ@h/db").message, "url.password")
+    for (const url of ["mysql://u:secret@h/db?ssl-mode=x", "mysql://u:secret@h/db?x=1", "mysql://u:%ZZsecret@h"]) {
+      assert.notInclude(refusal(url).message, "secret")
+    }
+  })
+})
+
+describe("ClientConfig", () => {
+  const read = (env: Record<string, string>) => ClientConfig.settings().parse(ConfigProvider.fromEnv({ env }))
+
+  it.effect("reads MYSQL_URL, and variables override it", () =>
+    Effect.gen(function* () {
+      const { options, sslFiles } = yield* read({
+        MYSQL_URL: "mysql://app:from-url@db:3306/shop?ssl-mode=REQUIRED",
+        MYSQL_PASSWORD: "from-env",
+        MYSQL_SSL_MODE: "VERIFY_CA",
+        MYSQL_SSL_CA: "/etc/ca.pem",
+        MYSQL_MAX_CONNECTIONS: "4"
+      })
+      assert.strictEqual(options.user, "app")
+      assert.strictEqual(options.host, "db")
+      assert.strictEqual(Redacted.value(options.password as Redacted.Redacted<string>), "from-env")
+      assert.strictEqual(options.ssl?.mode, "verify-ca")
+      assert.strictEqual(options.maxConnections, 4)
+      assert.deepStrictEqual(sslFiles, { ca: "/etc/ca.pem" })
+    })
+  )
+
+  it.effect("reads separate variables without a URL", () =>
+    Effect.gen(function* () {
+      const { options } = yield* read({ MYSQL_HOST: "h", MYSQL_PORT: "3310", MYSQL_USER: "u", MYSQL_DATABASE: "d" })
+      assert.deepStrictEqual(
+        { host: options.host, port: options.port, user: options.user, database: options.database },
+        { host: "h", port: 3310, user: "u", database: "d" }
+      )
+    })
+  )
+
+  it.effect("a bad value fails naming the variable, without the secrets", () =>
+    Effect.gen(function* () {
+      const badMode = yield* Effect.flip(read({ MYSQL_USER: "u", MYSQL_SSL_MODE: "maybe" }))
+      assert.include(badMode.message, "MYSQL_SSL_MODE: maybe")
+      const badUrl = yield* Effect.flip(read({ MYSQL_URL: "mysql://u:hunter2@h/db?ssl-mode=x" }))
+      assert.include(badUrl.message, "MYSQL_URL")
+      assert.notInclude(badUrl.message, "hunter2")
+      const badPort = yield* Effect.flip(read({ MYSQL_PORT: "99999" }))
+      assert.include(badPort.message, "MYSQL_PORT")
+    })
+  )
+})
