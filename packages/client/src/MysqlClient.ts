@@ -24,6 +24,7 @@ import type { SqlError } from "effect/sql/SqlError"
 import * as Statement from "effect/sql/Statement"
 import { settings } from "./ClientConfig.ts"
 import { resolve } from "./ConnectionOptions.ts"
+import type { ConfigError } from "./Errors.ts"
 import { SqlConnectionAdapter, StatementTimeout } from "./internal/SqlConnectionAdapter.ts"
 import { toSqlError } from "./internal/SqlErrors.ts"
 import { readSslFiles } from "./internal/SslFiles.ts"
@@ -121,13 +122,20 @@ export const layer = (
 
 /** Options from parsed settings: the certificate files they name are read first. */
 const fromSettings = (settings: UrlSettings, overrides: Partial<MysqlClientOptions>) =>
-  Effect.map(
-    Effect.mapError(readSslFiles(settings.sslFiles), (e) => toSqlError(e, "configure")),
-    (pem): MysqlClientOptions => {
-      const ssl = { ...settings.options.ssl, ...pem, ...overrides.ssl }
-      return { ...settings.options, ...overrides, ...(Object.keys(ssl).length > 0 ? { ssl } : {}) }
-    }
-  )
+  Effect.map(readSslFiles(settings.sslFiles), (pem): MysqlClientOptions => {
+    const ssl = { ...settings.options.ssl, ...pem, ...overrides.ssl }
+    return { ...settings.options, ...overrides, ...(Object.keys(ssl).length > 0 ? { ssl } : {}) }
+  })
+
+/**
+ * The options a `mysql://` URL stands for, with the certificate files it names read; for
+ * `MysqlConnection.connect` as much as for the layers.
+ */
+export const optionsFromUrl = (
+  url: string | Redacted.Redacted<string>,
+  overrides: Partial<MysqlClientOptions> = {}
+): Effect.Effect<MysqlClientOptions, ConfigError> =>
+  Effect.flatMap(Effect.fromResult(parse(url)), (settings) => fromSettings(settings, overrides))
 
 /**
  * From `mysql://user:password@host:port/database?ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/ca.pem…`;
@@ -138,11 +146,10 @@ export const layerFromUrl = (
   overrides: Partial<MysqlClientOptions> = {}
 ): Layer.Layer<MysqlClient | SqlClient.SqlClient, SqlError, Transport> =>
   layerFrom(
-    Effect.gen(function* () {
-      const parsed = parse(url)
-      if (Result.isFailure(parsed)) return yield* toSqlError(parsed.failure, "configure")
-      return yield* make(yield* fromSettings(parsed.success, overrides))
-    })
+    Effect.flatMap(
+      Effect.mapError(optionsFromUrl(url, overrides), (e) => toSqlError(e, "configure")),
+      make
+    )
   )
 
 /**
@@ -154,7 +161,10 @@ export const layerConfig = (
 ): Layer.Layer<MysqlClient | SqlClient.SqlClient, Config.ConfigError | SqlError, Transport> =>
   layerFrom(
     Effect.gen(function* () {
-      const options = config === undefined ? yield* fromSettings(yield* settings(), {}) : yield* Config.unwrap(config)
+      const options =
+        config === undefined
+          ? yield* Effect.mapError(fromSettings(yield* settings(), {}), (e) => toSqlError(e, "configure"))
+          : yield* Config.unwrap(config)
       return yield* make(options)
     })
   )
