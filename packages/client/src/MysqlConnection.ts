@@ -33,6 +33,7 @@ import {
   ErrPacket,
   type ProtocolError,
   packetsAfterPrepareOk,
+  protocolError,
   SetOption,
   StatusFlag,
   type ValueOptions
@@ -323,7 +324,7 @@ class Connection implements MysqlConnection {
       }
       if (response._tag === "ErrPacket") return yield* serverError(response, serverVersion.flavor, undefined, undefined)
       return yield* Effect.fail(
-        new TransportError({ reason: "io-error", message: `unexpected ${response._tag} in answer to a command` })
+        protocolError("Command", `unexpected ${response._tag} in answer to a command`, "header", 0)
       )
     })
   }
