@@ -44,6 +44,7 @@ import * as Cause from "effect/Cause"
 import {
   type ConnectionOptions,
   type Password,
+  passwordText,
   positiveDuration,
   type ResolvedOptions,
   resolve
@@ -569,7 +570,9 @@ class Connection implements MysqlConnection {
       Effect.gen({ self: this }, function* () {
         const { capabilities, serverVersion, scramble, serverPlugin, authContext } = this.session
         const context = { ...authContext, user: login.user }
-        const plugin = yield* firstPlugin(context, serverPlugin, login.password, scramble)
+        // Taken once for the first answer and any auth switch after it, as in the handshake.
+        const password = yield* passwordText(login.password)
+        const plugin = yield* firstPlugin(context, serverPlugin, password, scramble)
         const payload = yield* encoded(
           ComChangeUser.encode(
             {
@@ -587,7 +590,7 @@ class Connection implements MysqlConnection {
         this.statements.clear()
         yield* authenticate(
           this.channel,
-          { password2: undefined, password3: undefined, ...login, password: login.password },
+          { password2: undefined, password3: undefined, ...login, password },
           context,
           capabilities,
           plugin,
