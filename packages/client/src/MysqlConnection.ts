@@ -31,7 +31,6 @@ import {
   decodeAuthPhasePacket,
   decodeStmtPrepareResponse,
   ErrPacket,
-  type ProtocolError,
   packetsAfterPrepareOk,
   protocolError,
   SetOption,
@@ -166,9 +165,6 @@ const keepsConnection = (error: MysqlError): boolean =>
   error._tag === "ServerError" ||
   error._tag === "ConfigError" ||
   (error._tag === "LocalInfileError" && error.reason === "refused")
-
-const encoded = <A>(result: R.Result<A, ProtocolError>): Effect.Effect<A, ProtocolError> =>
-  R.isSuccess(result) ? Effect.succeed(result.success) : Effect.fail(result.failure)
 
 /** What `run` needs to know about one command besides its steps. */
 interface CommandLimits {
@@ -318,7 +314,7 @@ class Connection implements MysqlConnection {
       const packet = yield* channel.next
       // COM_SET_OPTION answers with an EOF where other commands answer with an OK.
       if (packet.payload[0] === 0xfe && packet.payload.length < 9) return
-      const response = yield* encoded(decodeAuthPhasePacket(packet.payload, capabilities))
+      const response = yield* Effect.fromResult(decodeAuthPhasePacket(packet.payload, capabilities))
       if (response._tag === "OkPacket") {
         self.statusFlags = response.statusFlags
         return
@@ -340,7 +336,7 @@ class Connection implements MysqlConnection {
     return Effect.gen({ self: this }, function* () {
       const text = options?.params === undefined ? sql : this.interpolated(sql, options.params)
       if (text instanceof InterpolationError) return yield* this.argumentError(text.message, sql)
-      const payload = yield* encoded(ComQuery.encode({ query: text }, this.session.capabilities))
+      const payload = yield* Effect.fromResult(ComQuery.encode({ query: text }, this.session.capabilities))
       yield* this.channel.sendCommand(payload)
       return yield* this.readResponse(this.reader(sql, false, options), sql)
     })
@@ -380,23 +376,23 @@ class Connection implements MysqlConnection {
   private prepareStatement(sql: string): Effect.Effect<Statement, MysqlError> {
     return Effect.gen({ self: this }, function* () {
       const caps = this.session.capabilities
-      yield* this.channel.sendCommand(yield* encoded(ComStmtPrepare.encode({ query: sql }, caps)))
+      yield* this.channel.sendCommand(yield* Effect.fromResult(ComStmtPrepare.encode({ query: sql }, caps)))
       const first = yield* this.channel.next
       if (first.payload[0] === 0xff) {
-        const err = yield* encoded(ErrPacket.decode(first.payload, caps))
+        const err = yield* Effect.fromResult(ErrPacket.decode(first.payload, caps))
         return yield* Effect.fail(toServerError(err, this.session.serverVersion.flavor, sql))
       }
-      const ok = yield* encoded(ComStmtPrepareOk.decode(first.payload, caps))
+      const ok = yield* Effect.fromResult(ComStmtPrepareOk.decode(first.payload, caps))
       const payloads = [first.payload]
       for (let n = packetsAfterPrepareOk(ok, caps); n > 0; n--) payloads.push((yield* this.channel.next).payload)
-      const response = yield* encoded(decodeStmtPrepareResponse(payloads, caps))
+      const response = yield* Effect.fromResult(decodeStmtPrepareResponse(payloads, caps))
       return { id: ok.statementId, sql, params: response.params, columns: response.columns }
     })
   }
 
   private closeStatement(statement: Statement): Effect.Effect<void, MysqlError> {
     // COM_STMT_CLOSE has no response.
-    return Effect.flatMap(encoded(ComStmtClose.encode({ statementId: statement.id })), (payload) =>
+    return Effect.flatMap(Effect.fromResult(ComStmtClose.encode({ statementId: statement.id })), (payload) =>
       this.channel.sendCommand(payload)
     )
   }
@@ -423,7 +419,7 @@ class Connection implements MysqlConnection {
         )
       }
       const timeZone = this.options.types.timeZone
-      const payload = yield* encoded(
+      const payload = yield* Effect.fromResult(
         ComStmtExecute.encode(
           { statementId: statement.id, parameters: params },
           timeZone === undefined ? {} : { timeZone }
@@ -492,8 +488,9 @@ class Connection implements MysqlConnection {
           )
           const start =
             params === undefined
-              ? Effect.flatMap(encoded(ComQuery.encode({ query: sql }, self.session.capabilities)), (payload) =>
-                  self.channel.sendCommand(payload)
+              ? Effect.flatMap(
+                  Effect.fromResult(ComQuery.encode({ query: sql }, self.session.capabilities)),
+                  (payload) => self.channel.sendCommand(payload)
                 )
               : Effect.flatMap(self.cachedStatement(sql), (statement) => self.sendExecute(statement, params))
           yield* self.guard(start)
@@ -549,18 +546,20 @@ class Connection implements MysqlConnection {
 
   // --- the rest -----------------------------------------------------------------------------------
 
-  readonly ping = Effect.suspend(() => Effect.flatMap(encoded(ComPing.encode({})), (payload) => this.simple(payload)))
+  readonly ping = Effect.suspend(() =>
+    Effect.flatMap(Effect.fromResult(ComPing.encode({})), (payload) => this.simple(payload))
+  )
 
   readonly pingWithin = (timeout: Duration.Input) =>
-    Effect.flatMap(encoded(ComPing.encode({})), (payload) =>
+    Effect.flatMap(Effect.fromResult(ComPing.encode({})), (payload) =>
       this.run(this.channel.withReadTimeout(timeout, this.simpleCommand(payload)))
     )
 
   readonly useDatabase = (database: string) =>
-    Effect.flatMap(encoded(ComInitDb.encode({ schema: database })), (payload) => this.simple(payload))
+    Effect.flatMap(Effect.fromResult(ComInitDb.encode({ schema: database })), (payload) => this.simple(payload))
 
   readonly resetConnection = Effect.suspend(() =>
-    Effect.flatMap(encoded(ComResetConnection.encode({})), (payload) =>
+    Effect.flatMap(Effect.fromResult(ComResetConnection.encode({})), (payload) =>
       Effect.tap(this.simple(payload), () => Effect.sync(() => this.statements.clear()))
     )
   )
@@ -573,7 +572,7 @@ class Connection implements MysqlConnection {
         // Taken once for the first answer and any auth switch after it, as in the handshake.
         const password = yield* passwordText(login.password)
         const plugin = yield* firstPlugin(context, serverPlugin, password, scramble)
-        const payload = yield* encoded(
+        const payload = yield* Effect.fromResult(
           ComChangeUser.encode(
             {
               username: login.user,
@@ -601,7 +600,7 @@ class Connection implements MysqlConnection {
 
   readonly setMultipleStatements = (enabled: boolean) =>
     Effect.flatMap(
-      encoded(
+      Effect.fromResult(
         ComSetOption.encode({
           option: enabled ? SetOption.MYSQL_OPTION_MULTI_STATEMENTS_ON : SetOption.MYSQL_OPTION_MULTI_STATEMENTS_OFF
         })
@@ -613,7 +612,7 @@ class Connection implements MysqlConnection {
   readonly quit: Effect.Effect<void> = Effect.suspend(() => {
     if (this.broken !== undefined) return Effect.void
     return this.lock.withPermit(
-      Effect.flatMap(encoded(ComQuit.encode({})), (payload) => this.channel.sendCommand(payload)).pipe(
+      Effect.flatMap(Effect.fromResult(ComQuit.encode({})), (payload) => this.channel.sendCommand(payload)).pipe(
         Effect.andThen(this.session.transport.close),
         Effect.timeout("1 second"),
         Effect.ignore

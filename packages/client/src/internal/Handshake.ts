@@ -28,7 +28,7 @@ import {
   sslRequestFor
 } from "@effect-mysql/protocol"
 import { type Connection, SslPolicy, TimeoutError, type TlsInfo, Transport } from "@effect-mysql/transport"
-import { Duration, Effect, Result, type Scope } from "effect"
+import { Duration, Effect, type Scope } from "effect"
 import { type Password, passwordText, type ResolvedOptions } from "../ConnectionOptions.ts"
 import { AuthenticationError, type MysqlError } from "../Errors.ts"
 import * as Authentication from "./Authentication.ts"
@@ -94,10 +94,6 @@ export const connectAttributes = (options: ResolvedOptions): ReadonlyArray<reado
   ...Object.entries(options.connectAttributes)
 ]
 
-const encodeFailure = Effect.fnUntraced(function* <A>(result: Result.Result<A, MysqlError>) {
-  return Result.isSuccess(result) ? result.success : yield* result.failure
-})
-
 /** Who logs in: the user and the passwords of each authentication factor. */
 export interface Login {
   readonly user: string
@@ -133,7 +129,7 @@ export const authenticate = Effect.fnUntraced(function* (
   let factor = 0
   while (true) {
     const packet = yield* channel.next
-    const message = yield* encodeFailure(decodeAuthPhasePacket(packet.payload, capabilities))
+    const message = yield* Effect.fromResult(decodeAuthPhasePacket(packet.payload, capabilities))
     switch (message._tag) {
       case "OkPacket":
         return message.statusFlags
@@ -147,7 +143,7 @@ export const authenticate = Effect.fnUntraced(function* (
         const password = yield* textOf(factor)
         session = yield* Authentication.start(context, message.pluginName, password, message.pluginData)
         const data = yield* session.initial
-        yield* channel.send(yield* encodeFailure(AuthSwitchResponse.encode({ data }, capabilities)))
+        yield* channel.send(yield* Effect.fromResult(AuthSwitchResponse.encode({ data }, capabilities)))
         break
       }
       case "AuthMoreData": {
@@ -215,10 +211,10 @@ export const handshake = Effect.fnUntraced(function* (
     // sends an ERR packet instead.
     const first = yield* channel.next
     if (first.payload[0] === 0xff) {
-      const err = yield* encodeFailure(ErrPacket.decode(first.payload))
+      const err = yield* Effect.fromResult(ErrPacket.decode(first.payload))
       return yield* serverError(err, undefined, undefined, undefined)
     }
-    const greeting = yield* encodeFailure(HandshakeV10.decode(first.payload))
+    const greeting = yield* Effect.fromResult(HandshakeV10.decode(first.payload))
     const serverVersion = parseServerVersion(greeting.serverVersion)
     const serverCaps = makeCapabilitySet(greeting.capabilities, greeting.mariadbCapabilities ?? 0)
     if (!hasFlag(serverCaps.capabilities, Capability.CLIENT_PROTOCOL_41)) {
@@ -229,13 +225,13 @@ export const handshake = Effect.fnUntraced(function* (
     }
 
     // ssl-mode decides before anything about the user is written.
-    const decision = yield* encodeFailure(
+    const decision = yield* Effect.fromResult(
       SslPolicy.decide(options.ssl, hasFlag(serverCaps.capabilities, Capability.CLIENT_SSL))
     )
     const compression =
       options.compression === undefined
         ? undefined
-        : yield* encodeFailure(negotiate(serverCaps.capabilities, options.compression))
+        : yield* Effect.fromResult(negotiate(serverCaps.capabilities, options.compression))
 
     // MariaDB clears CLIENT_MYSQL to announce its extended capabilities; we answer in kind.
     const mariadb = !hasFlag(serverCaps.capabilities, Capability.CLIENT_MYSQL)
@@ -256,7 +252,7 @@ export const handshake = Effect.fnUntraced(function* (
         username: "",
         authResponse: new Uint8Array(0)
       })
-      yield* channel.send(yield* encodeFailure(SslRequest.encode(request)))
+      yield* channel.send(yield* Effect.fromResult(SslRequest.encode(request)))
       tls = yield* connection.upgradeTls(options.ssl.tls)
     }
     const secure = tls !== undefined || options.endpoint._tag === "Unix"
@@ -275,7 +271,7 @@ export const handshake = Effect.fnUntraced(function* (
     const password = yield* passwordText(options.password)
     const session = yield* firstPlugin(context, serverPlugin, password, greeting.authPluginData)
     const authResponse = yield* session.initial
-    const response = yield* encodeFailure(
+    const response = yield* Effect.fromResult(
       HandshakeResponse41.encode({
         capabilities,
         maxPacketSize: options.maxPacketSize,
