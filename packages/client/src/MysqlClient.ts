@@ -47,8 +47,6 @@ export interface MysqlClient extends SqlClient.SqlClient {
 
 export const MysqlClient = Context.Service<MysqlClient>("@effect-mysql/client/MysqlClient")
 
-const SERVER_STATUS_IN_TRANS = 0x0001
-
 /** The client over a pool; the scope closes the pool, waiting for borrowed connections. */
 export const make = Effect.fn("MysqlClient.make")(function* (
   options: MysqlClientOptions
@@ -87,8 +85,7 @@ export const make = Effect.fn("MysqlClient.make")(function* (
     savepoint: (name) => `SAVEPOINT ${name}`,
     rollbackSavepoint: (name) => `ROLLBACK TO SAVEPOINT ${name}`,
     releaseSavepoint: (name) => `RELEASE SAVEPOINT ${name}`,
-    isTransaction: (connection) =>
-      ((connection as SqlConnectionAdapter).connection.serverStatus & SERVER_STATUS_IN_TRANS) !== 0
+    isTransaction: (connection) => (connection as SqlConnectionAdapter).connection.inTransaction
   })
   return Object.assign(client, {
     [TypeId]: TypeId,

@@ -117,6 +117,11 @@ export interface MysqlConnection {
   readonly failure: MysqlError | undefined
   /** The SERVER_STATUS_* flags of the last response (in a transaction, NO_BACKSLASH_ESCAPES, …). */
   readonly serverStatus: number
+  /**
+   * A transaction is open, as the last response said. Never on a failed connection: the server
+   * dropped its transaction with it, and there is nothing left to roll back.
+   */
+  readonly inTransaction: boolean
   /** Runs text SQL (COM_QUERY) and answers the first statement's result. */
   readonly query: <R = Row>(sql: string, options?: TextQueryOptions) => Effect.Effect<Result<R>, MysqlError>
   /** Runs text SQL and answers every statement's result, in order (multi-statements, CALL). */
@@ -213,6 +218,10 @@ class Connection implements MysqlConnection {
 
   get serverStatus(): number {
     return this.statusFlags
+  }
+
+  get inTransaction(): boolean {
+    return this.broken === undefined && (this.statusFlags & StatusFlag.SERVER_STATUS_IN_TRANS) !== 0
   }
 
   // --- running commands -------------------------------------------------------------------------

@@ -126,8 +126,6 @@ interface Member {
   borrowed: boolean
 }
 
-const SERVER_STATUS_IN_TRANS = 0x0001
-
 /** Opens a pool for the life of the scope. */
 export const make = Effect.fn("MysqlPool.make")(function* (
   connectionOptions: ConnectionOptions,
@@ -179,7 +177,7 @@ export const make = Effect.fn("MysqlPool.make")(function* (
       member.idleSince = now()
       const connection = member.connection
       let keep = connection.failure === undefined && !tooOld(member)
-      if (keep && (options.resetOnRelease || (connection.serverStatus & SERVER_STATUS_IN_TRANS) !== 0)) {
+      if (keep && (options.resetOnRelease || connection.inTransaction)) {
         keep = Exit.isSuccess(yield* Effect.exit(connection.resetConnection))
       }
       if (!keep) yield* Pool.invalidate(pool, member)

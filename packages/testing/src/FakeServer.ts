@@ -168,8 +168,15 @@ export interface FakeSession {
   readonly capabilities: CapabilitySet
   /** Sends payloads as packets with the next sequence ids (through `onSend`). */
   readonly send: (phase: Phase, payloads: ReadonlyArray<Uint8Array>) => Effect.Effect<void, HarnessError>
-  /** Writes bytes as they are. */
+  /** Writes bytes as they are (inside the compressed protocol once it is on). */
   readonly sendRaw: (bytes: Uint8Array) => Effect.Effect<void, HarnessError>
+  /**
+   * Writes bytes underneath the compressed protocol (on the socket, or inside TLS): compressed
+   * frames of the hook's own making, lies included.
+   */
+  readonly sendWire: (bytes: Uint8Array) => Effect.Effect<void, HarnessError>
+  /** The client's next packet, recorded like every other (the answer to a LOCAL INFILE request). */
+  readonly receive: (phase: Phase) => Effect.Effect<Uint8Array, HarnessError>
 }
 
 export interface FakeServerHooks {
@@ -393,7 +400,14 @@ const runSession = Effect.fnUntraced(function* (state: ServerState, bytes: Socke
     }
   }
 
-  const session: FakeSession = { record, capabilities, send, sendRaw: (raw) => wire.bytes.write(raw) }
+  const session: FakeSession = {
+    record,
+    capabilities,
+    send,
+    sendRaw: (raw) => wire.bytes.write(raw),
+    sendWire: (raw) => bytes.write(raw),
+    receive
+  }
   const answer = (sql: string, parameters: ReadonlyArray<ComStmtExecute.TypedParameter>, binary: boolean) => {
     const context = { user: response.username, parameters }
     const result: FakeAnswer = scenario.statements?.(sql, context) ?? builtInAnswer(sql, context)

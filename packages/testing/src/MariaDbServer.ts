@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { Effect } from "effect"
+import { Effect, Schedule } from "effect"
 import { HarnessError } from "./HarnessError.ts"
 import { freePort, run } from "./internal/process.ts"
 import { accountsSql, rootSql, TestAccounts, TestDatabase } from "./TestAccounts.ts"
@@ -27,11 +27,33 @@ export interface MariaDbServer {
   readonly port: number
   readonly socketPath: string
   readonly database: string
+  /** The running process's pid (a new one after `restart`). */
   readonly pid: number
   readonly dir: string
   readonly version: string
   readonly serverCertificate: ServerCertificateName
+  /** SIGKILL, as a crash: no shutdown, no flush beyond what InnoDB already made durable. */
+  readonly kill: Effect.Effect<void>
+  /**
+   * Starts the server again on the same port and data directory (after `kill`, or stopping it if
+   * it still runs), and waits until it accepts connections; InnoDB recovers what was committed.
+   */
+  readonly restart: Effect.Effect<void, HarnessError>
 }
+
+/** What a server is, without the means to control it: plain data, as vitest's `provide` needs. */
+export type MariaDbServerInfo = Omit<MariaDbServer, "kill" | "restart">
+
+export const info = (server: MariaDbServer): MariaDbServerInfo => ({
+  host: server.host,
+  port: server.port,
+  socketPath: server.socketPath,
+  database: server.database,
+  pid: server.pid,
+  dir: server.dir,
+  version: server.version,
+  serverCertificate: server.serverCertificate
+})
 
 const installHint = "install it with `apt-get install -y mariadb-server`"
 
@@ -133,20 +155,28 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL")
 })
 
-const launch = Effect.fnUntraced(function* (program: string, dir: string, options: MariaDbServerOptions) {
-  const port = yield* freePort
-  const child = yield* Effect.acquireRelease(
-    Effect.sync(() => spawn(program, serverArgs(dir, port, options), { stdio: ["ignore", "ignore", "pipe"] })),
-    (child) =>
-      Effect.ensuring(
-        stop(child),
-        Effect.sync(() => running.delete(child))
-      )
-  )
+/** Kills at once and waits for the exit. */
+const killNow = (child: ChildProcess) =>
+  Effect.callback<void>((resume) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+    child.once("exit", () => resume(Effect.void))
+    child.kill("SIGKILL")
+  })
+
+/** Spawns `mariadbd` on `port` and waits until it is ready; a failed start leaves no process. */
+const launch = Effect.fnUntraced(function* (program: string, dir: string, port: number, options: MariaDbServerOptions) {
+  const child = spawn(program, serverArgs(dir, port, options), { stdio: ["ignore", "ignore", "pipe"] })
   running.add(child)
   const log = tailOf(child)
-  const version = yield* awaitReady(child, log)
-  return { port, child, version }
+  const version = yield* awaitReady(child, log).pipe(
+    Effect.tapError(() =>
+      Effect.ensuring(
+        killNow(child),
+        Effect.sync(() => running.delete(child))
+      )
+    )
+  )
+  return { child, version }
 })
 
 /** Starts a server; it is stopped and its directory removed when the scope closes. */
@@ -171,17 +201,50 @@ export const start = Effect.fnUntraced(function* (options: MariaDbServerOptions)
     `--datadir=${Path.join(dir, "data")}`,
     `--tmpdir=${Path.join(dir, "tmp")}`
   ])
+  // The process running now: replaced by `restart`, stopped when the scope closes.
+  let current: ChildProcess | undefined
+  yield* Effect.addFinalizer(() =>
+    Effect.suspend(() => {
+      const child = current
+      if (child === undefined) return Effect.void
+      return Effect.ensuring(
+        stop(child),
+        Effect.sync(() => running.delete(child))
+      )
+    })
+  )
   // Another process may take the free port before mariadbd binds it: try again on a new one.
-  const { port, child, version } = yield* launch(mariadbd, dir, options).pipe(Effect.retry({ times: 2 }))
+  const { port, child, version } = yield* Effect.flatMap(freePort, (port) =>
+    Effect.map(launch(mariadbd, dir, port, options), (launched) => ({ port, ...launched }))
+  ).pipe(Effect.retry({ times: 2 }))
+  current = child
+  const kill = Effect.suspend(() => (current === undefined ? Effect.void : killNow(current)))
+  const restart = Effect.gen(function* () {
+    const previous = current
+    if (previous !== undefined) {
+      yield* stop(previous)
+      running.delete(previous)
+      current = undefined
+    }
+    // The port may linger for a moment after a crash: a few attempts, a second apart.
+    const launched = yield* launch(mariadbd, dir, port, options).pipe(
+      Effect.retry({ times: 4, schedule: Schedule.spaced("1 second") })
+    )
+    current = launched.child
+  })
   return {
     host: "127.0.0.1",
     port,
     socketPath: Path.join(dir, "mysqld.sock"),
     database: TestDatabase,
-    pid: child.pid!,
+    get pid() {
+      return current?.pid ?? child.pid!
+    },
     dir,
     version,
-    serverCertificate: options.serverCertificate ?? "good"
+    serverCertificate: options.serverCertificate ?? "good",
+    kill,
+    restart
   } satisfies MariaDbServer
 })
 

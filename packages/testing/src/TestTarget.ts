@@ -26,7 +26,7 @@ export interface TestTarget {
   readonly tls: { readonly ca: TestPki.PemFile; readonly cert: TestPki.PemFile; readonly key: TestPki.PemFile }
   /** The whole test PKI and the server directory, only when the harness started the server. */
   readonly pki: TestPki.TestPki | undefined
-  readonly server: MariaDbServer.MariaDbServer | undefined
+  readonly server: MariaDbServer.MariaDbServerInfo | undefined
 }
 
 const readEnvFile = (name: string) =>
@@ -71,7 +71,7 @@ const harness = Effect.gen(function* () {
     database: server.database,
     tls: { ca: pki.ca, cert: pki.client.cert, key: pki.client.key },
     pki,
-    server
+    server: MariaDbServer.info(server)
   } satisfies TestTarget
 })
 

@@ -94,6 +94,41 @@ describe("FaultProxy", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("cuts a connection after an exact number of bytes in one direction", () =>
+    Effect.gen(function* () {
+      let arrived = ""
+      const sink = yield* Effect.acquireRelease(
+        Effect.callback<Net.Server>((resume) => {
+          const server = Net.createServer((socket) => {
+            socket.setEncoding("utf8")
+            socket.on("data", (chunk: string) => {
+              arrived += chunk
+            })
+            socket.on("error", () => {})
+          })
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) =>
+          Effect.callback<void>((resume) => {
+            server.close(() => resume(Effect.void))
+          })
+      )
+      const proxy = yield* FaultProxy.start({
+        target: { host: "127.0.0.1", port: (sink.address() as Net.AddressInfo).port },
+        mode: FaultProxy.cutAfter({ toServer: 5 })
+      })
+      const c = yield* client(proxy.port)
+      c.socket.write("abc")
+      yield* waitUntil(() => arrived === "abc")
+      c.socket.write("defgh")
+      yield* waitUntil(c.closed)
+      // The bytes up to the limit went through, the rest did not.
+      yield* waitUntil(() => arrived === "abcde")
+      yield* Effect.sleep("50 millis")
+      assert.strictEqual(arrived, "abcde")
+    }).pipe(Effect.scoped)
+  )
+
   it.live("cuts open connections", () =>
     Effect.gen(function* () {
       const echo = yield* echoServer

@@ -106,6 +106,31 @@ describe("MariaDbServer", () => {
     })
   )
 
+  it.effect(
+    "kill is a crash and restart comes back on the same port and data directory, committed rows kept",
+    () =>
+      Effect.gen(function* () {
+        const pki = target.pki
+        if (pki === undefined) return yield* Effect.die("the harness PKI is needed to start a second server")
+        const server = yield* MariaDbServer.start({ pki })
+        const at = { account: "root", tls: "off", port: server.port } as const
+        yield* mariadb(at, "CREATE TABLE test.kept (n INT) ENGINE=InnoDB; INSERT INTO test.kept VALUES (1), (2)")
+        const first = server.pid
+        yield* server.kill
+        assert.isFalse(isRunning(first))
+        yield* failure(mariadb(at, "SELECT 1"))
+        yield* server.restart
+        assert.notStrictEqual(server.pid, first)
+        assert.isTrue(isRunning(server.pid))
+        // The init file ran again (idempotent): the accounts still log in, the rows are there.
+        assert.strictEqual(yield* mariadb({ ...at, account: "plain" }, "SELECT COUNT(*) FROM test.kept"), "2")
+        // A restart of a running server stops it first.
+        yield* server.restart
+        assert.strictEqual(yield* mariadb(at, "SELECT SUM(n) FROM test.kept"), "3")
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
   it.effect("runs two servers side by side, each with the certificate a test asks for", () =>
     Effect.gen(function* () {
       const pki = target.pki

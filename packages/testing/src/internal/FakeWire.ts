@@ -110,6 +110,8 @@ export class SocketBytes implements ByteConnection {
           Effect.fail(new HarnessError({ message: `TLS handshake with the client failed: ${cause.message}`, cause }))
         )
       )
+      // A client that refuses the certificate may just close, with no TLS alert and no error here.
+      secure.once("close", () => resume(Effect.fail(closedError("during the TLS handshake"))))
     })
   }
 
