@@ -31,6 +31,10 @@ const rules: Record<string, Rule> = {
   testing: {
     workspace: ["protocol", "transport", "compression", "client"],
     external: /^(effect(\/.*)?|node:[a-z_/]+|vitest(\/.*)?|@effect\/vitest|mysql2(\/.*)?)$/
+  },
+  bench: {
+    workspace: ["protocol", "transport", "compression", "client", "testing"],
+    external: /^(effect(\/.*)?|node:[a-z_/]+|mysql2(\/.*)?|mariadb(\/.*)?)$/
   }
 }
 

@@ -1,0 +1,126 @@
+/**
+ * What the benchmark runs: the workloads, their sizes, the server the drivers talk to, and the
+ * messages between the coordinator (`main.ts`) and the worker processes (`worker.ts`).
+ */
+
+/** How a driver reaches the server. */
+export interface Target {
+  readonly host: string
+  readonly port: number
+  readonly user: string
+  readonly password: string
+  readonly database: string
+  /** The CA that signed the server's certificate (PEM), for verify-identity TLS. */
+  readonly ca: string
+}
+
+/** The link between a driver and the server. */
+export type Link = "plain" | "tls" | "zlib"
+
+export type WorkloadName =
+  | "text"
+  | "binary"
+  | "text-tls"
+  | "text-zlib"
+  | "select1"
+  | "connect"
+  | "connect-tls"
+  | "insert"
+  | "stream"
+  | "replay"
+
+/** One timed run of one workload, as a worker is asked for it. */
+export interface Job {
+  readonly workload: WorkloadName
+  readonly target: Target
+  /** Rows of a fetch or stream, statements of SELECT 1 and inserts, connections of the connect loop. */
+  readonly size: number
+  /** The statement of a fetch or stream. */
+  readonly sql: string
+}
+
+/** What a worker answers for a job: wall time and its own CPU time while the job ran. */
+export interface Measurement {
+  readonly wallMs: number
+  readonly cpuUserMs: number
+  readonly cpuSystemMs: number
+  /** Rows the driver handed over (checked against the size). */
+  readonly rows: number
+  /** For `stream`: the largest resident-set growth seen while the rows went by. */
+  readonly peakRssGrowthMb?: number
+}
+
+export type WorkerReply = { readonly ready: true } | { readonly ok: Measurement } | { readonly error: string }
+
+export interface Sizes {
+  readonly fetchRows: number
+  readonly select1: number
+  readonly connects: number
+  readonly inserts: number
+  readonly streamRows: number
+}
+
+export const fullSizes: Sizes = {
+  fetchRows: 100_000,
+  select1: 5_000,
+  connects: 100,
+  inserts: 10_000,
+  streamRows: 1_000_000
+}
+
+/** `--quick`: small enough that a whole run, server start included, takes about a minute. */
+export const quickSizes: Sizes = {
+  fetchRows: 10_000,
+  select1: 1_000,
+  connects: 20,
+  inserts: 1_000,
+  streamRows: 100_000
+}
+
+/** The table every fetch reads: 8 mixed columns, about 10% NULLs in each nullable one. */
+export const createRowsTable = `CREATE TABLE bench_rows (
+  id INT NOT NULL PRIMARY KEY,
+  counter BIGINT NULL,
+  name VARCHAR(64) NULL,
+  price DECIMAL(12,2) NULL,
+  created_at DATETIME NULL,
+  score DOUBLE NULL,
+  body TEXT NULL,
+  flag TINYINT NULL
+)`
+
+/**
+ * Deterministic rows from MariaDB's sequence engine: each nullable column is NULL in a different
+ * tenth of the rows; `body` is 90–109 bytes of text.
+ */
+export const fillRowsTable = (rows: number) => `INSERT INTO bench_rows
+SELECT seq,
+  IF(seq % 10 = 1, NULL, FLOOR(RAND(seq) * 1e12)),
+  IF(seq % 10 = 2, NULL, CONCAT('user ', LEFT(SHA2(seq, 256), 3 + seq % 40))),
+  IF(seq % 10 = 3, NULL, ROUND(RAND(seq + 1) * 1e6, 2)),
+  IF(seq % 10 = 4, NULL, TIMESTAMPADD(SECOND, seq * 613, '2020-01-01 00:00:00')),
+  IF(seq % 10 = 5, NULL, RAND(seq + 2) * 1000),
+  IF(seq % 10 = 6, NULL, LEFT(CONCAT(MD5(seq), ' ', MD5(seq + 1), ' ', MD5(seq + 2), ' ', MD5(seq + 3)), 90 + seq % 20)),
+  IF(seq % 10 = 7, NULL, seq % 100)
+FROM seq_1_to_${rows}`
+
+export const createInsertTable =
+  "CREATE TABLE bench_insert (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, a INT, b VARCHAR(64), c DOUBLE)"
+
+export const insertSql = "INSERT INTO bench_insert (a, b, c) VALUES (?, ?, ?)"
+
+export const insertValues = (i: number): [number, string, number] => [i, `row ${i} of the insert batch`, i / 7]
+
+/** The text fetch: every row of the table. */
+export const textSql = "SELECT * FROM bench_rows"
+
+/** The binary fetch: the same rows through a prepared statement. */
+export const binarySql = "SELECT * FROM bench_rows WHERE id > ?"
+
+/** `rows` rows (a multiple of the table's size) from a cross join with a sequence. */
+export const streamSql = (rows: number, tableRows: number) =>
+  `SELECT r.* FROM bench_rows r, seq_1_to_${Math.max(1, Math.round(rows / tableRows))} s`
+
+/** The slow consumer of `stream`: it waits this long after every `slowEvery` rows. */
+export const slowEvery = 2_000
+export const slowPauseMs = 5

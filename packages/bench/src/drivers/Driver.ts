@@ -1,0 +1,30 @@
+/**
+ * What the worker needs of a driver: for a job, set up what is not timed (a connection, a warm
+ * prepared statement, an empty insert table) and hand back the timed part.
+ */
+import { type Job, type Link, slowEvery, slowPauseMs, type WorkloadName } from "../Workload.ts"
+
+export interface Prepared {
+  /** The timed part; answers the number of rows (or statements, or connections) it handled. */
+  readonly run: () => Promise<number>
+  readonly close: () => Promise<void>
+}
+
+export interface Driver {
+  readonly prepare: (job: Job) => Promise<Prepared>
+}
+
+export const linkOf = (workload: WorkloadName): Link =>
+  workload === "text-tls" || workload === "connect-tls" ? "tls" : workload === "text-zlib" ? "zlib" : "plain"
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** The slow consumer of `stream`, for drivers whose streams are async iterables. */
+export const consumeSlowly = async (rows: AsyncIterable<unknown>): Promise<number> => {
+  let n = 0
+  for await (const _ of rows) {
+    n++
+    if (n % slowEvery === 0) await sleep(slowPauseMs)
+  }
+  return n
+}

@@ -1,0 +1,91 @@
+/**
+ * effect-mysql, written as an Effect user would: each timed part is one Effect program run once
+ * (a loop of 5,000 `SELECT 1` is one program, not 5,000 `runPromise` calls). The transport layer
+ * is the one of the runtime the worker runs on.
+ */
+import { type ConnectionOptions, MysqlConnection } from "@effect-mysql/client"
+import type { Transport } from "@effect-mysql/transport"
+import { Effect, Exit, type Layer, ManagedRuntime, Scope, Stream } from "effect"
+import { insertSql, insertValues, type Job, type Link, slowEvery, slowPauseMs, type Target } from "../Workload.ts"
+import { type Driver, linkOf, type Prepared } from "./Driver.ts"
+
+const transportLayer = async (): Promise<Layer.Layer<Transport>> => {
+  const g = globalThis as { Deno?: unknown; Bun?: unknown }
+  if (g.Deno !== undefined) return (await import("@effect-mysql/transport/deno")).DenoTransport.layer
+  if (g.Bun !== undefined) return (await import("@effect-mysql/transport/bun")).BunTransport.layer
+  return (await import("@effect-mysql/transport/node")).NodeTransport.layer
+}
+
+const runtime = ManagedRuntime.make(await transportLayer())
+
+const options = (target: Target, link: Link): ConnectionOptions.ConnectionOptions => ({
+  host: target.host,
+  port: target.port,
+  user: target.user,
+  password: target.password,
+  database: target.database,
+  ssl: link === "tls" ? { mode: "verify-identity", ca: target.ca } : { mode: "disabled" },
+  ...(link === "zlib" ? { compression: { algorithms: ["zlib"] } } : {})
+})
+
+const prepare = async (job: Job): Promise<Prepared> => {
+  const link = linkOf(job.workload)
+  const connectOptions = options(job.target, link)
+  if (job.workload === "connect" || job.workload === "connect-tls") {
+    const connects = Effect.gen(function* () {
+      for (let i = 0; i < job.size; i++) yield* Effect.scoped(MysqlConnection.connect(connectOptions))
+      return job.size
+    })
+    return { run: () => runtime.runPromise(connects), close: async () => {} }
+  }
+  const scope = await runtime.runPromise(Scope.make())
+  const conn = await runtime.runPromise(Scope.provide(MysqlConnection.connect(connectOptions), scope))
+  const close = () => runtime.runPromise(Scope.close(scope, Exit.void))
+  const timed = (program: Effect.Effect<number, unknown, never>): Prepared => ({
+    run: () => runtime.runPromise(program),
+    close
+  })
+  switch (job.workload) {
+    case "text":
+    case "text-tls":
+    case "text-zlib":
+    case "replay":
+      return timed(Effect.map(conn.query(job.sql), (result) => result.rows.length))
+    case "binary":
+      await runtime.runPromise(conn.execute(job.sql, [2 ** 30]))
+      return timed(Effect.map(conn.execute(job.sql, [0]), (result) => result.rows.length))
+    case "select1":
+      return timed(
+        Effect.gen(function* () {
+          for (let i = 0; i < job.size; i++) yield* conn.query("SELECT 1")
+          return job.size
+        })
+      )
+    case "insert":
+      await runtime.runPromise(conn.query("TRUNCATE TABLE bench_insert"))
+      return timed(
+        Effect.gen(function* () {
+          for (let i = 0; i < job.size; i++) yield* conn.execute(insertSql, insertValues(i))
+          return job.size
+        })
+      )
+    case "stream":
+      return timed(
+        Effect.suspend(() => {
+          let n = 0
+          let nextPause = slowEvery
+          return Effect.map(
+            Stream.runForEachArray(conn.stream(job.sql), (rows) => {
+              n += rows.length
+              if (n < nextPause) return Effect.void
+              nextPause = (Math.floor(n / slowEvery) + 1) * slowEvery
+              return Effect.sleep(slowPauseMs)
+            }),
+            () => n
+          )
+        })
+      )
+  }
+}
+
+export const driver: Driver = { prepare }

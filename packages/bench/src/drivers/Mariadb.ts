@@ -1,0 +1,60 @@
+/** The mariadb connector (promise API), with its default type mapping. */
+import mariadb, { type ConnectionConfig } from "mariadb"
+import { insertSql, insertValues, type Job, type Target } from "../Workload.ts"
+import { consumeSlowly, type Driver, linkOf, type Prepared } from "./Driver.ts"
+
+const options = (target: Target, link: ReturnType<typeof linkOf>): ConnectionConfig => ({
+  host: target.host,
+  port: target.port,
+  user: target.user,
+  password: target.password,
+  database: target.database,
+  ...(link === "tls" ? { ssl: { ca: target.ca } } : {}),
+  ...(link === "zlib" ? { compress: true } : {})
+})
+
+const prepare = async (job: Job): Promise<Prepared> => {
+  const link = linkOf(job.workload)
+  if (job.workload === "connect" || job.workload === "connect-tls") {
+    return {
+      run: async () => {
+        for (let i = 0; i < job.size; i++) await (await mariadb.createConnection(options(job.target, link))).end()
+        return job.size
+      },
+      close: async () => {}
+    }
+  }
+  const conn = await mariadb.createConnection(options(job.target, link))
+  const close = () => conn.end()
+  switch (job.workload) {
+    case "text":
+    case "text-tls":
+    case "text-zlib":
+    case "replay":
+      return { run: async () => (await conn.query<Array<unknown>>(job.sql)).length, close }
+    case "binary":
+      await conn.execute(job.sql, [2 ** 30])
+      return { run: async () => (await conn.execute<Array<unknown>>(job.sql, [0])).length, close }
+    case "select1":
+      return {
+        run: async () => {
+          for (let i = 0; i < job.size; i++) await conn.query("SELECT 1")
+          return job.size
+        },
+        close
+      }
+    case "insert":
+      await conn.query("TRUNCATE TABLE bench_insert")
+      return {
+        run: async () => {
+          for (let i = 0; i < job.size; i++) await conn.execute(insertSql, insertValues(i))
+          return job.size
+        },
+        close
+      }
+    case "stream":
+      return { run: () => consumeSlowly(conn.queryStream(job.sql)), close }
+  }
+}
+
+export const driver: Driver = { prepare }
