@@ -2,23 +2,13 @@
 // transport layer of the runtime the tests run on, and checks on what the fake server received.
 // Unlike support.ts it needs no real server, so the unit project can load it.
 import type { FakeServer, TestPki } from "@effect-mysql/testing"
-import type { Transport } from "@effect-mysql/transport"
-import { Effect, Layer } from "effect"
+import { RuntimeTransport } from "@effect-mysql/transport"
+import { Effect } from "effect"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
 import * as MysqlConnection from "../src/MysqlConnection.ts"
 
-const runtime = globalThis as { Deno?: unknown; Bun?: unknown }
-
-// Each runtime loads only its own layer.
-export const TransportLive: Layer.Layer<Transport> = Layer.unwrap(
-  Effect.promise(async () =>
-    runtime.Deno !== undefined
-      ? (await import("@effect-mysql/transport/deno")).DenoTransport.layer
-      : runtime.Bun !== undefined
-        ? (await import("@effect-mysql/transport/bun")).BunTransport.layer
-        : (await import("@effect-mysql/transport/node")).NodeTransport.layer
-  )
-)
+/** The transport of the runtime the tests run on: one suite covers Node, Deno and Bun. */
+export const TransportLive = RuntimeTransport.layer
 
 /** A connection for the test's scope, over the runtime's transport. */
 export const connect = (options: ConnectionOptions) =>

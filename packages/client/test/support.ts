@@ -1,7 +1,7 @@
 // What the client's integration tests share: the run's server, the accounts, and the transport
 // layer of the runtime the tests run on.
 import { type TestAccountName, TestAccounts, type TestTarget } from "@effect-mysql/testing"
-import type { Transport } from "@effect-mysql/transport"
+import { RuntimeTransport } from "@effect-mysql/transport"
 import { Effect, Layer } from "effect"
 import { inject } from "vitest"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
@@ -11,18 +11,8 @@ import * as MysqlConnection from "../src/MysqlConnection.ts"
 
 export const target: TestTarget.TestTarget = inject("mysqlTarget")
 
-const runtime = globalThis as { Deno?: unknown; Bun?: unknown }
-
-// Each runtime loads only its own layer.
-export const TransportLive: Layer.Layer<Transport> = Layer.unwrap(
-  Effect.promise(async () =>
-    runtime.Deno !== undefined
-      ? (await import("@effect-mysql/transport/deno")).DenoTransport.layer
-      : runtime.Bun !== undefined
-        ? (await import("@effect-mysql/transport/bun")).BunTransport.layer
-        : (await import("@effect-mysql/transport/node")).NodeTransport.layer
-  )
-)
+/** The transport of the runtime the tests run on: one suite covers Node, Deno and Bun. */
+export const TransportLive = RuntimeTransport.layer
 
 /** Options for `account` over TCP to the run's server. */
 export const optionsFor = (account: TestAccountName, extra: Partial<ConnectionOptions> = {}): ConnectionOptions => ({

@@ -11,10 +11,10 @@
 import { TestPki } from "@effect-mysql/testing"
 import { Effect, Layer } from "effect"
 import * as Endpoint from "../src/Endpoint.ts"
+import * as RuntimeTransport from "../src/RuntimeTransport.ts"
 import * as SslPolicy from "../src/SslPolicy.ts"
 import { Transport } from "../src/Transport.ts"
 import * as LocalServers from "../test/support/LocalServers.ts"
-import * as TestTransport from "../test/support/TestTransport.ts"
 
 const size = 64 * 1024 * 1024
 const rounds = 7
@@ -67,7 +67,7 @@ const handshakes = (servers: LocalServers.LocalServers, pki: TestPki.TestPki, mo
 const program = Effect.gen(function* () {
   const pki = yield* TestPki.generate
   const servers = yield* LocalServers.start(pki, size)
-  console.log(`runtime: ${TestTransport.runtime}`)
+  console.log(`runtime: ${RuntimeTransport.runtime}`)
   for (const variant of variants) {
     const speeds: Array<number> = []
     let implementation = ""
@@ -86,7 +86,7 @@ const program = Effect.gen(function* () {
         (connect > 0 ? `  connect+TLS ${connect.toFixed(2)} ms` : "")
     )
   }
-}).pipe(Effect.scoped, Effect.provide(Layer.fresh(TestTransport.layer)))
+}).pipe(Effect.scoped, Effect.provide(Layer.fresh(RuntimeTransport.layer)))
 
 Effect.runPromise(program).then(
   () => process.exit(0),

@@ -1,4 +1,5 @@
 export * as Endpoint from "./Endpoint.ts"
+export * as RuntimeTransport from "./RuntimeTransport.ts"
 export * from "./SslConfigError.ts"
 export * as SslPolicy from "./SslPolicy.ts"
 export * from "./TimeoutError.ts"

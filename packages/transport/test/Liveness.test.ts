@@ -5,10 +5,10 @@ import { assert, layer } from "@effect/vitest"
 import { FaultProxy } from "@effect-mysql/testing"
 import { Effect, Result } from "effect"
 import * as Endpoint from "../src/Endpoint.ts"
+import { runtime } from "../src/RuntimeTransport.ts"
 import * as SslPolicy from "../src/SslPolicy.ts"
 import { type Connection, Transport } from "../src/Transport.ts"
 import { echoes, Fixture, layer as fixture, localhost, sourceBytes } from "./support/Fixture.ts"
-import { runtime } from "./support/TestTransport.ts"
 
 const tagOf = (error: { readonly _tag: string; readonly reason?: string; readonly operation?: string }) =>
   `${error._tag}:${error.reason ?? error.operation}`

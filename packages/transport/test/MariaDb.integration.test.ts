@@ -4,6 +4,7 @@ import { MariaDbServer, TestAccounts, type TestPki } from "@effect-mysql/testing
 import { Effect, Result } from "effect"
 import { inject } from "vitest"
 import * as Endpoint from "../src/Endpoint.ts"
+import * as RuntimeTransport from "../src/RuntimeTransport.ts"
 import * as SslPolicy from "../src/SslPolicy.ts"
 import { Transport } from "../src/Transport.ts"
 import {
@@ -14,7 +15,6 @@ import {
   parseGreeting,
   sslRequest
 } from "./support/MiniHandshake.ts"
-import * as TestTransport from "./support/TestTransport.ts"
 
 const target = inject("mysqlTarget")
 
@@ -42,7 +42,7 @@ const login = (endpoint: Endpoint.Endpoint, { account, ssl }: Login) =>
     yield* connection.write(yield* handshakeResponse(user, password, greeting.scramble, sequenceId, tls !== undefined))
     const reply = describeReply((yield* nextPacket).payload)
     return { greeting, reply, info: yield* connection.info }
-  }).pipe(Effect.scoped, Effect.provide(TestTransport.layer))
+  }).pipe(Effect.scoped, Effect.provide(RuntimeTransport.layer))
 
 const tcp = Endpoint.tcp(target.host, target.port)
 const verified = { mode: "verify-identity", ca: target.tls.ca.pem } as const

@@ -1,11 +1,11 @@
 // The in-band upgrade against local TLS servers, one per certificate of the test PKI.
 import { assert, describe, layer } from "@effect/vitest"
 import { DateTime, Effect, Result } from "effect"
+import { runtime } from "../src/RuntimeTransport.ts"
 import * as SslPolicy from "../src/SslPolicy.ts"
 import type { TlsFailure } from "../src/TlsError.ts"
 import { Transport } from "../src/Transport.ts"
 import { Fixture, fingerprintOf, layer as fixture, localhost, readExactly, tryTls } from "./support/Fixture.ts"
-import { runtime } from "./support/TestTransport.ts"
 
 type Certificate = "good" | "wrongName" | "untrusted" | "expired"
 type Outcome = "accepted" | "plaintext" | TlsFailure

@@ -4,19 +4,12 @@
  * is the one of the runtime the worker runs on.
  */
 import { type ConnectionOptions, MysqlConnection } from "@effect-mysql/client"
-import type { Transport } from "@effect-mysql/transport"
-import { Effect, Exit, type Layer, ManagedRuntime, Scope, Stream } from "effect"
+import { RuntimeTransport } from "@effect-mysql/transport"
+import { Effect, Exit, ManagedRuntime, Scope, Stream } from "effect"
 import { insertSql, insertValues, type Job, type Link, slowEvery, slowPauseMs, type Target } from "../Workload.ts"
 import { type Driver, linkOf, type Prepared } from "./Driver.ts"
 
-const transportLayer = async (): Promise<Layer.Layer<Transport>> => {
-  const g = globalThis as { Deno?: unknown; Bun?: unknown }
-  if (g.Deno !== undefined) return (await import("@effect-mysql/transport/deno")).DenoTransport.layer
-  if (g.Bun !== undefined) return (await import("@effect-mysql/transport/bun")).BunTransport.layer
-  return (await import("@effect-mysql/transport/node")).NodeTransport.layer
-}
-
-const runtime = ManagedRuntime.make(await transportLayer())
+const runtime = ManagedRuntime.make(RuntimeTransport.layer)
 
 const options = (target: Target, link: Link): ConnectionOptions.ConnectionOptions => ({
   host: target.host,

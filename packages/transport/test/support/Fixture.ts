@@ -3,10 +3,10 @@ import { X509Certificate } from "node:crypto"
 import { TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Layer } from "effect"
 import * as Endpoint from "../../src/Endpoint.ts"
+import * as RuntimeTransport from "../../src/RuntimeTransport.ts"
 import * as SslPolicy from "../../src/SslPolicy.ts"
 import { type Connection, type OperationOptions, Transport } from "../../src/Transport.ts"
 import * as LocalServers from "./LocalServers.ts"
-import * as TestTransport from "./TestTransport.ts"
 
 export const sourceBytes = 64 * 1024 * 1024
 
@@ -24,7 +24,7 @@ export const layer = Layer.merge(
       return { pki, servers }
     }).pipe(Effect.orDie)
   ),
-  TestTransport.layer
+  RuntimeTransport.layer
 )
 
 export const localhost = (port: number) => Endpoint.tcp("127.0.0.1", port)
