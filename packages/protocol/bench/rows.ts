@@ -15,6 +15,7 @@ import { Buffer } from "node:buffer"
 import { Result } from "effect"
 import { makeBinaryRowDecoder, makeBinaryRowEncoder } from "../src/BinaryResultsetRow.ts"
 import { ColumnFlag, ColumnType } from "../src/ColumnType.ts"
+import type { ProtocolError } from "../src/ProtocolError.ts"
 import { makeTextRowDecoder, makeTextRowEncoder } from "../src/TextResultsetRow.ts"
 import type { ColumnInfo } from "../src/values/ColumnPlan.ts"
 import type { RowDecoder } from "../src/values/RowCodec.ts"
@@ -86,7 +87,9 @@ const measure = (label: string, decoder: RowDecoder, rows: Array<Uint8Array>, as
   for (let round = 0; round < ROUNDS; round++) {
     const t0 = performance.now()
     for (let i = 0; i < rows.length; i++) {
-      const r = asArray ? decoder.decodeArray(rows[i]) : decoder.decodeObject(rows[i])
+      const r: Result.Result<unknown, ProtocolError> = asArray
+        ? decoder.decodeArray(rows[i])
+        : decoder.decodeObject(rows[i])
       if (Result.isFailure(r)) throw new Error(`${label}: ${r.failure.message}`)
       sink++
     }

@@ -12,10 +12,8 @@
  * Run from the repository root (Node 24 on the PATH):
  *   PATH=$PWD/node_modules/.bin:$PATH node packages/protocol/scripts/record-fixtures.ts
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import { Result } from "effect"
 import { Capability, MariaDbCapability } from "../src/Capabilities.ts"
@@ -28,72 +26,10 @@ import { HandshakeV10 } from "../src/HandshakeV10.ts"
 import { OkPacket } from "../src/OkPacket.ts"
 import { classifyResultSetPacket } from "../src/Response.ts"
 import { StatusFlag } from "../src/StatusFlags.ts"
+import { hex, withScratchServer } from "./ScratchServer.ts"
 
 const here = Path.dirname(new URL(import.meta.url).pathname)
 const output = Path.join(here, "..", "test", "fixtures", "mariadb-packets.json")
-
-const find = (name: string): string => {
-  for (const dir of ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"]) {
-    const p = Path.join(dir, name)
-    if (Fs.existsSync(p)) return p
-  }
-  throw new Error(`${name} not found: apt-get install -y mariadb-server`)
-}
-
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")
-
-const unwrap = <A, E>(r: Result.Result<A, E>): A => {
-  if (Result.isFailure(r)) throw new Error(JSON.stringify(r.failure))
-  return r.success
-}
-
-// ---------------------------------------------------------------------------------------------
-// Server
-// ---------------------------------------------------------------------------------------------
-
-const startServer = async (): Promise<{ dir: string; socket: string; child: ChildProcess }> => {
-  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-mysql-fixtures-"))
-  const data = Path.join(dir, "data")
-  const tmp = Path.join(dir, "tmp")
-  Fs.mkdirSync(tmp)
-  execFileSync(find("mariadb-install-db"), [
-    "--no-defaults",
-    "--auth-root-authentication-method=normal",
-    "--skip-test-db",
-    "--user=root",
-    `--datadir=${data}`,
-    `--tmpdir=${tmp}`
-  ])
-  const socket = Path.join(dir, "mysqld.sock")
-  const child = spawn(
-    find("mariadbd"),
-    [
-      "--no-defaults",
-      "--user=root",
-      `--datadir=${data}`,
-      `--tmpdir=${tmp}`,
-      `--socket=${socket}`,
-      `--pid-file=${Path.join(dir, "mysqld.pid")}`,
-      "--skip-networking",
-      "--innodb-log-file-size=8M",
-      "--innodb-buffer-pool-size=64M",
-      "--character-set-server=utf8mb4",
-      "--collation-server=utf8mb4_general_ci"
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] }
-  )
-  let log = ""
-  child.stderr?.on("data", (d: Uint8Array) => {
-    log += new TextDecoder().decode(d)
-  })
-  for (let i = 0; i < 100; i++) {
-    if (Fs.existsSync(socket)) return { dir, socket, child }
-    if (child.exitCode !== null) break
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  child.kill("SIGKILL")
-  throw new Error(`mariadbd did not start:\n${log}`)
-}
 
 // ---------------------------------------------------------------------------------------------
 // A minimal client that records what it receives
@@ -119,7 +55,7 @@ class Conversation {
   constructor(socket: Net.Socket) {
     this.socket = socket
     socket.on("data", (chunk: Uint8Array) => {
-      for (const p of unwrap(this.decoder.push(new Uint8Array(chunk)))) {
+      for (const p of Result.getOrThrow(this.decoder.push(new Uint8Array(chunk)))) {
         if (this.waiting) {
           const w = this.waiting
           this.waiting = undefined
@@ -162,7 +98,7 @@ class Conversation {
         this.recorded.push({ label: name, kind, sequenceId: p.sequenceId, hex: hex(p.payload) })
       if (h === 0x00) {
         record("ok", first)
-        const ok = unwrap(OkPacket.decode(first.payload, this.caps))
+        const ok = Result.getOrThrow(OkPacket.decode(first.payload, this.caps))
         if ((ok.statusFlags & StatusFlag.SERVER_MORE_RESULTS_EXISTS) !== 0) continue
         return
       }
@@ -171,7 +107,7 @@ class Conversation {
         return
       }
       record("columnCount", first)
-      const { columnCount } = unwrap(ColumnCount.decode(first.payload, this.caps))
+      const { columnCount } = Result.getOrThrow(ColumnCount.decode(first.payload, this.caps))
       for (let i = 0; i < columnCount; i++) await this.read(name, "columnDefinition")
       if (!deprecateEof) await this.read(name, "eof")
       for (;;) {
@@ -187,8 +123,8 @@ class Conversation {
         }
         record(deprecateEof ? "okAsEof" : "eof", p)
         const status = deprecateEof
-          ? unwrap(OkPacket.decode(p.payload, this.caps)).statusFlags
-          : unwrap(EofPacket.decode(p.payload, this.caps)).statusFlags
+          ? Result.getOrThrow(OkPacket.decode(p.payload, this.caps)).statusFlags
+          : Result.getOrThrow(EofPacket.decode(p.payload, this.caps)).statusFlags
         if ((status & StatusFlag.SERVER_MORE_RESULTS_EXISTS) !== 0) break
         return
       }
@@ -202,7 +138,7 @@ class Conversation {
       return
     }
     this.recorded.push({ label, kind: "prepareOk", sequenceId: first.sequenceId, hex: hex(first.payload) })
-    const ok = unwrap(ComStmtPrepareOk.decode(first.payload, this.caps))
+    const ok = Result.getOrThrow(ComStmtPrepareOk.decode(first.payload, this.caps))
     const rest = packetsAfterPrepareOk(ok, this.caps)
     const eof = (this.capabilities & Capability.CLIENT_DEPRECATE_EOF) === 0
     const kinds: Array<string> = []
@@ -266,13 +202,13 @@ const session = async (socketPath: string, name: string, wanted: number, wantedM
   })
   const c = new Conversation(socket)
   const greetingPacket = await c.read("greeting", "greeting")
-  const greeting = unwrap(HandshakeV10.decode(greetingPacket.payload))
+  const greeting = Result.getOrThrow(HandshakeV10.decode(greetingPacket.payload))
   const mariadb = (greeting.capabilities & Capability.CLIENT_MYSQL) === 0
   const clientCaps = (wanted & greeting.capabilities & ~(mariadb ? Capability.CLIENT_MYSQL : 0)) >>> 0
   const clientMariaDb = mariadb ? (wantedMariaDb & (greeting.mariadbCapabilities ?? 0)) >>> 0 : 0
   c.capabilities = clientCaps
   c.mariadbCapabilities = clientMariaDb
-  const response = unwrap(
+  const response = Result.getOrThrow(
     HandshakeResponse41.encode({
       capabilities: clientCaps,
       maxPacketSize: 16 * 1024 * 1024,
@@ -355,28 +291,22 @@ const session = async (socketPath: string, name: string, wanted: number, wantedM
   }
 }
 
-const main = async () => {
-  const server = await startServer()
-  try {
+const main = () =>
+  withScratchServer(async (socketPath) => {
     const sessions = [
       await session(
-        server.socket,
+        socketPath,
         "modern",
         MODERN,
         MariaDbCapability.MARIADB_CLIENT_EXTENDED_METADATA | MariaDbCapability.MARIADB_CLIENT_PROGRESS
       ),
-      await session(server.socket, "classic", CLASSIC, 0)
+      await session(socketPath, "classic", CLASSIC, 0)
     ]
     Fs.writeFileSync(
       output,
       `${JSON.stringify({ recordedWith: sessions[0].serverVersion, recordedAt: new Date().toISOString().slice(0, 10), sessions }, null, 2)}\n`
     )
     console.log(`wrote ${output}: ${sessions.map((s) => `${s.name} ${s.packets.length} packets`).join(", ")}`)
-  } finally {
-    if (server.child.pid !== undefined) server.child.kill("SIGTERM")
-    await new Promise((r) => setTimeout(r, 500))
-    Fs.rmSync(server.dir, { recursive: true, force: true })
-  }
-}
+  })
 
 await main()

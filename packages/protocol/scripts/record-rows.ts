@@ -13,10 +13,8 @@
  * Run from the repository root (Node 24 on the PATH):
  *   PATH=$PWD/node_modules/.bin:$PATH node packages/protocol/scripts/record-rows.ts
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import { Result } from "effect"
 import { Capability, type CapabilitySet, MariaDbCapability, makeCapabilitySet } from "../src/Capabilities.ts"
@@ -27,64 +25,10 @@ import { HandshakeResponse41 } from "../src/HandshakeResponse41.ts"
 import { HandshakeV10 } from "../src/HandshakeV10.ts"
 import { classifyResultSetPacket } from "../src/Response.ts"
 import { GOLDEN_PARAMETERS, GOLDEN_TABLE_DDL, GOLDEN_TABLE_ROWS } from "../test/fixtures/goldenRowsScript.ts"
+import { hex, withScratchServer } from "./ScratchServer.ts"
 
 const here = Path.dirname(new URL(import.meta.url).pathname)
 const output = Path.join(here, "..", "test", "fixtures", "mariadb-rows.json")
-
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")
-const unwrap = <A, E>(r: Result.Result<A, E>): A => {
-  if (Result.isFailure(r)) throw new Error(JSON.stringify(r.failure))
-  return r.success
-}
-const find = (name: string): string => {
-  for (const dir of ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"]) {
-    if (Fs.existsSync(Path.join(dir, name))) return Path.join(dir, name)
-  }
-  throw new Error(`${name} not found: apt-get install -y mariadb-server`)
-}
-
-const startServer = async (): Promise<{ dir: string; socket: string; child: ChildProcess }> => {
-  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-mysql-rows-"))
-  const data = Path.join(dir, "data")
-  const tmp = Path.join(dir, "tmp")
-  Fs.mkdirSync(tmp)
-  execFileSync(find("mariadb-install-db"), [
-    "--no-defaults",
-    "--auth-root-authentication-method=normal",
-    "--skip-test-db",
-    "--user=root",
-    `--datadir=${data}`,
-    `--tmpdir=${tmp}`
-  ])
-  const socket = Path.join(dir, "mysqld.sock")
-  const child = spawn(
-    find("mariadbd"),
-    [
-      "--no-defaults",
-      "--user=root",
-      `--datadir=${data}`,
-      `--tmpdir=${tmp}`,
-      `--socket=${socket}`,
-      `--pid-file=${Path.join(dir, "mysqld.pid")}`,
-      "--skip-networking",
-      "--innodb-buffer-pool-size=64M",
-      "--character-set-server=utf8mb4",
-      "--collation-server=utf8mb4_general_ci"
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] }
-  )
-  let log = ""
-  child.stderr?.on("data", (d: Uint8Array) => {
-    log += new TextDecoder().decode(d)
-  })
-  for (let i = 0; i < 100; i++) {
-    if (Fs.existsSync(socket)) return { dir, socket, child }
-    if (child.exitCode !== null) break
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  child.kill("SIGKILL")
-  throw new Error(`mariadbd did not start:\n${log}`)
-}
 
 /** A packet reader over a socket. */
 class Connection {
@@ -97,7 +41,7 @@ class Connection {
   constructor(socket: Net.Socket) {
     this.socket = socket
     socket.on("data", (chunk: Uint8Array) => {
-      for (const p of unwrap(this.decoder.push(new Uint8Array(chunk)))) {
+      for (const p of Result.getOrThrow(this.decoder.push(new Uint8Array(chunk)))) {
         const w = this.waiting
         this.waiting = undefined
         if (w) w(p)
@@ -145,7 +89,7 @@ class Connection {
     const first = await this.next()
     if (first.payload[0] === 0xff)
       throw new Error(`prepare failed: ${new TextDecoder().decode(first.payload.subarray(9))}`)
-    const ok = unwrap(ComStmtPrepareOk.decode(first.payload, this.caps))
+    const ok = Result.getOrThrow(ComStmtPrepareOk.decode(first.payload, this.caps))
     for (let i = 0; i < ok.numParams + ok.numColumns; i++) await this.next() // definitions (no EOFs)
     return { statementId: ok.statementId, numParams: ok.numParams }
   }
@@ -162,21 +106,20 @@ const WANTED =
   Capability.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA |
   Capability.CLIENT_DEPRECATE_EOF
 
-const main = async () => {
-  const server = await startServer()
-  try {
-    const socket = Net.connect({ path: server.socket })
+const main = () =>
+  withScratchServer(async (socketPath) => {
+    const socket = Net.connect({ path: socketPath })
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve)
       socket.once("error", reject)
     })
     const c = new Connection(socket)
-    const greeting = unwrap(HandshakeV10.decode((await c.next()).payload))
+    const greeting = Result.getOrThrow(HandshakeV10.decode((await c.next()).payload))
     const capabilities = (WANTED & greeting.capabilities) >>> 0
     const mariadbCapabilities =
       (MariaDbCapability.MARIADB_CLIENT_EXTENDED_METADATA & (greeting.mariadbCapabilities ?? 0)) >>> 0
     c.caps = makeCapabilitySet(capabilities, mariadbCapabilities)
-    const response = unwrap(
+    const response = Result.getOrThrow(
       HandshakeResponse41.encode({
         capabilities,
         mariadbCapabilities,
@@ -200,12 +143,12 @@ const main = async () => {
     const select = "SELECT * FROM v ORDER BY id"
     const text = await c.query(select)
     const statement = await c.prepare(select)
-    c.send(unwrap(ComStmtExecute.encode({ statementId: statement.statementId, parameters: [] })))
+    c.send(Result.getOrThrow(ComStmtExecute.encode({ statementId: statement.statementId, parameters: [] })))
     const binary = await c.resultSet()
 
     const echoSql = `SELECT ${GOLDEN_PARAMETERS.map(() => "?").join(", ")}`
     const echo = await c.prepare(echoSql)
-    const executePayload = unwrap(
+    const executePayload = Result.getOrThrow(
       ComStmtExecute.encode({ statementId: echo.statementId, parameters: GOLDEN_PARAMETERS }, { timeZone: "Z" })
     )
     c.send(executePayload)
@@ -226,11 +169,6 @@ const main = async () => {
     console.log(
       `wrote ${output}: ${text.rows.length} text rows, ${binary.rows.length} binary rows, ${text.columns.length} columns`
     )
-  } finally {
-    if (server.child.pid !== undefined) server.child.kill("SIGTERM")
-    await new Promise((r) => setTimeout(r, 500))
-    Fs.rmSync(server.dir, { recursive: true, force: true })
-  }
-}
+  })
 
 await main()
