@@ -65,6 +65,7 @@ import {
   type StatementHandler
 } from "./internal/FakeResults.ts"
 import { concat, PacketWire, SocketBytes } from "./internal/FakeWire.ts"
+import { listenOnLoopback } from "./internal/loopback.ts"
 
 export type { Factor, RsaKeyPair } from "./internal/FakeAuth.ts"
 export { generateRsaKeyPair } from "./internal/FakeAuth.ts"
@@ -537,19 +538,7 @@ export const start = (scenario: FakeServerScenario): Effect.Effect<FakeServer, H
     const sockets = new Set<Net.Socket>()
 
     const server = Net.createServer()
-    const port = yield* Effect.acquireRelease(
-      Effect.callback<number, HarnessError>((resume) => {
-        server.once("error", (cause) =>
-          resume(Effect.fail(new HarnessError({ message: "the fake server cannot listen", cause })))
-        )
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as Net.AddressInfo).port)))
-      }),
-      () =>
-        Effect.callback<void>((resume) => {
-          for (const socket of sockets) socket.destroy()
-          server.close(() => resume(Effect.void))
-        })
-    )
+    const port = yield* listenOnLoopback(server, sockets, "the fake server")
     // Made after the listener, so closing the scope ends the sessions before the server closes.
     const sessions = yield* FiberSet.make<void, never>()
     const fork = yield* FiberSet.runtime(sessions)<never>()

@@ -8,7 +8,8 @@
  */
 import * as Net from "node:net"
 import { Duration, Effect, type Scope } from "effect"
-import { HarnessError } from "./HarnessError.ts"
+import type { HarnessError } from "./HarnessError.ts"
+import { listenOnLoopback } from "./internal/loopback.ts"
 
 export type FaultMode =
   | { readonly _tag: "Forward" }
@@ -114,19 +115,7 @@ export const start = (options: FaultProxyOptions): Effect.Effect<FaultProxy, Har
       client.on("close", () => upstream.destroy())
     })
 
-    const port = yield* Effect.acquireRelease(
-      Effect.callback<number, HarnessError>((resume) => {
-        server.once("error", (cause) =>
-          resume(Effect.fail(new HarnessError({ message: "the fault proxy cannot listen", cause })))
-        )
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as Net.AddressInfo).port)))
-      }),
-      () =>
-        Effect.callback<void>((resume) => {
-          for (const socket of sockets) socket.destroy()
-          server.close(() => resume(Effect.void))
-        })
-    )
+    const port = yield* listenOnLoopback(server, sockets, "the fault proxy")
 
     return {
       host: "127.0.0.1",

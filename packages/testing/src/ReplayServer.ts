@@ -14,7 +14,8 @@
  */
 import * as Net from "node:net"
 import { Effect, type Scope } from "effect"
-import { HarnessError } from "./HarnessError.ts"
+import type { HarnessError } from "./HarnessError.ts"
+import { listenOnLoopback } from "./internal/loopback.ts"
 import { chunks, type Plan, Rng } from "./Mutation.ts"
 
 export interface ReplayOptions {
@@ -132,18 +133,6 @@ export const start = (
       socket.on("close", () => sockets.delete(socket))
       play(socket, plan, idleMillis, quietMillis).finally(() => socket.destroy())
     })
-    const port = yield* Effect.acquireRelease(
-      Effect.callback<number, HarnessError>((resume) => {
-        server.once("error", (cause) =>
-          resume(Effect.fail(new HarnessError({ message: "the replay server cannot listen", cause })))
-        )
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as Net.AddressInfo).port)))
-      }),
-      () =>
-        Effect.callback<void>((resume) => {
-          for (const socket of sockets) socket.destroy()
-          server.close(() => resume(Effect.void))
-        })
-    )
+    const port = yield* listenOnLoopback(server, sockets, "the replay server")
     return { host: "127.0.0.1", port, accepted: () => accepted } satisfies ReplayServer
   })

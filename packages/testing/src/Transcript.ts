@@ -11,8 +11,9 @@
  */
 import * as Net from "node:net"
 import { Effect, type Scope } from "effect"
-import { HarnessError } from "./HarnessError.ts"
+import type { HarnessError } from "./HarnessError.ts"
 import { concat } from "./internal/FakeWire.ts"
+import { listenOnLoopback } from "./internal/loopback.ts"
 
 export type Side = "server" | "client"
 
@@ -160,19 +161,7 @@ export const recorder = (target: {
       client.on("close", () => upstream.destroy())
       upstream.on("close", () => client.destroy())
     })
-    const port = yield* Effect.acquireRelease(
-      Effect.callback<number, HarnessError>((resume) => {
-        server.once("error", (cause) =>
-          resume(Effect.fail(new HarnessError({ message: "the recording proxy cannot listen", cause })))
-        )
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as Net.AddressInfo).port)))
-      }),
-      () =>
-        Effect.callback<void>((resume) => {
-          for (const socket of sockets) socket.destroy()
-          server.close(() => resume(Effect.void))
-        })
-    )
+    const port = yield* listenOnLoopback(server, sockets, "the recording proxy")
     return {
       host: "127.0.0.1",
       port,
