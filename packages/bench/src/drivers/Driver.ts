@@ -2,7 +2,7 @@
  * What the worker needs of a driver: for a job, set up what is not timed (a connection, a warm
  * prepared statement, an empty insert table) and hand back the timed part.
  */
-import { type Job, type Link, slowEvery, slowPauseMs, type WorkloadName } from "../Workload.ts"
+import { type Job, type Link, slowEvery, slowPauseMs, type Target, type WorkloadName } from "../Workload.ts"
 
 export interface Prepared {
   /** The timed part; answers the number of rows (or statements, or connections) it handled. */
@@ -16,6 +16,17 @@ export interface Driver {
 
 export const linkOf = (workload: WorkloadName): Link =>
   workload === "text-tls" || workload === "connect-tls" ? "tls" : workload === "text-zlib" ? "zlib" : "plain"
+
+/** Connection options the two peers spell alike: TLS trusting the test CA, or their zlib compression. */
+export const peerOptions = (target: Target, link: Link) => ({
+  host: target.host,
+  port: target.port,
+  user: target.user,
+  password: target.password,
+  database: target.database,
+  ...(link === "tls" ? { ssl: { ca: target.ca } } : {}),
+  ...(link === "zlib" ? { compress: true } : {})
+})
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 

@@ -1,17 +1,9 @@
 /** The mariadb connector (promise API), with its default type mapping. */
 import mariadb, { type ConnectionConfig } from "mariadb"
-import { insertSql, insertValues, type Job, type Target } from "../Workload.ts"
-import { consumeSlowly, type Driver, linkOf, type Prepared } from "./Driver.ts"
+import { insertSql, insertValues, type Job, type Link, type Target } from "../Workload.ts"
+import { consumeSlowly, type Driver, linkOf, type Prepared, peerOptions } from "./Driver.ts"
 
-const options = (target: Target, link: ReturnType<typeof linkOf>): ConnectionConfig => ({
-  host: target.host,
-  port: target.port,
-  user: target.user,
-  password: target.password,
-  database: target.database,
-  ...(link === "tls" ? { ssl: { ca: target.ca } } : {}),
-  ...(link === "zlib" ? { compress: true } : {})
-})
+const options = (target: Target, link: Link): ConnectionConfig => peerOptions(target, link)
 
 const prepare = async (job: Job): Promise<Prepared> => {
   const link = linkOf(job.workload)

@@ -1,18 +1,10 @@
 /** mysql2 (promise API; its callback core for streaming), with its default type mapping. */
 import mysqlCore from "mysql2"
 import mysql from "mysql2/promise"
-import { insertSql, insertValues, type Job, type Target } from "../Workload.ts"
-import { consumeSlowly, type Driver, linkOf, type Prepared } from "./Driver.ts"
+import { insertSql, insertValues, type Job, type Link, type Target } from "../Workload.ts"
+import { consumeSlowly, type Driver, linkOf, type Prepared, peerOptions } from "./Driver.ts"
 
-const options = (target: Target, link: ReturnType<typeof linkOf>): mysql.ConnectionOptions => ({
-  host: target.host,
-  port: target.port,
-  user: target.user,
-  password: target.password,
-  database: target.database,
-  ...(link === "tls" ? { ssl: { ca: target.ca } } : {}),
-  ...(link === "zlib" ? { compress: true } : {})
-})
+const options = (target: Target, link: Link): mysql.ConnectionOptions => peerOptions(target, link)
 
 const prepare = async (job: Job): Promise<Prepared> => {
   const link = linkOf(job.workload)
