@@ -49,7 +49,7 @@ import {
   resolve
 } from "./ConnectionOptions.ts"
 import { ConfigError, type LocalInfileError, type MysqlError, type ServerError } from "./Errors.ts"
-import { type CancelPolicy, runCancellable } from "./internal/Cancellation.ts"
+import { Cancellation } from "./internal/Cancellation.ts"
 import { authenticate, connectAttributes, firstPlugin, handshake, type Session } from "./internal/Handshake.ts"
 import { InterpolationError, interpolate } from "./internal/Interpolation.ts"
 import { sendLocalInfile } from "./internal/LocalInfileSender.ts"
@@ -186,7 +186,7 @@ class Connection implements MysqlConnection {
   private readonly options: ResolvedOptions
   private readonly lock = Semaphore.makeUnsafe(1)
   private readonly statements: StatementCache
-  private readonly cancelPolicy: CancelPolicy
+  private readonly cancellation: Cancellation
   private broken: MysqlError | undefined
   private statusFlags: number
 
@@ -196,11 +196,13 @@ class Connection implements MysqlConnection {
     this.options = options
     this.statements = new StatementCache(options.statementCacheSize)
     this.statusFlags = session.statusFlags
-    this.cancelPolicy = {
+    this.cancellation = new Cancellation({
       killQuery,
       cancelTimeout: options.cancelTimeout,
-      close: Effect.suspend(() => this.breakWith(this.interruptedError))
-    }
+      close: Effect.suspend(() => this.breakWith(this.interruptedError)),
+      closedError: () => this.interruptedError
+    })
+    this.channel.waits = this.cancellation
     this.info = {
       serverVersion: session.serverVersion.version,
       flavor: session.serverVersion.flavor,
@@ -226,11 +228,11 @@ class Connection implements MysqlConnection {
 
   // --- running commands -------------------------------------------------------------------------
 
-  /** Marks the connection unusable and closes its socket. */
+  /** Marks the connection unusable and drops its socket (its state is unknown: nothing to flush). */
   private breakWith(error: MysqlError): Effect.Effect<void> {
     if (this.broken !== undefined) return Effect.void
     this.broken = error
-    return this.session.transport.close
+    return this.session.transport.abort
   }
 
   private get closedError(): TransportError {
@@ -260,7 +262,7 @@ class Connection implements MysqlConnection {
             return this.breakWith(failure._tag === "Some" ? failure.value : this.interruptedError)
           })
         )
-        return runCancellable(guarded, this.cancelPolicy, timeout, limits?.sql)
+        return this.cancellation.run(guarded, timeout, limits?.sql)
       })
     )
   }

@@ -2,7 +2,7 @@
 // connection; a silent network fails within the read deadline and the pool replaces what it broke.
 import { assert, describe, it } from "@effect/vitest"
 import { FaultProxy } from "@effect-mysql/testing"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Exit, Fiber, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import { MysqlClient, type MysqlConnection } from "../src/index.ts"
 import { clientLayer, connect, optionsFor, TransportLive, target } from "./support.ts"
@@ -58,6 +58,32 @@ describe("KILL QUERY on interruption and timeout", () => {
       const conn = yield* connect(optionsFor("plain", { killQueryOnInterrupt: false }))
       yield* Effect.timeout(conn.query("SELECT SLEEP(5)"), "100 millis").pipe(Effect.ignore)
       assert.strictEqual(conn.failure?._tag, "TransportError")
+    })
+  )
+
+  // A write the server does not take cannot be settled by a KILL: the connection is closed instead.
+  it.live("a statement stuck sending (the server stopped reading) is interrupted or times out promptly", () =>
+    Effect.gen(function* () {
+      const proxy = yield* FaultProxy.start({ target: { host: target.host, port: target.port } })
+      const viaProxy = (extra: Parameters<typeof optionsFor>[1]) =>
+        connect({ ...optionsFor("plain", extra), host: proxy.host, port: proxy.port, ssl: { mode: "disabled" } })
+      const huge = `SELECT LENGTH('${"x".repeat(24 * 1024 * 1024)}')`
+
+      const interrupted = yield* viaProxy({})
+      yield* proxy.setMode(FaultProxy.blackhole)
+      const fiber = yield* Effect.forkChild(interrupted.query(huge))
+      yield* Effect.sleep("200 millis")
+      const [, millis] = yield* elapsed(Fiber.interrupt(fiber))
+      assert.isBelow(millis, 1000)
+      assert.strictEqual(interrupted.failure?._tag, "TransportError")
+
+      yield* proxy.setMode(FaultProxy.forward)
+      const timed = yield* viaProxy({ statementTimeout: "300 millis" })
+      yield* proxy.setMode(FaultProxy.blackhole)
+      const [error, timedMillis] = yield* elapsed(Effect.flip(timed.query(huge)))
+      assert.isBelow(timedMillis, 1500)
+      assert.isTrue(Exit.isSuccess(error) && error.value._tag === "StatementTimeoutError")
+      assert.strictEqual(timed.failure?._tag, "TransportError")
     })
   )
 

@@ -109,7 +109,8 @@ describe("CompressedConnection", () => {
         info: Effect.die("not used"),
         close: Effect.sync(() => {
           closed = true
-        })
+        }),
+        abort: Effect.die("not used")
       }
       const compressed = CompressedConnection.wrap(connection, zlib())
       const read: Effect.Effect<Uint8Array, TransportError | TlsError | TimeoutError | ProtocolError> = compressed.read(

@@ -94,6 +94,11 @@ export interface Connection {
   readonly info: Effect.Effect<ConnectionInfo>
   /** Closes the connection, flushing what was written; the scope does it too. */
   readonly close: Effect.Effect<void>
+  /**
+   * Drops the connection at once, with whatever was not yet sent: for a connection whose state is
+   * no longer known, where flushing could wait on a peer that stopped reading.
+   */
+  readonly abort: Effect.Effect<void>
 }
 
 export class Transport extends Context.Service<

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process"
 import * as Net from "node:net"
 import { assert, layer } from "@effect/vitest"
 import { FaultProxy } from "@effect-mysql/testing"
-import { Effect, Result } from "effect"
+import { Effect, Fiber, Result } from "effect"
 import * as Endpoint from "../src/Endpoint.ts"
 import { runtime } from "../src/RuntimeTransport.ts"
 import * as SslPolicy from "../src/SslPolicy.ts"
@@ -156,6 +156,29 @@ layer(fixture, { timeout: 120_000, excludeTestServices: true })("liveness", (it)
         })
       )
       assert.strictEqual(tagOf(error), "TimeoutError:write")
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("aborts at once a connection whose peer stopped reading, failing the pending write", () =>
+    Effect.gen(function* () {
+      const { servers } = yield* Fixture
+      const proxy = yield* FaultProxy.start({ target: { host: "127.0.0.1", port: servers.ports.plain } })
+      const connection = yield* (yield* Transport).connect(localhost(proxy.port))
+      yield* proxy.setMode(FaultProxy.blackhole)
+      const block = new Uint8Array(1024 * 1024)
+      const writing = yield* Effect.forkChild(
+        Effect.gen(function* () {
+          for (let i = 0; i < 256; i++) yield* connection.write(block)
+        })
+      )
+      yield* Effect.sleep("300 millis")
+      assert.isUndefined(writing.pollUnsafe(), "the writes should be stuck on the full socket")
+      const started = Date.now()
+      yield* connection.abort
+      const stuck = yield* Effect.flip(Fiber.join(writing))
+      assert.isBelow(Date.now() - started, 500)
+      assert.strictEqual(stuck._tag, "TransportError")
+      assert.strictEqual(tagOf(yield* Effect.flip(connection.read())), "TransportError:closed")
     }).pipe(Effect.scoped)
   )
 

@@ -30,8 +30,16 @@ export interface ByteConnection {
 const plainView = (chunk: Uint8Array): Uint8Array =>
   chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
 
+/** Where a command may be stopped: the connection's `Cancellation` (internal/Cancellation.ts). */
+export interface Waits {
+  readonly waitRead: <E>(read: Effect.Effect<void, E>) => Effect.Effect<void, E | TransportError>
+  readonly waitWrite: <E>(write: Effect.Effect<void, E>) => Effect.Effect<void, E | TransportError>
+}
+
 export class PacketChannel {
   bytes: ByteConnection
+  /** Set once the connection is established: every read and write of a command goes through it. */
+  waits: Waits | undefined
   /** Under compression: the compressed sequence id, which numbers the server's next answer. */
   private compressedSequenceId: (() => number) | undefined
   private readonly decoder: PacketDecoder
@@ -69,7 +77,9 @@ export class PacketChannel {
   }
 
   /** Reads from the connection until at least one more packet is buffered. */
-  readonly fill: Effect.Effect<void, IoError> = Effect.suspend(() => this.fillLoop)
+  readonly fill: Effect.Effect<void, IoError> = Effect.suspend(() =>
+    this.waits === undefined ? this.fillLoop : this.waits.waitRead(this.fillLoop)
+  )
 
   private readonly fillLoop: Effect.Effect<void, IoError> = Effect.gen({ self: this }, function* () {
     while (this.index >= this.buffered.length) {
@@ -102,7 +112,8 @@ export class PacketChannel {
   send(payload: Uint8Array): Effect.Effect<void, IoError> {
     const framed = encodePacket(payload, this.decoder.nextSequenceId)
     this.decoder.expectSequenceId(framed.nextSequenceId)
-    const written = this.bytes.write(framed.bytes)
+    const write = this.bytes.write(framed.bytes)
+    const written = this.waits === undefined ? write : this.waits.waitWrite(write)
     const compressed = this.compressedSequenceId
     // A server reading compressed packets numbers its answer from the compressed sequence id, which
     // runs ahead of ours when a long packet went out as several compressed packets.

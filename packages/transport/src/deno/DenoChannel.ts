@@ -81,6 +81,9 @@ export class DenoChannel implements Channel {
     }
   }
 
+  // Deno's close releases the socket at once; there is nothing further to drop.
+  readonly abort: Effect.Effect<void> = Effect.suspend(() => this.close)
+
   readonly close: Effect.Effect<void> = Effect.sync(() => {
     if (this.isClosed) return
     this.isClosed = true

@@ -15,6 +15,8 @@ export interface Channel {
   readonly readInFlight: () => boolean
   readonly addresses: () => Addresses
   readonly close: Effect.Effect<void>
+  /** Releases the socket now, without flushing. */
+  readonly abort: Effect.Effect<void>
 }
 
 export interface Addresses {

@@ -87,11 +87,18 @@ export const makeConnection = (core: CoreOptions): Connection => {
     return channel.close
   })
 
+  // Also after `close`, which may still be waiting to flush.
+  const abort = Effect.suspend(() => {
+    isClosed = true
+    return channel.abort
+  })
+
   return {
     read,
     write,
     upgradeTls,
     info: Effect.sync(() => ({ endpoint: core.endpoint, ...channel.addresses(), tls })),
-    close
+    close,
+    abort
   }
 }

@@ -125,6 +125,11 @@ export class StreamChannel implements Channel {
     remotePort: this.socket.remotePort
   })
 
+  readonly abort: Effect.Effect<void> = Effect.sync(() => {
+    this.socket.on("error", () => {})
+    this.socket.destroy()
+  })
+
   /** Flushes what was written and sends FIN; a peer that does not answer gets the socket destroyed. */
   readonly close: Effect.Effect<void> = Effect.callback((resume) => {
     const socket = this.socket
