@@ -19,7 +19,6 @@ import {
   ComChangeUser,
   ComInitDb,
   ComPing,
-  ComQuery,
   ComQuit,
   ComResetConnection,
   ComSetOption,
@@ -31,6 +30,7 @@ import {
   decodeAuthPhasePacket,
   decodeStmtPrepareResponse,
   ErrPacket,
+  frameQuery,
   packetsAfterPrepareOk,
   protocolError,
   SetOption,
@@ -347,8 +347,7 @@ class Connection implements MysqlConnection {
     return Effect.gen({ self: this }, function* () {
       const text = options?.params === undefined ? sql : this.interpolated(sql, options.params)
       if (text instanceof InterpolationError) return yield* this.argumentError(text.message, sql)
-      const payload = yield* Effect.fromResult(ComQuery.encode({ query: text }, this.session.capabilities))
-      yield* this.channel.sendCommand(payload)
+      yield* this.channel.sendFramedCommand(yield* Effect.fromResult(frameQuery(text, this.session.capabilities)))
       return yield* this.readResponse(this.reader(sql, false, options), sql)
     })
   }
@@ -499,9 +498,8 @@ class Connection implements MysqlConnection {
           )
           const start =
             params === undefined
-              ? Effect.flatMap(
-                  Effect.fromResult(ComQuery.encode({ query: sql }, self.session.capabilities)),
-                  (payload) => self.channel.sendCommand(payload)
+              ? Effect.flatMap(Effect.fromResult(frameQuery(sql, self.session.capabilities)), (framed) =>
+                  self.channel.sendFramedCommand(framed)
                 )
               : Effect.flatMap(self.cachedStatement(sql), (statement) => self.sendExecute(statement, params))
           yield* self.guard(start)

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
+import fc from "fast-check"
 import { AuthSwitchRequest, authSwitchScramble } from "../src/AuthSwitchRequest.ts"
 import { Capability, intersect, MariaDbCapability, makeCapabilitySet, parseServerVersion } from "../src/Capabilities.ts"
 import { ColumnDefinition41, makeColumnDefinition } from "../src/ColumnDefinition41.ts"
 import { ColumnType } from "../src/ColumnType.ts"
 import { ComPing, ComQuit, ComStmtClose, ComStmtFetch, decodeCommand } from "../src/Commands.ts"
-import { ComQuery } from "../src/ComQuery.ts"
+import { ComQuery, frameQuery } from "../src/ComQuery.ts"
 import { ErrPacket, ProgressReport } from "../src/ErrPacket.ts"
+import { encodePacket } from "../src/Framing.ts"
 import { HandshakeResponse41 } from "../src/HandshakeResponse41.ts"
 import { HandshakeV10, makeHandshakeV10 } from "../src/HandshakeV10.ts"
 import { makeOkPacket, OkPacket } from "../src/OkPacket.ts"
@@ -223,6 +225,23 @@ describe("commands", () => {
     )
     expect(ok(ComQuery.decode(bytes, caps))).toEqual({ _tag: "ComQuery", ...value })
     expect(toHex(ok(ComQuery.encode({ attributes: [], query: "DO 1" }, caps)))).toBe("030001444f2031")
+  })
+
+  it("frameQuery writes the bytes of the general encoder and framing, with and without attributes", () => {
+    const long = `SELECT '${"€x".repeat(9000)}'`
+    for (const caps of [makeCapabilitySet(0), makeCapabilitySet(Capability.CLIENT_QUERY_ATTRIBUTES)]) {
+      fc.assert(
+        fc.property(
+          fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), fc.string({ unit: "binary" }), fc.constant(long)),
+          (query) => {
+            const general = encodePacket(ok(ComQuery.encode({ query }, caps)), 0)
+            const framed = ok(frameQuery(query, caps))
+            expect(toHex(framed.bytes)).toBe(toHex(general.bytes))
+            expect(framed.nextSequenceId).toBe(1)
+          }
+        )
+      )
+    }
   })
 
   it("a server tells commands apart by their first byte", () => {

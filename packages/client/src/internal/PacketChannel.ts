@@ -6,7 +6,7 @@
  * Packets decoded from one chunk are kept in order and handed out one at a time, so a state machine
  * that consumes a result set loops over buffered packets without an Effect per row.
  */
-import { encodePacket, type Packet, PacketDecoder, type ProtocolError } from "@effect-mysql/protocol"
+import { encodePacket, type FramedPacket, type Packet, PacketDecoder, type ProtocolError } from "@effect-mysql/protocol"
 import type { OperationOptions, TimeoutError, TlsError, TransportError } from "@effect-mysql/transport"
 import { type Duration, Effect, Result } from "effect"
 
@@ -110,7 +110,21 @@ export class PacketChannel {
 
   /** Writes the next packet of the current exchange (sequence id following the last one read). */
   send(payload: Uint8Array): Effect.Effect<void, IoError> {
-    const framed = encodePacket(payload, this.decoder.nextSequenceId)
+    return this.sendFramed(encodePacket(payload, this.decoder.nextSequenceId))
+  }
+
+  /** Writes the first packet of a new command: sequence ids start again at 0. */
+  sendCommand(payload: Uint8Array): Effect.Effect<void, IoError> {
+    this.decoder.expectSequenceId(0)
+    return this.send(payload)
+  }
+
+  /** Writes a command the protocol package framed itself, as packet 0. */
+  sendFramedCommand(framed: FramedPacket): Effect.Effect<void, IoError> {
+    return this.sendFramed(framed)
+  }
+
+  private sendFramed(framed: FramedPacket): Effect.Effect<void, IoError> {
     this.decoder.expectSequenceId(framed.nextSequenceId)
     const write = this.bytes.write(framed.bytes)
     const written = this.waits === undefined ? write : this.waits.waitWrite(write)
@@ -120,11 +134,5 @@ export class PacketChannel {
     return compressed === undefined
       ? written
       : Effect.tap(written, () => Effect.sync(() => this.decoder.expectSequenceId(compressed())))
-  }
-
-  /** Writes the first packet of a new command: sequence ids start again at 0. */
-  sendCommand(payload: Uint8Array): Effect.Effect<void, IoError> {
-    this.decoder.expectSequenceId(0)
-    return this.send(payload)
   }
 }
