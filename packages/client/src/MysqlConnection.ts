@@ -55,6 +55,7 @@ import { InterpolationError, interpolate } from "./internal/Interpolation.ts"
 import { sendLocalInfile } from "./internal/LocalInfileSender.ts"
 import type { PacketChannel } from "./internal/PacketChannel.ts"
 import { ResponseReader } from "./internal/ResponseReader.ts"
+import { ResultShapes } from "./internal/ResultShapes.ts"
 import { serverError, toServerError } from "./internal/ServerErrors.ts"
 import { type Statement, StatementCache } from "./internal/StatementCache.ts"
 import type { Result, Row, RowShape } from "./Result.ts"
@@ -186,6 +187,7 @@ class Connection implements MysqlConnection {
   private readonly options: ResolvedOptions
   private readonly lock = Semaphore.makeUnsafe(1)
   private readonly statements: StatementCache
+  private readonly textShapes: StatementCache<ResultShapes>
   private readonly cancellation: Cancellation
   private broken: MysqlError | undefined
   private statusFlags: number
@@ -195,6 +197,7 @@ class Connection implements MysqlConnection {
     this.channel = session.channel
     this.options = options
     this.statements = new StatementCache(options.statementCacheSize)
+    this.textShapes = new StatementCache(options.statementCacheSize)
     this.statusFlags = session.statusFlags
     this.cancellation = new Cancellation({
       killQuery,
@@ -303,15 +306,27 @@ class Connection implements MysqlConnection {
     })
   }
 
-  private reader(sql: string, binary: boolean, options: QueryOptions | undefined, streaming = false): ResponseReader {
+  /** The reader of a text statement's response, or of a prepared `statement`'s. */
+  private reader(
+    sql: string,
+    options: QueryOptions | undefined,
+    statement: Statement | undefined,
+    streaming = false
+  ): ResponseReader {
+    // Remembered shapes hold decoders for the connection's types; a statement's own types get new ones.
+    const shapes =
+      options?.types !== undefined
+        ? undefined
+        : (statement?.shapes ?? this.textShapes.getOrAdd(sql, (sql) => new ResultShapes(sql)))
     return new ResponseReader({
       streaming,
       capabilities: this.session.capabilities,
       flavor: this.session.serverVersion.flavor,
-      binary,
+      binary: statement !== undefined,
       rowShape: options?.rowShape ?? "object",
       types: options?.types ?? this.options.types,
-      sql
+      sql,
+      shapes
     })
   }
 
@@ -348,7 +363,7 @@ class Connection implements MysqlConnection {
       const text = options?.params === undefined ? sql : this.interpolated(sql, options.params)
       if (text instanceof InterpolationError) return yield* this.argumentError(text.message, sql)
       yield* this.channel.sendFramedCommand(yield* Effect.fromResult(frameQuery(text, this.session.capabilities)))
-      return yield* this.readResponse(this.reader(sql, false, options), sql)
+      return yield* this.readResponse(this.reader(sql, options, undefined), sql)
     })
   }
 
@@ -396,7 +411,13 @@ class Connection implements MysqlConnection {
       const payloads = [first.payload]
       for (let n = packetsAfterPrepareOk(ok, caps); n > 0; n--) payloads.push((yield* this.channel.next).payload)
       const response = yield* Effect.fromResult(decodeStmtPrepareResponse(payloads, caps))
-      return { id: ok.statementId, sql, params: response.params, columns: response.columns }
+      return {
+        id: ok.statementId,
+        sql,
+        params: response.params,
+        columns: response.columns,
+        shapes: new ResultShapes(sql)
+      }
     })
   }
 
@@ -443,7 +464,7 @@ class Connection implements MysqlConnection {
     return Effect.gen({ self: this }, function* () {
       const statement = yield* this.cachedStatement(sql)
       yield* this.sendExecute(statement, params)
-      return yield* this.readResponse(this.reader(sql, true, options), sql)
+      return yield* this.readResponse(this.reader(sql, options, statement), sql)
     })
   }
 
@@ -469,7 +490,7 @@ class Connection implements MysqlConnection {
             this.run(
               Effect.gen({ self: this }, function* () {
                 yield* this.sendExecute(statement, params)
-                const results = yield* this.readResponse(this.reader(sql, true, options), sql)
+                const results = yield* this.readResponse(this.reader(sql, options, statement), sql)
                 return results[0]!
               }),
               { timeout: options?.timeout, sql }
@@ -490,19 +511,24 @@ class Connection implements MysqlConnection {
             scope
           )
           if (self.broken !== undefined) return yield* Effect.fail(self.closedError)
-          const reader = self.reader(sql, params !== undefined, options, true)
+          let reader: ResponseReader | undefined
           // The command is under way from here: ending the stream before its end leaves unread rows.
           yield* Scope.addFinalizer(
             scope,
-            Effect.suspend(() => (reader.finished ? Effect.void : self.breakWith(self.interruptedError)))
+            Effect.suspend(() => (reader?.finished ? Effect.void : self.breakWith(self.interruptedError)))
           )
-          const start =
-            params === undefined
-              ? Effect.flatMap(Effect.fromResult(frameQuery(sql, self.session.capabilities)), (framed) =>
-                  self.channel.sendFramedCommand(framed)
-                )
-              : Effect.flatMap(self.cachedStatement(sql), (statement) => self.sendExecute(statement, params))
-          yield* self.guard(start)
+          if (params === undefined) {
+            reader = self.reader(sql, options, undefined, true)
+            yield* self.guard(
+              Effect.flatMap(Effect.fromResult(frameQuery(sql, self.session.capabilities)), (framed) =>
+                self.channel.sendFramedCommand(framed)
+              )
+            )
+          } else {
+            const statement = yield* self.guard(self.cachedStatement(sql))
+            reader = self.reader(sql, options, statement, true)
+            yield* self.guard(self.sendExecute(statement, params))
+          }
           return self.guard(self.pullRows(reader)) as Effect.Effect<
             readonly [R, ...Array<R>],
             MysqlError | Cause.Done<void>

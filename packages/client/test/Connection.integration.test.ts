@@ -193,6 +193,40 @@ describe("commands", () => {
     })
   )
 
+  // Columns and row decoders are remembered per statement and reused only for the same definitions.
+  it.effect("a statement run again after its table changed answers with the new columns", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect(optionsFor("plain"))
+      yield* conn.query("CREATE TEMPORARY TABLE shapes (a INT)")
+      yield* conn.query("INSERT INTO shapes VALUES (7)")
+      const text = () => conn.query("SELECT * FROM shapes")
+      const binary = () => conn.execute("SELECT * FROM shapes WHERE a > ?", [0])
+      const streamed = () => Stream.runCollect(conn.stream("SELECT * FROM shapes WHERE a > ?", [0]))
+      for (const run of [text, binary]) {
+        const first = yield* run()
+        assert.deepStrictEqual(first.rows, [{ a: 7 }])
+        assert.strictEqual((yield* run()).columns, first.columns, "the same definitions: the remembered columns")
+      }
+      yield* conn.query("ALTER TABLE shapes MODIFY a VARCHAR(8), ADD b DOUBLE")
+      yield* conn.query("UPDATE shapes SET b = 0.5")
+      for (const run of [text, binary]) {
+        const changed = yield* run()
+        assert.deepStrictEqual(
+          changed.columns.map((c) => c.name),
+          ["a", "b"]
+        )
+        assert.deepStrictEqual(changed.rows, [{ a: "7", b: 0.5 }])
+      }
+      assert.deepStrictEqual(yield* streamed(), [{ a: "7", b: 0.5 }])
+      // A statement's own types get decoders of their own, and do not replace the remembered one.
+      const count = (types?: { readonly bigint: "string" }) =>
+        Effect.map(conn.query("SELECT COUNT(*) AS n FROM shapes", types === undefined ? {} : { types }), (r) => r.rows)
+      assert.deepStrictEqual(yield* count(), [{ n: 1n }])
+      assert.deepStrictEqual(yield* count({ bigint: "string" }), [{ n: "1" }])
+      assert.deepStrictEqual(yield* count(), [{ n: 1n }])
+    })
+  )
+
   it.effect("prepare gives a statement for reuse, closed with its scope", () =>
     Effect.gen(function* () {
       const conn = yield* connect(optionsFor("plain"))

@@ -6,7 +6,8 @@
  *   OK | ERR | LOCAL INFILE request | column count → column definitions → [EOF] → rows → EOF/OK
  *
  * and again while the status says SERVER_MORE_RESULTS_EXISTS (multi-statements, CALL). Rows are
- * decoded by the row decoder the protocol package builds once per column list; the machine is
+ * decoded by the row decoder the protocol package builds once per column list, or taken from the
+ * statement's remembered result shape when the definitions are the same bytes; the machine is
  * plain code driven packet by packet, so a result set costs no Effect per row. A packet that does
  * not fit the phase is a ProtocolError: the connection is not to be trusted after it.
  */
@@ -33,6 +34,7 @@ import {
 import { Result as R } from "effect"
 import type { ServerError } from "../Errors.ts"
 import type { Result, RowShape } from "../Result.ts"
+import { type ResultShape, type ResultShapes, sameBytes } from "./ResultShapes.ts"
 import { toServerError } from "./ServerErrors.ts"
 
 /** What the machine needs from its driver after a packet. */
@@ -72,6 +74,8 @@ export interface ReaderOptions {
   readonly sql: string
   /** Rows stay in `rows` for a stream to take, instead of going into each result. */
   readonly streaming: boolean
+  /** The statement's result shapes from last time, updated as this response goes; none when `types` are its own. */
+  readonly shapes: ResultShapes | undefined
 }
 
 export class ResponseReader {
@@ -83,6 +87,10 @@ export class ResponseReader {
   private phase: Phase = "header"
   private columns: Array<ColumnDefinition> = []
   private columnCount = 0
+  /** The shape this result set had last time, while its definitions keep matching it. */
+  private remembered: ResultShape | undefined
+  /** Copies of this result set's definitions, kept to remember its shape. */
+  private definitions: Array<Uint8Array> = []
   private decoder: RowDecoder | undefined
   private readonly deprecateEof: boolean
   private readonly options: ReaderOptions
@@ -159,19 +167,44 @@ export class ResponseReader {
     }
     this.columnCount = count.columnCount
     this.columns = []
+    this.definitions = []
+    const remembered = this.options.shapes?.byResult[this.results.length]
+    this.remembered = remembered?.columns.length === count.columnCount ? remembered : undefined
     this.phase = "columns"
     return undefined
   }
 
   private onColumn(payload: Uint8Array): Outcome | undefined {
-    const column = ColumnDefinition41.decode(payload, this.options.capabilities)
-    if (R.isFailure(column)) return this.fail(column.failure)
-    this.columns.push(column.success)
+    const index = this.columns.length
+    const remembered = this.remembered
+    if (remembered !== undefined && sameBytes(payload, remembered.definitions[index]!)) {
+      this.columns.push(remembered.columns[index]!)
+      this.definitions.push(remembered.definitions[index]!)
+    } else {
+      this.remembered = undefined
+      const column = ColumnDefinition41.decode(payload, this.options.capabilities)
+      if (R.isFailure(column)) return this.fail(column.failure)
+      this.columns.push(column.success)
+      if (this.options.shapes !== undefined) this.definitions.push(payload.slice())
+    }
     if (this.columns.length < this.columnCount) return undefined
-    const make = this.options.binary ? makeBinaryRowDecoder : makeTextRowDecoder
-    const decoder = make(this.columns, this.options.types)
-    if (R.isFailure(decoder)) return this.fail(decoder.failure)
-    this.decoder = decoder.success
+    if (this.remembered !== undefined) {
+      this.decoder = this.remembered.decoder
+      this.columns = this.remembered.columns as Array<ColumnDefinition>
+    } else {
+      const make = this.options.binary ? makeBinaryRowDecoder : makeTextRowDecoder
+      const decoder = make(this.columns, this.options.types)
+      if (R.isFailure(decoder)) return this.fail(decoder.failure)
+      this.decoder = decoder.success
+      const shapes = this.options.shapes
+      if (shapes !== undefined) {
+        shapes.byResult[this.results.length] = {
+          definitions: this.definitions,
+          columns: this.columns,
+          decoder: decoder.success
+        }
+      }
+    }
     this.phase = this.deprecateEof ? "rows" : "columnsEnd"
     return undefined
   }

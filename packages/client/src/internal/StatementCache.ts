@@ -1,20 +1,23 @@
 /**
- * The prepared statements of one connection, by SQL text, least recently used first out. The
- * caller closes what `set` evicts (COM_STMT_CLOSE), so the server never holds more than `capacity`.
+ * What one connection keeps per SQL text, least recently used first out: its prepared statements,
+ * and the result shapes of its text statements. For prepared statements the caller closes what
+ * `set` evicts (COM_STMT_CLOSE), so the server never holds more than `capacity`.
  */
 import type { ColumnDefinition } from "@effect-mysql/protocol"
+import type { ResultShapes } from "./ResultShapes.ts"
 
 export interface Statement {
   readonly id: number
   readonly sql: string
   readonly params: ReadonlyArray<ColumnDefinition>
   readonly columns: ReadonlyArray<ColumnDefinition>
+  readonly shapes: ResultShapes
 }
 
-export class StatementCache {
+export class StatementCache<V extends { readonly sql: string } = Statement> {
   private readonly capacity: number
   // A Map iterates in insertion order: re-inserting on use keeps the least recent first.
-  private readonly statements = new Map<string, Statement>()
+  private readonly statements = new Map<string, V>()
 
   constructor(capacity: number) {
     this.capacity = capacity
@@ -24,7 +27,7 @@ export class StatementCache {
     return this.statements.size
   }
 
-  get(sql: string): Statement | undefined {
+  get(sql: string): V | undefined {
     const statement = this.statements.get(sql)
     if (statement !== undefined) {
       this.statements.delete(sql)
@@ -34,16 +37,25 @@ export class StatementCache {
   }
 
   /** Adds a statement; answers the statements evicted to make room (to be closed). */
-  set(statement: Statement): ReadonlyArray<Statement> {
+  set(statement: V): ReadonlyArray<V> {
     if (this.capacity === 0) return [statement]
     this.statements.set(statement.sql, statement)
-    const evicted: Array<Statement> = []
+    const evicted: Array<V> = []
     for (const [sql, oldest] of this.statements) {
       if (this.statements.size <= this.capacity) break
       this.statements.delete(sql)
       evicted.push(oldest)
     }
     return evicted
+  }
+
+  /** The entry for `sql`, made by `make` when there is none (text statements: nothing to close). */
+  getOrAdd(sql: string, make: (sql: string) => V): V {
+    const found = this.get(sql)
+    if (found !== undefined) return found
+    const made = make(sql)
+    this.set(made)
+    return made
   }
 
   /** Forgets every statement (the server dropped them: reset, change user). */
