@@ -89,6 +89,13 @@ export class Cancellation {
   waitRead<E>(read: Effect.Effect<void, E>): Effect.Effect<void, E | TransportError> {
     if (!this.running) return read
     if (this.stopping !== undefined) return this.drain(read)
+    if (this.deadline === undefined) {
+      return Effect.catchCause(
+        Effect.interruptible(read),
+        (cause): Effect.Effect<void, E | TransportError> =>
+          Cause.hasInterruptsOnly(cause) ? this.stop("interrupted", read) : Effect.failCause(cause)
+      )
+    }
     const waited = this.withinDeadline(Effect.interruptible(read))
     return Effect.matchCauseEffect(waited, {
       onSuccess: (inTime) => (Option.isSome(inTime) ? Effect.void : this.stop("timeout", read)),
@@ -101,6 +108,13 @@ export class Cancellation {
   waitWrite<E>(write: Effect.Effect<void, E>): Effect.Effect<void, E | TransportError> {
     if (!this.running) return write
     if (this.stopping !== undefined) return this.bounded(write, this.stopDeadline)
+    if (this.deadline === undefined) {
+      return Effect.catchCause(
+        Effect.interruptible(write),
+        (cause): Effect.Effect<void, E | TransportError> =>
+          Cause.hasInterruptsOnly(cause) ? this.closeAndFail("interrupted") : Effect.failCause(cause)
+      )
+    }
     const waited = this.withinDeadline(Effect.interruptible(write))
     return Effect.matchCauseEffect(waited, {
       onSuccess: (inTime) => (Option.isSome(inTime) ? Effect.void : this.closeAndFail("timeout")),

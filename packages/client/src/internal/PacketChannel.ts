@@ -81,15 +81,20 @@ export class PacketChannel {
     this.waits === undefined ? this.fillLoop : this.waits.waitRead(this.fillLoop)
   )
 
-  private readonly fillLoop: Effect.Effect<void, IoError> = Effect.gen({ self: this }, function* () {
-    while (this.index >= this.buffered.length) {
-      const chunk = yield* this.bytes.read(this.readOptions)
+  private readonly fillLoop: Effect.Effect<void, IoError> = Effect.suspend(() =>
+    this.index < this.buffered.length ? Effect.void : this.readChunk
+  )
+
+  private readonly readChunk: Effect.Effect<void, IoError> = Effect.suspend(() =>
+    Effect.flatMap(this.bytes.read(this.readOptions), (chunk) => {
       const packets = this.decoder.push(plainView(chunk))
-      if (Result.isFailure(packets)) return yield* packets.failure
+      if (Result.isFailure(packets)) return Effect.fail(packets.failure)
       this.buffered = packets.success
       this.index = 0
-    }
-  })
+      // A chunk may end before the first packet in it does.
+      return packets.success.length > 0 ? Effect.void : this.readChunk
+    })
+  )
 
   /** The next packet, read from the connection if none is buffered. */
   readonly next: Effect.Effect<Packet, IoError> = Effect.suspend(() => {
