@@ -441,42 +441,38 @@ class Connection implements MysqlConnection {
 
   /** The cached statement for `sql`, prepared on first use; evicted statements are closed. */
   private cachedStatement(sql: string): Effect.Effect<Statement, MysqlError> {
-    return Effect.gen({ self: this }, function* () {
+    return Effect.suspend(() => {
       const cached = this.statements.get(sql)
-      if (cached !== undefined) return cached
-      const statement = yield* this.prepareStatement(sql)
-      for (const evicted of this.statements.set(statement)) {
-        if (evicted !== statement) yield* this.closeStatement(evicted)
-      }
-      return statement
+      if (cached !== undefined) return Effect.succeed(cached)
+      return Effect.tap(this.prepareStatement(sql), (statement) =>
+        Effect.forEach(this.statements.set(statement), (evicted) =>
+          evicted === statement ? Effect.void : this.closeStatement(evicted)
+        )
+      )
     })
   }
 
   private sendExecute(statement: Statement, params: ReadonlyArray<ParameterValue>): Effect.Effect<void, MysqlError> {
-    return Effect.gen({ self: this }, function* () {
+    return Effect.suspend((): Effect.Effect<void, MysqlError> => {
       if (params.length !== statement.params.length) {
-        return yield* this.argumentError(
+        return this.argumentError(
           `the statement has ${statement.params.length} parameter(s), ${params.length} given`,
           statement.sql
         )
       }
       const timeZone = this.options.types.timeZone
-      const payload = yield* Effect.fromResult(
-        ComStmtExecute.encode(
-          { statementId: statement.id, parameters: params },
-          timeZone === undefined ? {} : { timeZone }
-        )
+      const framed = ComStmtExecute.frame(
+        { statementId: statement.id, parameters: params },
+        timeZone === undefined ? {} : { timeZone }
       )
-      yield* this.channel.sendCommand(payload)
+      return R.isFailure(framed) ? Effect.fail(framed.failure) : this.channel.sendFramedCommand(framed.success)
     })
   }
 
   private executeResults(sql: string, params: ReadonlyArray<ParameterValue>, options: QueryOptions | undefined) {
-    return Effect.gen({ self: this }, function* () {
-      const statement = yield* this.cachedStatement(sql)
-      yield* this.sendExecute(statement, params)
-      return yield* this.readResponse(this.reader(sql, options, statement), sql)
-    })
+    return Effect.flatMap(this.cachedStatement(sql), (statement) =>
+      Effect.andThen(this.sendExecute(statement, params), this.readResponse(this.reader(sql, options, statement), sql))
+    )
   }
 
   readonly execute = <R = Row>(sql: string, params: ReadonlyArray<ParameterValue> = [], options?: QueryOptions) =>

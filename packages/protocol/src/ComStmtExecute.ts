@@ -45,12 +45,13 @@
  */
 import { Result } from "effect"
 import { ColumnFlag, ColumnType } from "./ColumnType.ts"
-import { decodeWith, encodeWith } from "./Packet.ts"
+import type { FramedPacket } from "./Framing.ts"
+import { decodeWith, encodeWith, frameWith } from "./Packet.ts"
 import { type ProtocolError, protocolError } from "./ProtocolError.ts"
 import { readBinaryValue, writeBinaryValue } from "./values/BinaryValue.ts"
 import { type ColumnInfo, makeColumnPlan } from "./values/ColumnPlan.ts"
 import { type ResolvedValueOptions, resolveValueOptions } from "./values/ValueOptions.ts"
-import { WireError } from "./Wire.ts"
+import { WireError, type Writer } from "./Wire.ts"
 
 const PACKET = "COM_STMT_EXECUTE"
 
@@ -204,7 +205,19 @@ const parameterOptions = (timeZone: string | undefined): ResolvedValueOptions | 
 export const encode = (
   input: ComStmtExecuteInput,
   options: ComStmtExecuteOptions = {}
-): Result.Result<Uint8Array, ProtocolError> => {
+): Result.Result<Uint8Array, ProtocolError> => writeWith(encodeWith, input, options)
+
+/** COM_STMT_EXECUTE framed as the first packet of a command, without copying the payload. */
+export const frame = (
+  input: ComStmtExecuteInput,
+  options: ComStmtExecuteOptions = {}
+): Result.Result<FramedPacket, ProtocolError> => writeWith(frameWith, input, options)
+
+const writeWith = <A>(
+  run: (packet: string, f: (w: Writer) => void, capacity: number) => Result.Result<A, ProtocolError>,
+  input: ComStmtExecuteInput,
+  options: ComStmtExecuteOptions
+): Result.Result<A, ProtocolError> => {
   const resolved = parameterOptions(options.timeZone)
   if (typeof resolved === "string") return Result.fail(protocolError(PACKET, resolved))
   const parameters = input.parameters
@@ -215,7 +228,7 @@ export const encode = (
     resolved
   )
   const queryAttributes = options.queryAttributes === true
-  return encodeWith(
+  return run(
     PACKET,
     (w) => {
       let flags = input.flags ?? CursorType.NO_CURSOR

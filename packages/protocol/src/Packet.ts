@@ -26,6 +26,7 @@
 import { Result, Schema } from "effect"
 import type { CapabilitySet } from "./Capabilities.ts"
 import { emptyCapabilitySet } from "./Capabilities.ts"
+import { encodePacket, type FramedPacket, MAX_PACKET_PAYLOAD, PACKET_HEADER_LENGTH } from "./Framing.ts"
 import { ProtocolError, protocolError } from "./ProtocolError.ts"
 import { isWireError, Reader, WireError, Writer } from "./Wire.ts"
 
@@ -340,6 +341,33 @@ export const encodeWith = (
     const w = new Writer(capacity)
     f(w)
     return Result.succeed(w.finish())
+  } catch (e) {
+    return Result.fail(toProtocolError(packet, e))
+  }
+}
+
+/**
+ * `encodeWith` for the first packet of a command: the payload is written after room for its
+ * header, so the framed packet goes to the socket without the copy `encodePacket` makes.
+ */
+export const frameWith = (
+  packet: string,
+  f: (w: Writer) => void,
+  capacity = 64
+): Result.Result<FramedPacket, ProtocolError> => {
+  currentField = undefined
+  try {
+    const w = new Writer(PACKET_HEADER_LENGTH + capacity)
+    w.pos = PACKET_HEADER_LENGTH
+    f(w)
+    const length = w.pos - PACKET_HEADER_LENGTH
+    if (length >= MAX_PACKET_PAYLOAD)
+      return Result.succeed(encodePacket(w.buf.subarray(PACKET_HEADER_LENGTH, w.pos), 0))
+    w.buf[0] = length & 0xff
+    w.buf[1] = (length >>> 8) & 0xff
+    w.buf[2] = length >>> 16
+    w.buf[3] = 0
+    return Result.succeed({ bytes: w.finish(), nextSequenceId: 1 })
   } catch (e) {
     return Result.fail(toProtocolError(packet, e))
   }

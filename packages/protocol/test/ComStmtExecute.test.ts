@@ -3,6 +3,7 @@ import { Result } from "effect"
 import fc from "fast-check"
 import { ColumnType } from "../src/ColumnType.ts"
 import * as ComStmtExecute from "../src/ComStmtExecute.ts"
+import { encodePacket } from "../src/Framing.ts"
 
 const ok = <A, E>(r: Result.Result<A, E>): A => {
   if (Result.isFailure(r)) throw new Error(`unexpected failure: ${JSON.stringify(r.failure)}`)
@@ -34,6 +35,16 @@ describe("COM_STMT_EXECUTE", () => {
         "000000000000f83f" // 1.5
       ].join("")
     )
+  })
+
+  it("frame writes the payload of encode behind its packet header, also past the 16 MiB split", () => {
+    const big = "x".repeat(0xffffff)
+    for (const parameters of [[], [42, null, "ab", true, 1.5], ["€".repeat(300), 2n ** 70n], [big]]) {
+      const input = { statementId: 3, parameters }
+      const framed = ok(ComStmtExecute.frame(input))
+      expect(framed).toStrictEqual(encodePacket(ok(ComStmtExecute.encode(input)), 0))
+    }
+    expect(Result.isFailure(ComStmtExecute.frame({ statementId: 1, parameters: [Number.NaN] }))).toBe(true)
   })
 
   it("maps JavaScript values to wire types", () => {
