@@ -13,7 +13,7 @@
  * connection.
  */
 
-import { type CompressedConnection, CompressionCodecs } from "@effect-mysql/compression"
+import { type CompressedConnection, CompressionCodecs, nodeCodecs } from "@effect-mysql/compression"
 import {
   type ColumnDefinition,
   ComChangeUser,
@@ -669,7 +669,7 @@ export const connect = Effect.fn("MysqlConnection.connect")(function* (
 ): Effect.fn.Return<MysqlConnection, MysqlError, Transport | Scope.Scope> {
   const resolved = resolve(options)
   if (R.isFailure(resolved)) return yield* resolved.failure
-  const session = yield* handshake(resolved.success).pipe(Effect.provide(CompressionCodecs.layer))
+  const session = yield* handshake(resolved.success).pipe(Effect.provideService(CompressionCodecs, nodeCodecs))
   const killQuery = resolved.success.killQueryOnInterrupt
     ? killQueryVia(options, session.connectionId, yield* Effect.context<Transport>())
     : undefined

@@ -112,9 +112,14 @@ export const zstd = (level: number = DEFAULT_ZSTD_LEVEL): CompressionCodec => {
   }
 }
 
+/** zlib and zstd from `node:zlib` (and Bun's zstd compressor). */
+export const nodeCodecs: CompressionCodecs["Service"] = {
+  make: (algorithm, level) => (algorithm === "zlib" ? zlib(level) : zstd(level))
+}
+
 /**
- * The codecs a connection compresses with. The default layer takes them from `node:zlib`; a test or
- * an embedder may provide others (a WebAssembly zstd, a counting wrapper).
+ * The codecs a connection compresses with. The default layer takes them from `node:zlib`
+ * (`nodeCodecs`); a test or an embedder may provide others (a WebAssembly zstd, a counting wrapper).
  */
 export class CompressionCodecs extends Context.Service<
   CompressionCodecs,
@@ -123,7 +128,5 @@ export class CompressionCodecs extends Context.Service<
     readonly make: (algorithm: CompressionAlgorithm, level?: number) => CompressionCodec
   }
 >()("@effect-mysql/compression/CompressionCodecs") {
-  static readonly layer: Layer.Layer<CompressionCodecs> = Layer.succeed(CompressionCodecs, {
-    make: (algorithm, level) => (algorithm === "zlib" ? zlib(level) : zstd(level))
-  })
+  static readonly layer: Layer.Layer<CompressionCodecs> = Layer.succeed(CompressionCodecs, nodeCodecs)
 }

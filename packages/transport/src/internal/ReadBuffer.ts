@@ -4,12 +4,15 @@ import { Result } from "effect"
  * Chunks received from a push-based source and not yet read, bounded by `limit` bytes: when the
  * limit is reached the source is told to stop (`onFull`), and told to go on (`onRoom`) once a
  * reader has taken it below half. A waiting reader is handed a chunk directly, without queueing.
- * After `end`, queued chunks are still read first, then every read gets the failure.
+ * After `end`, queued chunks are still read first, then every read gets the failure. The failure
+ * is built only when a reader gets it: an orderly close that no one reads about costs no error
+ * (with its stack trace) per connection.
  */
 export class ReadBuffer<E> {
   private readonly chunks: Array<Uint8Array> = []
   private bytes = 0
   private full = false
+  private ending: (() => E) | undefined = undefined
   private failure: E | undefined = undefined
   private waiter: ((result: Result.Result<Uint8Array, E>) => void) | undefined = undefined
 
@@ -29,11 +32,16 @@ export class ReadBuffer<E> {
   }
 
   get ended(): boolean {
-    return this.failure !== undefined
+    return this.ending !== undefined
+  }
+
+  private get endedWith(): E {
+    this.failure ??= this.ending!()
+    return this.failure
   }
 
   push(chunk: Uint8Array): void {
-    if (this.failure !== undefined || chunk.length === 0) return
+    if (this.ending !== undefined || chunk.length === 0) return
     const waiter = this.waiter
     if (waiter !== undefined) {
       this.waiter = undefined
@@ -49,13 +57,13 @@ export class ReadBuffer<E> {
   }
 
   /** The first failure wins: a reset after an orderly end is not news. */
-  end(failure: E): void {
-    if (this.failure !== undefined) return
-    this.failure = failure
+  end(failure: () => E): void {
+    if (this.ending !== undefined) return
+    this.ending = failure
     const waiter = this.waiter
     if (waiter !== undefined && this.chunks.length === 0) {
       this.waiter = undefined
-      waiter(Result.fail(failure))
+      waiter(Result.fail(this.endedWith))
     }
   }
 
@@ -70,7 +78,7 @@ export class ReadBuffer<E> {
       }
       return Result.succeed(chunk)
     }
-    return this.failure === undefined ? undefined : Result.fail(this.failure)
+    return this.ending === undefined ? undefined : Result.fail(this.endedWith)
   }
 
   /** Waits for the next chunk or the failure; one reader at a time. Returns the cancellation. */

@@ -35,10 +35,12 @@ const closedByPeer = () => new TransportError({ reason: "closed-by-peer", messag
 export class StreamChannel implements Channel {
   private readonly buffer: ReadBuffer<TransportError | TlsError>
   private readonly onData = (chunk: Uint8Array) => this.buffer.push(chunk)
-  private readonly onEnd = () => this.buffer.end(closedByPeer())
-  private readonly onClose = () => this.buffer.end(closedByPeer())
+  private readonly onEnd = () => this.buffer.end(closedByPeer)
+  private readonly onClose = () => this.buffer.end(closedByPeer)
   private readonly onError = (error: unknown) =>
-    this.buffer.end(this.options.tls && isTlsAlert(error) ? fromRuntimeError(error) : ioError(error, "socket error"))
+    this.buffer.end(() =>
+      this.options.tls && isTlsAlert(error) ? fromRuntimeError(error) : ioError(error, "socket error")
+    )
 
   readonly socket: SocketLike
   private readonly options: StreamChannelOptions
