@@ -12,7 +12,13 @@ import type { TlsError } from "../TlsError.ts"
 import { TransportError } from "../TransportError.ts"
 import type { DenoConn } from "./DenoApi.ts"
 
-const chunkSize = 64 * 1024
+/**
+ * Each read gets a fresh buffer (the packets cut from it are views, so it cannot be reused). Its
+ * size follows what the kernel had: it doubles while reads fill it and halves when they use less
+ * than a quarter, so the answer to a short command does not cost a zero-filled 64 KiB buffer.
+ */
+const minChunkSize = 4 * 1024
+const maxChunkSize = 64 * 1024
 
 const closedByPeer = () => new TransportError({ reason: "closed-by-peer", message: "the server closed the connection" })
 
@@ -21,6 +27,7 @@ export class DenoChannel implements Channel {
   private readonly tls: boolean
   private pending: Promise<Uint8Array | null> | undefined = undefined
   private isClosed = false
+  private chunkSize = minChunkSize
 
   constructor(conn: DenoConn, tls: boolean) {
     this.conn = conn
@@ -28,8 +35,13 @@ export class DenoChannel implements Channel {
   }
 
   private readonly pull = (): Promise<Uint8Array | null> => {
-    const buffer = new Uint8Array(chunkSize)
-    return this.conn.read(buffer).then((n) => (n === null ? null : buffer.subarray(0, n)))
+    const buffer = new Uint8Array(this.chunkSize)
+    return this.conn.read(buffer).then((n) => {
+      if (n === null) return null
+      if (n === buffer.length) this.chunkSize = Math.min(maxChunkSize, buffer.length * 2)
+      else if (n < buffer.length / 4) this.chunkSize = Math.max(minChunkSize, buffer.length / 2)
+      return buffer.subarray(0, n)
+    })
   }
 
   private readonly failure = (error: unknown): TransportError | TlsError =>
