@@ -558,32 +558,32 @@ class Connection implements MysqlConnection {
   private pullRows(
     reader: ResponseReader
   ): Effect.Effect<readonly [unknown, ...Array<unknown>], MysqlError | Cause.Done<void>> {
-    const self = this
     const channel = this.channel
-    const localInfile = this.options.localInfile
-    return Effect.gen(function* () {
+    // Plain code over the buffered packets, as in `readResponse`.
+    const step = (): Effect.Effect<readonly [unknown, ...Array<unknown>], MysqlError | Cause.Done<void>> => {
       while (true) {
         const packet = reader.finished ? undefined : channel.poll()
         if (packet === undefined) {
           if (reader.rows.length > 0) {
             const rows = reader.rows as unknown as readonly [unknown, ...Array<unknown>]
             reader.rows = []
-            return rows
+            return Effect.succeed(rows)
           }
           if (reader.finished) {
-            self.statusFlags = reader.results.at(-1)?.statusFlags ?? self.statusFlags
-            return yield* Cause.done()
+            this.statusFlags = reader.results.at(-1)?.statusFlags ?? this.statusFlags
+            return Cause.done()
           }
-          yield* channel.fill
-          continue
+          return Effect.flatMap(channel.fill, step)
         }
         const outcome = reader.onPacket(packet.payload)
         if (outcome === undefined || outcome._tag === "Done") continue
-        if (outcome._tag === "Failed") return yield* Effect.fail(outcome.error)
-        const refused = yield* sendLocalInfile(channel, localInfile, outcome.fileName, "")
-        if (refused !== undefined) return yield* Effect.fail(refused)
+        if (outcome._tag === "Failed") return Effect.fail(outcome.error)
+        return Effect.flatMap(sendLocalInfile(channel, this.options.localInfile, outcome.fileName, ""), (refused) =>
+          refused === undefined ? step() : Effect.fail(refused)
+        )
       }
-    })
+    }
+    return Effect.suspend(step)
   }
 
   // --- the rest -----------------------------------------------------------------------------------
