@@ -16,7 +16,7 @@ interface Rule {
 const rules: Record<string, Rule> = {
   protocol: {
     workspace: [],
-    external: /^(effect(\/.*)?|@noble\/curves(\/.*)?)$/,
+    external: /^(effect(\/.*)?|@noble\/(curves|hashes)(\/.*)?)$/,
     forbiddenGlobals: /\b(Buffer|process|Deno|Bun|setTimeout|setInterval|require)\s*[.(]/
   },
   transport: { workspace: [], external: /^(effect(\/.*)?|node:[a-z_/]+)$/ },
