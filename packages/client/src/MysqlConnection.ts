@@ -9,8 +9,8 @@
  *
  * A command interrupted by its caller, or outliving its statement timeout, is stopped on the server
  * (KILL QUERY over a second connection) and the rest of its response is read, so the connection
- * stays usable; see `internal/Cancellation.ts`. A stream ended before its last row closes the
- * connection.
+ * stays usable; see `internal/Cancellation.ts`. A stream ended before its last row stops its
+ * statement the same way.
  */
 
 import { type CompressedConnection, CompressionCodecs, nodeCodecs } from "@effect-mysql/compression"
@@ -143,7 +143,9 @@ export interface MysqlConnection {
   /**
    * The rows of a statement as they arrive: the socket is read only as fast as the stream is
    * pulled. With parameters the statement is prepared (binary protocol), without it is text SQL.
-   * Ending the stream early closes the connection (the rest of the result is not read).
+   * Ending the stream early stops the statement (KILL QUERY) and reads and drops the rest of its
+   * response, keeping the connection; without `killQueryOnInterrupt`, or when that does not finish
+   * within `cancelTimeout`, the connection is closed.
    */
   readonly stream: <R = Row>(
     sql: string,
@@ -522,7 +524,10 @@ class Connection implements MysqlConnection {
           // The command is under way from here: ending the stream before its end leaves unread rows.
           yield* Scope.addFinalizer(
             scope,
-            Effect.suspend(() => (reader?.finished ? Effect.void : self.breakWith(self.interruptedError)))
+            Effect.suspend(() => {
+              if (reader?.finished || self.broken !== undefined) return Effect.void
+              return reader === undefined ? self.breakWith(self.interruptedError) : self.abandonStream(reader)
+            })
           )
           if (params === undefined) {
             reader = self.reader(sql, options, undefined, true)
@@ -552,6 +557,20 @@ class Connection implements MysqlConnection {
         Cause.isDone(error) || keepsConnection(error as MysqlError) ? Effect.void : this.breakWith(error as MysqlError)
       )
     )
+  }
+
+  /** Stops a stream's statement and drops the rest of its response (see `Cancellation.abandon`). */
+  private abandonStream(reader: ResponseReader): Effect.Effect<void> {
+    const rest = (): Effect.Effect<void, MysqlError> =>
+      Effect.matchEffect(this.pullRows(reader), {
+        onSuccess: rest,
+        // The end of the response, or the ERR of the killed statement: the connection is ready.
+        onFailure: (error) =>
+          Cause.isDone(error) || (error as MysqlError)._tag === "ServerError"
+            ? Effect.void
+            : Effect.fail(error as MysqlError)
+      })
+    return this.cancellation.abandon(Effect.suspend(rest))
   }
 
   /** Rows already buffered, or the next packets' rows; ends the stream after the last result. */

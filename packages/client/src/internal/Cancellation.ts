@@ -85,6 +85,20 @@ export class Cancellation {
     })
   }
 
+  /**
+   * Stops a statement whose response the caller no longer wants (a stream ended early): KILL QUERY,
+   * then `drain` reads and drops the rest, within the cancel budget; the connection is closed when
+   * either fails.
+   */
+  abandon(drain: Effect.Effect<void, MysqlError>): Effect.Effect<void> {
+    const killQuery = this.policy.killQuery
+    if (killQuery === undefined) return this.policy.close
+    return Effect.flatMap(
+      Effect.exit(Effect.timeoutOption(Effect.andThen(killQuery, drain), this.policy.cancelTimeout)),
+      (drained) => (Exit.isSuccess(drained) && Option.isSome(drained.value) ? Effect.void : this.policy.close)
+    )
+  }
+
   /** A read of the running command: where an interruption or the deadline starts stopping it. */
   waitRead<E>(read: Effect.Effect<void, E>): Effect.Effect<void, E | TransportError> {
     if (!this.running) return read
