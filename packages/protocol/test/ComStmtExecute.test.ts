@@ -38,11 +38,14 @@ describe("COM_STMT_EXECUTE", () => {
   })
 
   it("frame writes the payload of encode behind its packet header, also past the 16 MiB split", () => {
-    const big = "x".repeat(0xffffff)
+    const big = new Uint8Array(0xffffff).fill(7)
+    const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i])
     for (const parameters of [[], [42, null, "ab", true, 1.5], ["€".repeat(300), 2n ** 70n], [big]]) {
       const input = { statementId: 3, parameters }
       const framed = ok(ComStmtExecute.frame(input))
-      expect(framed).toStrictEqual(encodePacket(ok(ComStmtExecute.encode(input)), 0))
+      const general = encodePacket(ok(ComStmtExecute.encode(input)), 0)
+      expect(framed.nextSequenceId).toBe(general.nextSequenceId)
+      expect(same(framed.bytes, general.bytes)).toBe(true)
     }
     expect(Result.isFailure(ComStmtExecute.frame({ statementId: 1, parameters: [Number.NaN] }))).toBe(true)
   })
