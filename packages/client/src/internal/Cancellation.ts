@@ -102,47 +102,33 @@ export class Cancellation {
   /** A read of the running command: where an interruption or the deadline starts stopping it. */
   waitRead<E>(read: Effect.Effect<void, E>): Effect.Effect<void, E | TransportError> {
     if (!this.running) return read
-    if (this.stopping !== undefined) return this.drain(read)
-    if (this.deadline === undefined) {
-      return Effect.catchCause(
-        Effect.interruptible(read),
-        (cause): Effect.Effect<void, E | TransportError> =>
-          Cause.hasInterruptsOnly(cause) ? this.stop("interrupted", read) : Effect.failCause(cause)
-      )
-    }
-    const waited = this.withinDeadline(Effect.interruptible(read))
-    return Effect.matchCauseEffect(waited, {
-      onSuccess: (inTime) => (Option.isSome(inTime) ? Effect.void : this.stop("timeout", read)),
-      onFailure: (cause): Effect.Effect<void, E | TransportError> =>
-        Cause.hasInterruptsOnly(cause) ? this.stop("interrupted", read) : Effect.failCause(cause)
-    })
+    if (this.stopping !== undefined) return this.bounded(read, this.stopDeadline)
+    return this.wait(read, (reason) => this.stop(reason, read))
   }
 
   /** A write of the running command: interrupted or out of time, it leaves a closed connection. */
   waitWrite<E>(write: Effect.Effect<void, E>): Effect.Effect<void, E | TransportError> {
     if (!this.running) return write
     if (this.stopping !== undefined) return this.bounded(write, this.stopDeadline)
-    if (this.deadline === undefined) {
-      return Effect.catchCause(
-        Effect.interruptible(write),
-        (cause): Effect.Effect<void, E | TransportError> =>
-          Cause.hasInterruptsOnly(cause) ? this.closeAndFail("interrupted") : Effect.failCause(cause)
-      )
-    }
-    const waited = this.withinDeadline(Effect.interruptible(write))
-    return Effect.matchCauseEffect(waited, {
-      onSuccess: (inTime) => (Option.isSome(inTime) ? Effect.void : this.closeAndFail("timeout")),
-      onFailure: (cause): Effect.Effect<void, E | TransportError> =>
-        Cause.hasInterruptsOnly(cause) ? this.closeAndFail("interrupted") : Effect.failCause(cause)
-    })
+    return this.wait(write, (reason) => this.closeAndFail(reason))
   }
 
-  private withinDeadline<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<Option.Option<A>, E> {
+  /** `effect`, interruptible and within the deadline; `onStop` takes over when either cuts it short. */
+  private wait<E>(
+    effect: Effect.Effect<void, E>,
+    onStop: (reason: StopReason) => Effect.Effect<void, E | TransportError>
+  ): Effect.Effect<void, E | TransportError> {
+    const onFailure = (cause: Cause.Cause<E>): Effect.Effect<void, E | TransportError> =>
+      Cause.hasInterruptsOnly(cause) ? onStop("interrupted") : Effect.failCause(cause)
     const deadline = this.deadline
-    if (deadline === undefined) return Effect.asSome(effect)
-    return Effect.clockWith((clock) =>
-      Effect.timeoutOption(effect, Math.max(0, deadline - clock.currentTimeMillisUnsafe()))
+    if (deadline === undefined) return Effect.catchCause(Effect.interruptible(effect), onFailure)
+    const waited = Effect.clockWith((clock) =>
+      Effect.timeoutOption(Effect.interruptible(effect), Math.max(0, deadline - clock.currentTimeMillisUnsafe()))
     )
+    return Effect.matchCauseEffect(waited, {
+      onSuccess: (inTime) => (Option.isSome(inTime) ? Effect.void : onStop("timeout")),
+      onFailure
+    })
   }
 
   /** KILL QUERY within the cancel budget, then the rest of the response; closing when either fails. */
@@ -153,16 +139,12 @@ export class Cancellation {
       const killQuery = this.policy.killQuery
       if (killQuery === undefined) return this.closeAndFail(reason)
       return Effect.flatMap(Effect.exit(this.bounded(killQuery, this.stopDeadline)), (killed) =>
-        Exit.isSuccess(killed) ? this.drain(read) : this.closeAndFail(reason)
+        Exit.isSuccess(killed) ? this.bounded(read, this.stopDeadline) : this.closeAndFail(reason)
       )
     })
   }
 
-  /** A read after the KILL, bounded by what is left of the cancel budget. */
-  private drain<E>(read: Effect.Effect<void, E>): Effect.Effect<void, E | TransportError> {
-    return this.bounded(read, this.stopDeadline)
-  }
-
+  /** `effect` until `deadline`; past it, the connection is closed. */
   private bounded<E>(effect: Effect.Effect<void, E>, deadline: number): Effect.Effect<void, E | TransportError> {
     return Effect.clockWith((clock) =>
       Effect.flatMap(Effect.timeoutOption(effect, Math.max(0, deadline - clock.currentTimeMillisUnsafe())), (done) =>
