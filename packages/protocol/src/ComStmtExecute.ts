@@ -49,7 +49,7 @@ import type { FramedPacket } from "./Framing.ts"
 import { decodeWith, encodeWith, frameWith } from "./Packet.ts"
 import { type ProtocolError, protocolError } from "./ProtocolError.ts"
 import { readBinaryValue, writeBinaryValue } from "./values/BinaryValue.ts"
-import { type ColumnInfo, makeColumnPlan } from "./values/ColumnPlan.ts"
+import { type ColumnInfo, type ColumnPlan, makeColumnPlan } from "./values/ColumnPlan.ts"
 import { type ResolvedValueOptions, resolveValueOptions } from "./values/ValueOptions.ts"
 import { WireError, type Writer } from "./Wire.ts"
 
@@ -190,6 +190,33 @@ const parameterColumn = (index: number, type: number, unsigned: boolean): Column
   columnLength: 64
 })
 
+/**
+ * The plan that writes parameters of these types, remembered by types and zone: an application
+ * runs the same few statements again and again, and planning (with the zone parsed each time) cost
+ * as much as writing the values. At most `PLANS` are kept.
+ */
+const parameterPlan = (
+  types: ReadonlyArray<{ readonly type: number; readonly unsigned: boolean }>,
+  timeZone: string | undefined
+): ColumnPlan | string => {
+  let key = timeZone ?? ""
+  for (const t of types) key += t.unsigned ? `,${t.type}u` : `,${t.type}`
+  const known = plans.get(key)
+  if (known !== undefined) return known
+  const resolved = parameterOptions(timeZone)
+  if (typeof resolved === "string") return resolved
+  const plan = makeColumnPlan(
+    types.map((t, i) => parameterColumn(i, t.type, t.unsigned)),
+    resolved
+  )
+  if (plans.size >= PLANS) plans.clear()
+  plans.set(key, plan)
+  return plan
+}
+
+const PLANS = 256
+const plans = new Map<string, ColumnPlan>()
+
 /** The lossless value forms of decoded parameters (and the zone of `Date` parameters). */
 const parameterOptions = (timeZone: string | undefined): ResolvedValueOptions | string =>
   resolveValueOptions({
@@ -218,15 +245,11 @@ const writeWith = <A>(
   input: ComStmtExecuteInput,
   options: ComStmtExecuteOptions
 ): Result.Result<A, ProtocolError> => {
-  const resolved = parameterOptions(options.timeZone)
-  if (typeof resolved === "string") return Result.fail(protocolError(PACKET, resolved))
   const parameters = input.parameters
   const count = parameters.length
   const types = parameters.map(parameterTypeOf)
-  const plan = makeColumnPlan(
-    types.map((t, i) => parameterColumn(i, t.type, t.unsigned)),
-    resolved
-  )
+  const plan = parameterPlan(types, options.timeZone)
+  if (typeof plan === "string") return Result.fail(protocolError(PACKET, plan))
   const queryAttributes = options.queryAttributes === true
   return run(
     PACKET,
@@ -266,8 +289,19 @@ const writeWith = <A>(
         writeBinaryValue(w, plan, i, wireValue(p))
       }
     },
-    32 + 16 * count
+    capacityFor(parameters)
   )
+}
+
+/** Room for the whole payload in most cases, so that the writer does not grow and copy. */
+const capacityFor = (parameters: ReadonlyArray<ParameterValue>): number => {
+  let capacity = 32 + 16 * parameters.length
+  for (const p of parameters) {
+    const v = isTyped(p) ? p.value : p
+    if (typeof v === "string") capacity += 3 * v.length
+    else if (v instanceof Uint8Array) capacity += v.length
+  }
+  return capacity
 }
 
 export interface DecodeContext {

@@ -456,6 +456,7 @@ export class Reader {
 // ---------------------------------------------------------------------------------------------
 
 const TWO_64 = 1n << 64n
+const TWO_32 = 2 ** 32
 
 const checkInt = (value: number, bytes: number, pos: number): void => {
   // Accepts the unsigned range and the signed range of the width (two's complement on the wire).
@@ -561,17 +562,19 @@ export class Writer {
 
   /** `int<8>` little-endian; negative values are written as two's complement. */
   int8(v: number | bigint): this {
-    let big: bigint
+    let lo: number
+    let hi: number
     if (typeof v === "number") {
+      // A safe integer splits into two 32-bit halves without a bigint (|v| < 2^53: hi fits in 22 bits).
       if (!Number.isSafeInteger(v)) fail(`${v} is not a safe integer for int<8>`, this.pos)
-      big = BigInt(v)
+      hi = Math.floor(v / TWO_32)
+      lo = v - hi * TWO_32
     } else {
-      big = v
+      if (v < -(TWO_64 >> 1n) || v >= TWO_64) fail(`${v} does not fit in int<8>`, this.pos)
+      const u = BigInt.asUintN(64, v)
+      lo = Number(u & 0xffffffffn)
+      hi = Number(u >> 32n)
     }
-    if (big < -(TWO_64 >> 1n) || big >= TWO_64) fail(`${v} does not fit in int<8>`, this.pos)
-    const u = BigInt.asUintN(64, big)
-    const lo = Number(u & 0xffffffffn)
-    const hi = Number(u >> 32n)
     this.ensure(8)
     const b = this.buf
     const p = this.pos

@@ -66,6 +66,12 @@ describe("Wire", () => {
     const r = new Reader(encode((w) => w.int8(-1n).int8(-5)))
     expect(r.int8()).toBe(2n ** 64n - 1n)
     expect(BigInt.asIntN(64, r.int8())).toBe(-5n)
+    // Numbers take a path without bigints: the same bytes for every safe integer.
+    fc.assert(
+      fc.property(fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }), (n) => {
+        expect(encode((w) => w.int8(n))).toEqual(encode((w) => w.int8(BigInt(n))))
+      })
+    )
   })
 
   it("writers refuse values that do not fit", () => {

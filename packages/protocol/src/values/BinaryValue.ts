@@ -334,6 +334,11 @@ export const writeBinaryValue = (w: Writer, plan: ColumnPlan, i: number, value: 
       w.int4(checkedInt(value, 32, unsigned, w.pos, field) >>> 0)
       return
     case Kind.I64: {
+      // The usual numeric parameter: a safe integer needs no bigint on the way.
+      if (typeof value === "number" && Number.isSafeInteger(value) && (value >= 0 || !unsigned)) {
+        w.int8(value)
+        return
+      }
       const big = toBigInt(value, w.pos, field)
       if (unsigned ? big < 0n || big >= 1n << 64n : big < -(1n << 63n) || big >= 1n << 63n) {
         fail(`${big} is out of range for a ${unsigned ? "unsigned " : ""}64-bit integer`, w.pos, field)
@@ -391,7 +396,9 @@ export const writeBinaryValue = (w: Writer, plan: ColumnPlan, i: number, value: 
     case Kind.NULL:
       return
     default:
-      w.lenencBytes(textBytes(plan, i, value, w.pos))
+      // UTF-8 text straight into the packet, without an array of its bytes first.
+      if (plan.kinds[i] === Kind.UTF8 && typeof value === "string") w.lenencString(value)
+      else w.lenencBytes(textBytes(plan, i, value, w.pos))
   }
 }
 
