@@ -520,14 +520,15 @@ class Connection implements MysqlConnection {
             scope
           )
           if (self.broken !== undefined) return yield* Effect.fail(self.closedError)
+          // Set just before the statement goes out: ending the stream before its end leaves unread rows.
           let reader: ResponseReader | undefined
-          // The command is under way from here: ending the stream before its end leaves unread rows.
           yield* Scope.addFinalizer(
             scope,
-            Effect.suspend(() => {
-              if (reader?.finished || self.broken !== undefined) return Effect.void
-              return reader === undefined ? self.breakWith(self.interruptedError) : self.abandonStream(reader)
-            })
+            Effect.suspend(() =>
+              reader === undefined || reader.finished || self.broken !== undefined
+                ? Effect.void
+                : self.abandonStream(reader)
+            )
           )
           if (params === undefined) {
             reader = self.reader(sql, options, undefined, true)
@@ -537,7 +538,8 @@ class Connection implements MysqlConnection {
               )
             )
           } else {
-            const statement = yield* self.guard(self.cachedStatement(sql))
+            // A whole command of its own (possibly a prepare), stopped like any other when interrupted.
+            const statement = yield* self.guard(self.cancellation.run(self.cachedStatement(sql), undefined, sql))
             reader = self.reader(sql, options, statement, true)
             yield* self.guard(self.sendExecute(statement, params))
           }

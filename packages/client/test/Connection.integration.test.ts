@@ -304,6 +304,10 @@ describe("commands", () => {
       }
       // Reading all 50M rows would take far longer than this.
       assert.isBelow(Date.now() - started, 5000)
+      // A statement the server refuses to prepare leaves nothing unread.
+      const refused = yield* Effect.flip(Stream.runCollect(conn.stream("SELECT * FROM no_such_table WHERE a > ?", [0])))
+      assert.strictEqual(refused._tag, "ServerError")
+      assert.isUndefined(conn.failure)
       const closing = yield* connect(optionsFor("plain", { killQueryOnInterrupt: false }))
       yield* Stream.runCollect(Stream.take(closing.stream("SELECT seq FROM seq_1_to_50000000"), 3))
       assert.strictEqual((yield* Effect.flip(closing.ping))._tag, "TransportError")
