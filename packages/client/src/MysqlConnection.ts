@@ -671,13 +671,17 @@ class Connection implements MysqlConnection {
       (payload) => this.simple(payload)
     )
 
-  /** COM_QUIT, when the connection is still in a known state; the transport's scope closes the socket. */
+  /**
+   * COM_QUIT, when the connection is still in a known state; the transport's scope closes the socket.
+   * Bounded without a timeout of its own (which cost a seventh of a connect and close): a connection
+   * in a known state has no write waiting, so COM_QUIT goes out at once, and the transport's close
+   * destroys a socket whose peer takes nothing within a second.
+   */
   readonly quit: Effect.Effect<void> = Effect.suspend(() => {
     if (this.broken !== undefined) return Effect.void
     return this.lock.withPermit(
       Effect.flatMap(Effect.fromResult(ComQuit.encode({})), (payload) => this.channel.sendCommand(payload)).pipe(
         Effect.andThen(this.session.transport.close),
-        Effect.timeout("1 second"),
         Effect.ignore
       )
     )

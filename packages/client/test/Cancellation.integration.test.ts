@@ -87,6 +87,28 @@ describe("KILL QUERY on interruption and timeout", () => {
     })
   )
 
+  it.live("closing a connection whose network went silent does not wait for the server", () =>
+    Effect.gen(function* () {
+      const proxy = yield* FaultProxy.start({ target: { host: target.host, port: target.port } })
+      const [exit, millis] = yield* elapsed(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const conn = yield* connect({
+              ...optionsFor("plain"),
+              host: proxy.host,
+              port: proxy.port,
+              ssl: { mode: "disabled" }
+            })
+            assert.deepStrictEqual((yield* conn.query("SELECT 1 AS one")).rows, [{ one: 1 }])
+            yield* proxy.setMode(FaultProxy.blackhole)
+          })
+        )
+      )
+      assert.isTrue(Exit.isSuccess(exit))
+      assert.isBelow(millis, 2000)
+    })
+  )
+
   it.live(
     "through SqlClient: a timed-out statement fails with StatementTimeoutError, the pool keeps the connection",
     () =>
