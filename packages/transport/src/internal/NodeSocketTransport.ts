@@ -5,6 +5,7 @@
 import * as Net from "node:net"
 import { Clock, Duration, Effect } from "effect"
 import * as Endpoint from "../Endpoint.ts"
+import { TimeoutError } from "../TimeoutError.ts"
 import type { Connection, ConnectOptions } from "../Transport.ts"
 import { TransportError } from "../TransportError.ts"
 import type { Channel } from "./Channel.ts"
@@ -14,17 +15,37 @@ import {
   defaultReadBufferSize,
   makeConnection
 } from "./ConnectionCore.ts"
-import { withDeadline } from "./Deadline.ts"
 import { upgrade } from "./NodeTlsUpgrade.ts"
 import { StreamChannel } from "./StreamChannel.ts"
 
-const openSocket = (endpoint: Endpoint.Endpoint, options: ConnectOptions) =>
-  Effect.callback<Net.Socket, TransportError>((resume) => {
+/**
+ * The socket, connected within `timeoutMillis`. The deadline is a timer of the socket's own
+ * callback rather than a race of fibers (`withDeadline`), which cost about a sixth of a whole
+ * connect and close in instructions (callgrind, 180 connects).
+ */
+const openSocket = (endpoint: Endpoint.Endpoint, options: ConnectOptions, timeoutMillis: number) =>
+  Effect.callback<Net.Socket, TransportError | TimeoutError>((resume) => {
     const socket =
       endpoint._tag === "Unix"
         ? Net.connect({ path: endpoint.path })
         : Net.connect({ host: endpoint.host, port: endpoint.port })
+    const timer = setTimeout(() => {
+      socket.off("connect", onConnect)
+      socket.off("error", onError)
+      socket.on("error", () => {})
+      socket.destroy()
+      resume(
+        Effect.fail(
+          new TimeoutError({
+            operation: "connect",
+            timeoutMillis,
+            message: `connecting to ${Endpoint.format(endpoint)} did not finish within ${timeoutMillis} ms`
+          })
+        )
+      )
+    }, timeoutMillis)
     const onConnect = () => {
+      clearTimeout(timer)
       socket.off("error", onError)
       if (endpoint._tag === "Tcp") {
         socket.setNoDelay(options.noDelay ?? true)
@@ -35,6 +56,7 @@ const openSocket = (endpoint: Endpoint.Endpoint, options: ConnectOptions) =>
       resume(Effect.succeed(socket))
     }
     const onError = (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer)
       socket.off("connect", onConnect)
       resume(
         Effect.fail(
@@ -49,7 +71,10 @@ const openSocket = (endpoint: Endpoint.Endpoint, options: ConnectOptions) =>
     }
     socket.once("connect", onConnect)
     socket.once("error", onError)
-    return Effect.sync(() => socket.destroy())
+    return Effect.sync(() => {
+      clearTimeout(timer)
+      socket.destroy()
+    })
   })
 
 export const connect = (endpoint: Endpoint.Endpoint, options: ConnectOptions = {}) =>
@@ -57,12 +82,7 @@ export const connect = (endpoint: Endpoint.Endpoint, options: ConnectOptions = {
     const budget = options.connectTimeout ?? defaultConnectTimeout
     const started = yield* Clock.currentTimeMillis
     const limit = options.readBufferSize ?? defaultReadBufferSize
-    const socket = yield* withDeadline(
-      openSocket(endpoint, options),
-      budget,
-      "connect",
-      `connecting to ${Endpoint.format(endpoint)}`
-    )
+    const socket = yield* openSocket(endpoint, options, Duration.toMillis(budget))
     const plain = new StreamChannel(socket, { limit, tls: false })
     return makeConnection({
       endpoint,
