@@ -31,9 +31,9 @@
 import { Result, Schema } from "effect"
 import { Capability, type CapabilitySet } from "./Capabilities.ts"
 import { ColumnType } from "./ColumnType.ts"
-import { encodePacket, type FramedPacket, PACKET_HEADER_LENGTH } from "./Framing.ts"
+import { type FramedPacket, MAX_PACKET_PAYLOAD, PACKET_HEADER_LENGTH } from "./Framing.ts"
 import { capability } from "./internal/conditions.ts"
-import { define, type FieldCodec, type PacketCodec, restString, UInt16 } from "./Packet.ts"
+import { define, type FieldCodec, frameWith, type PacketCodec, restString, UInt16 } from "./Packet.ts"
 import type { ProtocolError } from "./ProtocolError.ts"
 import { type Reader, WireError } from "./Wire.ts"
 
@@ -161,49 +161,34 @@ export const ComQuery: PacketCodec<ComQuery> = define(
   { tag: "ComQuery", capacity: 256 }
 )
 
-const utf8 = new TextEncoder()
-
-/** Queries up to this many UTF-16 units take the direct path: three bytes each always fit. */
-const DIRECT_QUERY_LENGTH = 16 * 1024
-
 /**
  * COM_QUERY without attributes, framed as the first packet of a command: the same bytes as
- * `ComQuery.encode` then `encodePacket(…, 0)`. Statements of ordinary length are written straight
- * into their frame — one allocation, no schema walk, and for ASCII text no intermediate view —
- * since text queries are the commonest command and `SELECT 1` spent more time in the general
- * encoder than in its own bytes.
+ * `ComQuery.encode` then `encodePacket(…, 0)`, without the schema walk (the value is ours) or the
+ * copy behind a header. An ASCII statement, the usual kind, is written byte by byte into a buffer of
+ * its exact size: text queries are the commonest command, and `SELECT 1` spent more time in the
+ * general encoder than in its own bytes.
  */
-export const frameQuery = (query: string, caps: CapabilitySet): Result.Result<FramedPacket, ProtocolError> => {
-  if (query.length > DIRECT_QUERY_LENGTH) {
-    return Result.map(ComQuery.encode({ query }, caps), (payload) => encodePacket(payload, 0))
-  }
-  // Without attributes the block is a parameter count of 0 and a parameter set count of 1.
+export const frameQuery = (query: string, caps: CapabilitySet): Result.Result<FramedPacket, ProtocolError> =>
+  asciiFrame(query, caps) ??
+  frameWith("ComQuery", (w) => ComQuery.unsafeWrite(w, { _tag: "ComQuery", query }, caps), 8 + 3 * query.length)
+
+/** The one packet of an ASCII statement; undefined for other text, or text too long for one packet. */
+const asciiFrame = (query: string, caps: CapabilitySet): Result.Result<FramedPacket, never> | undefined => {
+  // Without attributes the attribute block is a parameter count of 0 and a parameter set count of 1.
   const attributes = (caps.capabilities & Capability.CLIENT_QUERY_ATTRIBUTES) !== 0
   const start = PACKET_HEADER_LENGTH + (attributes ? 3 : 1)
-  const ascii = asciiInto(query, start)
-  const bytes = ascii ?? new Uint8Array(start + query.length * 3)
-  const length =
-    start -
-    PACKET_HEADER_LENGTH +
-    (ascii === undefined ? utf8.encodeInto(query, bytes.subarray(start)).written : query.length)
+  const length = start - PACKET_HEADER_LENGTH + query.length
+  if (length >= MAX_PACKET_PAYLOAD) return undefined
+  const bytes = new Uint8Array(PACKET_HEADER_LENGTH + length)
+  for (let i = 0; i < query.length; i++) {
+    const code = query.charCodeAt(i)
+    if (code > 0x7f) return undefined
+    bytes[start + i] = code
+  }
   bytes[0] = length & 0xff
   bytes[1] = (length >>> 8) & 0xff
   bytes[2] = length >>> 16
   bytes[PACKET_HEADER_LENGTH] = COM_QUERY
   if (attributes) bytes[PACKET_HEADER_LENGTH + 2] = 1
-  return Result.succeed({
-    bytes: ascii === undefined ? bytes.subarray(0, PACKET_HEADER_LENGTH + length) : bytes,
-    nextSequenceId: 1
-  })
-}
-
-/** `text` as ASCII bytes from `start` of a buffer of exactly the size needed; undefined if it is not ASCII. */
-const asciiInto = (text: string, start: number): Uint8Array | undefined => {
-  const bytes = new Uint8Array(start + text.length)
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    if (code > 0x7f) return undefined
-    bytes[start + i] = code
-  }
-  return bytes
+  return Result.succeed({ bytes, nextSequenceId: 1 })
 }

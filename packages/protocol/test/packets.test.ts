@@ -242,6 +242,14 @@ describe("commands", () => {
         )
       )
     }
+    // Past the 16 MiB split: the general path frames it as two packets.
+    const huge = `SELECT '${"x".repeat(0xffffff)}'`
+    const general = encodePacket(ok(ComQuery.encode({ query: huge })), 0)
+    const framed = ok(frameQuery(huge, makeCapabilitySet(0)))
+    expect(framed.nextSequenceId).toBe(2)
+    expect(framed.bytes.length === general.bytes.length && framed.bytes.every((b, i) => b === general.bytes[i])).toBe(
+      true
+    )
   })
 
   it("a server tells commands apart by their first byte", () => {
