@@ -30,6 +30,7 @@ import {
   type CapabilitySet,
   type ClientCommand,
   ComStmtExecute,
+  concatBytes,
   decodeCommand,
   EofPacket,
   ErrPacket,
@@ -64,7 +65,7 @@ import {
   placeholderCount,
   type StatementHandler
 } from "./internal/FakeResults.ts"
-import { concat, PacketWire, SocketBytes } from "./internal/FakeWire.ts"
+import { PacketWire, SocketBytes } from "./internal/FakeWire.ts"
 import { listenOnLoopback } from "./internal/loopback.ts"
 
 export type { Factor, RsaKeyPair } from "./internal/FakeAuth.ts"
@@ -307,7 +308,7 @@ const runSession = Effect.fnUntraced(function* (state: ServerState, bytes: Socke
         if (action._tag === "Send") out.push(framed)
         else if (action._tag === "Replace") out.push(action.bytes)
         else {
-          if (out.length > 0) yield* wire.bytes.write(concat(out))
+          if (out.length > 0) yield* wire.bytes.write(concatBytes(out))
           if (action._tag === "Close") {
             yield* bytes.destroy
             return yield* sessionEnd("closed by onSend")
@@ -316,7 +317,7 @@ const runSession = Effect.fnUntraced(function* (state: ServerState, bytes: Socke
           return yield* sessionEnd("stalled by onSend")
         }
       }
-      if (out.length > 0) yield* wire.bytes.write(concat(out))
+      if (out.length > 0) yield* wire.bytes.write(concatBytes(out))
     })
 
   // Greeting [sequence 0]

@@ -10,7 +10,7 @@
  * Bytes in, bytes out (with `node:zlib` for the compressed turns).
  */
 import * as Zlib from "node:zlib"
-import { concat } from "./internal/FakeWire.ts"
+import { concatBytes } from "@effect-mysql/protocol"
 import { frameOffsets, type Turn } from "./Transcript.ts"
 
 /** mulberry32: small, fast, and good enough to pick mutations. */
@@ -89,7 +89,7 @@ const inflated = (bytes: Uint8Array): { readonly inner: Uint8Array; readonly seq
   } catch {
     return undefined
   }
-  return offsets.length === 0 ? undefined : { inner: concat(parts), sequenceId: bytes[offsets[0]! + 3]! }
+  return offsets.length === 0 ? undefined : { inner: concatBytes(parts), sequenceId: bytes[offsets[0]! + 3]! }
 }
 
 /** `inner` in compressed frames of at most 16 MiB - 1, numbered from `sequenceId`. */
@@ -104,7 +104,7 @@ const deflated = (inner: Uint8Array, sequenceId: number): Uint8Array => {
     frame.set(body, 7)
     frames.push(frame)
   }
-  return concat(frames)
+  return concatBytes(frames)
 }
 
 /** Applies one mutation of `kind` to server turn `index`; yields the new turns and a description. */

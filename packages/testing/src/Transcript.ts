@@ -10,9 +10,9 @@
  * Stored as JSON with hex bytes, so fixtures diff and review as text.
  */
 import * as Net from "node:net"
+import { concatBytes } from "@effect-mysql/protocol"
 import { Effect, type Scope } from "effect"
 import type { HarnessError } from "./HarnessError.ts"
-import { concat } from "./internal/FakeWire.ts"
 import { listenOnLoopback } from "./internal/loopback.ts"
 
 export type Side = "server" | "client"
@@ -108,7 +108,7 @@ export const toTurns = (chunks: ReadonlyArray<RawTurn>, compression: boolean): A
   const turns: Array<Turn> = []
   let loggedIn = false
   for (const raw of chunks) {
-    const bytes = concat(raw.chunks)
+    const bytes = concatBytes(raw.chunks)
     turns.push({ from: raw.from, bytes, compressed: compression && loggedIn })
     if (raw.from === "server" && !loggedIn && endsLogin(bytes)) loggedIn = true
   }

@@ -2,17 +2,7 @@
 import { Result } from "effect"
 import type { CompressedPacketDecoder } from "../../src/CompressedPacketDecoder.ts"
 
-export const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let total = 0
-  for (const p of parts) total += p.length
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
+export { concatBytes as concat } from "@effect-mysql/protocol"
 
 export const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
 

@@ -17,8 +17,9 @@
  * Pure functions over WebCrypto; no IO.
  */
 import { Effect } from "effect"
+import { concatBytes } from "../Bytes.ts"
 import type { ProtocolError } from "../ProtocolError.ts"
-import { concat, digest, passwordBytes, timingSafeEqual, xorCyclic } from "./internal/crypto.ts"
+import { digest, passwordBytes, timingSafeEqual, xorCyclic } from "./internal/crypto.ts"
 import { rsaEncrypt } from "./internal/rsa.ts"
 
 export const pluginName = "caching_sha2_password"
@@ -53,7 +54,7 @@ export const scramble = (
 
 /** Full authentication over a secure channel (TLS, Unix socket, shared memory): password <concat> NUL. */
 export const fullAuthSecure = (password: string | Uint8Array): Uint8Array =>
-  concat([passwordBytes(password), Uint8Array.of(0)])
+  concatBytes([passwordBytes(password), Uint8Array.of(0)])
 
 /**
  * Full authentication over a plaintext channel: RSA-OAEP (SHA-1) encryption of

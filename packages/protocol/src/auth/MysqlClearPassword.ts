@@ -7,10 +7,11 @@
  *
  * Pure; no IO.
  */
-import { concat, passwordBytes } from "./internal/crypto.ts"
+import { concatBytes } from "../Bytes.ts"
+import { passwordBytes } from "./internal/crypto.ts"
 
 export const pluginName = "mysql_clear_password"
 
 /** The auth response: password <concat> NUL. */
 export const response = (password: string | Uint8Array): Uint8Array =>
-  concat([passwordBytes(password), Uint8Array.of(0)])
+  concatBytes([passwordBytes(password), Uint8Array.of(0)])

@@ -14,8 +14,9 @@
  * Pure functions over WebCrypto; no IO.
  */
 import type { Effect } from "effect"
+import { concatBytes } from "../Bytes.ts"
 import type { ProtocolError } from "../ProtocolError.ts"
-import { concat, passwordBytes, xorCyclic } from "./internal/crypto.ts"
+import { passwordBytes, xorCyclic } from "./internal/crypto.ts"
 import { type RsaPadding, rsaEncrypt } from "./internal/rsa.ts"
 
 export type { RsaPadding } from "./internal/rsa.ts"
@@ -30,7 +31,7 @@ export const REQUEST_PUBLIC_KEY = 0x01
 
 /** The response over a secure channel: password <concat> NUL. */
 export const secureResponse = (password: string | Uint8Array): Uint8Array =>
-  concat([passwordBytes(password), Uint8Array.of(0)])
+  concatBytes([passwordBytes(password), Uint8Array.of(0)])
 
 /**
  * The response over a plaintext channel: RSA encryption of (password <concat> NUL) XOR nonce.

@@ -8,7 +8,7 @@
  */
 import type * as Net from "node:net"
 import * as Tls from "node:tls"
-import { encodePacket, type Packet, PacketDecoder } from "@effect-mysql/protocol"
+import { concatBytes, encodePacket, type Packet, PacketDecoder } from "@effect-mysql/protocol"
 import { Effect, Result } from "effect"
 import { HarnessError } from "../HarnessError.ts"
 
@@ -99,7 +99,7 @@ export class SocketBytes implements ByteConnection {
       raw.pause()
       const unread = [...this.chunks]
       this.chunks = []
-      const replay = concat([pending, ...unread])
+      const replay = concatBytes([pending, ...unread])
       if (replay.length > 0) raw.unshift(replay)
       const secure = new Tls.TLSSocket(raw, { isServer: true, cert: credentials.cert, key: credentials.key })
       this.socket = secure
@@ -126,18 +126,6 @@ export class SocketBytes implements ByteConnection {
     if (raw.destroyed) return resume(Effect.void)
     raw.once("close", () => resume(Effect.void))
   })
-}
-
-export const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let length = 0
-  for (const part of parts) length += part.length
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
 }
 
 /** Packets over the current byte connection, sequence ids checked on reads and continued on writes. */
@@ -172,7 +160,7 @@ export class PacketWire {
         if (packets.success.length > 0) return packets.success[0]!
         continue
       }
-      this.buffer = concat([this.buffer, yield* this.bytes.read()])
+      this.buffer = concatBytes([this.buffer, yield* this.bytes.read()])
     }
   })
 

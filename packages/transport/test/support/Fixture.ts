@@ -1,5 +1,6 @@
 /** What the unit tests share: a test PKI, the local servers, the runtime's Transport, and helpers. */
 import { X509Certificate } from "node:crypto"
+import { concatBytes } from "@effect-mysql/protocol"
 import { TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Layer } from "effect"
 import * as Endpoint from "../../src/Endpoint.ts"
@@ -45,13 +46,7 @@ export const readExactly = (
       parts.push(chunk)
       received += chunk.length
     }
-    const all = new Uint8Array(received)
-    let offset = 0
-    for (const part of parts) {
-      all.set(part, offset)
-      offset += part.length
-    }
-    return all
+    return concatBytes(parts)
   })
 
 const ping = new TextEncoder().encode("ping")

@@ -12,6 +12,7 @@
 import { sha1 } from "@noble/hashes/legacy.js"
 import { sha256, sha512 } from "@noble/hashes/sha2.js"
 import { Effect } from "effect"
+import { concatBytes } from "../../Bytes.ts"
 import { type ProtocolError, protocolError } from "../../ProtocolError.ts"
 
 const encoder = new TextEncoder()
@@ -29,7 +30,7 @@ export const digest = (
   ...parts: ReadonlyArray<Uint8Array>
 ): Effect.Effect<Uint8Array, ProtocolError> =>
   Effect.try({
-    try: () => hashes[algorithm](concat(parts)),
+    try: () => hashes[algorithm](concatBytes(parts)),
     catch: (cause) => protocolError(plugin, `${algorithm} digest failed: ${String(cause)}`)
   })
 
@@ -37,19 +38,6 @@ const hashes: Record<DigestAlgorithm, (bytes: Uint8Array) => Uint8Array> = {
   "SHA-1": sha1,
   "SHA-256": sha256,
   "SHA-512": sha512
-}
-
-/** Concatenation of byte arrays into a fresh array. */
-export const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let length = 0
-  for (const part of parts) length += part.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }
 
 /** `a XOR b` over the length of `a`, with `b` repeated as often as needed (as the servers do). */

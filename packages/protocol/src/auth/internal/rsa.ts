@@ -7,8 +7,8 @@
  * because WebCrypto imports only "spki". The padding is RSA-OAEP with SHA-1 (MySQL >= 8.0.5).
  */
 import { Effect } from "effect"
+import { concatBytes } from "../../Bytes.ts"
 import { type ProtocolError, protocolError } from "../../ProtocolError.ts"
-import { concat } from "./crypto.ts"
 
 /** RSA padding of the encrypted password. Only OAEP exists in WebCrypto. */
 export type RsaPadding = "oaep" | "pkcs1-v1_5"
@@ -35,7 +35,7 @@ const derLength = (length: number): Uint8Array => {
 }
 
 const derNode = (tag: number, content: Uint8Array): Uint8Array =>
-  concat([Uint8Array.of(tag), derLength(content.length), content])
+  concatBytes([Uint8Array.of(tag), derLength(content.length), content])
 
 /** AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL } */
 const RSA_ALGORITHM_IDENTIFIER = Uint8Array.of(
@@ -58,7 +58,7 @@ const RSA_ALGORITHM_IDENTIFIER = Uint8Array.of(
 
 /** SubjectPublicKeyInfo around a PKCS#1 RSAPublicKey (RFC 5280 §4.1, RFC 8017 appendix A.1.1). */
 const spkiFromPkcs1 = (pkcs1: Uint8Array): Uint8Array =>
-  derNode(0x30, concat([RSA_ALGORITHM_IDENTIFIER, derNode(0x03, concat([Uint8Array.of(0), pkcs1]))]))
+  derNode(0x30, concatBytes([RSA_ALGORITHM_IDENTIFIER, derNode(0x03, concatBytes([Uint8Array.of(0), pkcs1]))]))
 
 const PEM = /-----BEGIN (PUBLIC KEY|RSA PUBLIC KEY)-----([\s\S]*?)-----END \1-----/
 
