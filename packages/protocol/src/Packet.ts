@@ -335,16 +335,7 @@ export const encodeWith = (
   packet: string,
   f: (w: Writer) => void,
   capacity = 64
-): Result.Result<Uint8Array, ProtocolError> => {
-  currentField = undefined
-  try {
-    const w = new Writer(capacity)
-    f(w)
-    return Result.succeed(w.finish())
-  } catch (e) {
-    return Result.fail(toProtocolError(packet, e))
-  }
-}
+): Result.Result<Uint8Array, ProtocolError> => runWriter(packet, f, 0, capacity, (w) => w.finish())
 
 /**
  * `encodeWith` for the first packet of a command: the payload is written after room for its
@@ -354,20 +345,31 @@ export const frameWith = (
   packet: string,
   f: (w: Writer) => void,
   capacity = 64
-): Result.Result<FramedPacket, ProtocolError> => {
-  currentField = undefined
-  try {
-    const w = new Writer(PACKET_HEADER_LENGTH + capacity)
-    w.pos = PACKET_HEADER_LENGTH
-    f(w)
+): Result.Result<FramedPacket, ProtocolError> =>
+  runWriter(packet, f, PACKET_HEADER_LENGTH, capacity, (w) => {
     const length = w.pos - PACKET_HEADER_LENGTH
-    if (length >= MAX_PACKET_PAYLOAD)
-      return Result.succeed(encodePacket(w.buf.subarray(PACKET_HEADER_LENGTH, w.pos), 0))
+    if (length >= MAX_PACKET_PAYLOAD) return encodePacket(w.buf.subarray(PACKET_HEADER_LENGTH, w.pos), 0)
     w.buf[0] = length & 0xff
     w.buf[1] = (length >>> 8) & 0xff
     w.buf[2] = length >>> 16
     w.buf[3] = 0
-    return Result.succeed({ bytes: w.finish(), nextSequenceId: 1 })
+    return { bytes: w.finish(), nextSequenceId: 1 }
+  })
+
+/** `f` over a fresh writer whose first `start` bytes are left for `finish` to fill in. */
+const runWriter = <A>(
+  packet: string,
+  f: (w: Writer) => void,
+  start: number,
+  capacity: number,
+  finish: (w: Writer) => A
+): Result.Result<A, ProtocolError> => {
+  currentField = undefined
+  try {
+    const w = new Writer(start + capacity)
+    w.pos = start
+    f(w)
+    return Result.succeed(finish(w))
   } catch (e) {
     return Result.fail(toProtocolError(packet, e))
   }
