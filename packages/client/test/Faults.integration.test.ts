@@ -12,18 +12,8 @@ import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
 import type { MysqlError } from "../src/Errors.ts"
 import * as MysqlClient from "../src/MysqlClient.ts"
 import * as MysqlPool from "../src/MysqlPool.ts"
+import { typedErrorTags } from "./fakeSupport.ts"
 import { connect, optionsFor, TransportLive, target, verifyIdentity } from "./support.ts"
-
-const typedErrors = new Set([
-  "ServerError",
-  "AuthenticationError",
-  "TlsError",
-  "TransportError",
-  "TimeoutError",
-  "ProtocolError",
-  "StatementTimeoutError",
-  "PoolTimeoutError"
-])
 
 const elapsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
@@ -40,7 +30,7 @@ const failureOf = <A, E>(exit: Exit.Exit<A, E>): MysqlError => {
   const error = Cause.findErrorOption(exit.cause)
   if (error._tag === "None") throw new Error(`no typed error: ${Cause.pretty(exit.cause)}`)
   const value = error.value as MysqlError
-  assert.isTrue(typedErrors.has(value._tag), value._tag)
+  assert.isTrue(typedErrorTags.has(value._tag), value._tag)
   return value
 }
 

@@ -10,6 +10,18 @@ import * as MysqlConnection from "../src/MysqlConnection.ts"
 /** The transport of the runtime the tests run on: one suite covers Node, Deno and Bun. */
 export const TransportLive = RuntimeTransport.layer
 
+/** What a failed command or connect may fail with under faults: anything else is a defect. */
+export const typedErrorTags: ReadonlySet<string> = new Set([
+  "ServerError",
+  "AuthenticationError",
+  "TlsError",
+  "TransportError",
+  "TimeoutError",
+  "ProtocolError",
+  "StatementTimeoutError",
+  "PoolTimeoutError"
+])
+
 /** A connection for the test's scope, over the runtime's transport. */
 export const connect = (options: ConnectionOptions) =>
   MysqlConnection.connect(options).pipe(Effect.provide(TransportLive))

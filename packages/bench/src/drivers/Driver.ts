@@ -28,6 +28,13 @@ export const peerOptions = (target: Target, link: Link) => ({
   ...(link === "zlib" ? { compress: true } : {})
 })
 
+/** The timed part of `select1` and `insert` for a promise driver: `times` statements in a row. */
+export const sequentially =
+  (times: number, statement: (i: number) => Promise<unknown>) => async (): Promise<number> => {
+    for (let i = 0; i < times; i++) await statement(i)
+    return times
+  }
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** The slow consumer of `stream`, for drivers whose streams are async iterables. */

@@ -2,7 +2,7 @@
 import mysqlCore from "mysql2"
 import mysql from "mysql2/promise"
 import { insertSql, insertValues, type Job, type Link, type Target } from "../Workload.ts"
-import { consumeSlowly, type Driver, linkOf, type Prepared, peerOptions } from "./Driver.ts"
+import { consumeSlowly, type Driver, linkOf, type Prepared, peerOptions, sequentially } from "./Driver.ts"
 
 const options = (target: Target, link: Link): mysql.ConnectionOptions => peerOptions(target, link)
 
@@ -32,22 +32,10 @@ const prepare = async (job: Job): Promise<Prepared> => {
       await conn.execute(job.sql, [2 ** 30])
       return { run: async () => ((await conn.execute(job.sql, [0]))[0] as Array<unknown>).length, close }
     case "select1":
-      return {
-        run: async () => {
-          for (let i = 0; i < job.size; i++) await conn.query("SELECT 1")
-          return job.size
-        },
-        close
-      }
+      return { run: sequentially(job.size, () => conn.query("SELECT 1")), close }
     case "insert":
       await conn.query("TRUNCATE TABLE bench_insert")
-      return {
-        run: async () => {
-          for (let i = 0; i < job.size; i++) await conn.execute(insertSql, insertValues(i))
-          return job.size
-        },
-        close
-      }
+      return { run: sequentially(job.size, (i) => conn.execute(insertSql, insertValues(i))), close }
     case "stream":
       return {
         run: () => consumeSlowly(core.query(job.sql).stream()),

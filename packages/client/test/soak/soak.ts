@@ -15,7 +15,7 @@ import { Cause, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import * as MysqlClient from "../../src/MysqlClient.ts"
 import * as MysqlConnection from "../../src/MysqlConnection.ts"
-import { TransportLive } from "../fakeSupport.ts"
+import { TransportLive, typedErrorTags } from "../fakeSupport.ts"
 
 const argument = (name: string, fallback: number): number => {
   const given = process.argv.find((arg) => arg.startsWith(`--${name}=`))
@@ -37,22 +37,11 @@ let queries = 0
 let cuts = 0
 let untyped = 0
 
-const ourErrors = new Set([
-  "ServerError",
-  "AuthenticationError",
-  "TlsError",
-  "TransportError",
-  "TimeoutError",
-  "ProtocolError",
-  "StatementTimeoutError",
-  "PoolTimeoutError"
-])
-
 /** "ConnectionError/TransportError": effect/sql's reason and our error under it. */
 const kindOf = (error: unknown): string => {
   const reason = (error as { reason?: { _tag?: string; cause?: { _tag?: string } } }).reason
   const inner = reason?.cause?._tag
-  if (reason?._tag === undefined || inner === undefined || !ourErrors.has(inner)) untyped++
+  if (reason?._tag === undefined || inner === undefined || !typedErrorTags.has(inner)) untyped++
   return `${reason?._tag ?? String(error)}/${inner ?? "?"}`
 }
 
