@@ -8,10 +8,16 @@ const packages = ["protocol", "transport", "compression", "client", "testing"]
 
 const integrationFiles = "test/**/*.integration.test.ts"
 
+// Our packages resolve to their TypeScript sources here, not to the dist/ a user installs
+// (docs/development.md, "Sources and builds"); vite's default server conditions follow ours.
+const resolve = { conditions: ["@effect-mysql/source", "module", "node", "development|production"] }
+
 export default defineConfig({
   test: {
     projects: packages.flatMap((name) => [
       {
+        resolve,
+        ssr: { resolve },
         test: {
           name: `${name}:unit`,
           root: `packages/${name}`,
@@ -20,6 +26,8 @@ export default defineConfig({
         }
       },
       {
+        resolve,
+        ssr: { resolve },
         test: {
           name: `${name}:integration`,
           root: `packages/${name}`,

@@ -2,8 +2,8 @@
  * The side-by-side benchmark: effect-mysql against mysql2 and the mariadb connector, on the same
  * Node, against the same throwaway MariaDB, in one run; effect-mysql also under Deno and Bun.
  *
- *   node packages/bench/src/main.ts [--quick] [--rounds=N] [--pin] [--runtimes=node,deno,bun]
- *                                   [--only=text,binary,…] [--json=FILE] [--profile=DIR]
+ *   node --conditions=@effect-mysql/source packages/bench/src/main.ts [--quick] [--rounds=N] [--pin]
+ *     [--runtimes=node,deno,bun] [--only=text,binary,…] [--json=FILE] [--profile=DIR]
  *
  * Each driver runs in a worker process of its own, so its CPU time (`process.cpuUsage`) is its
  * own. After a warm-up run each, the workers take turns, A B C A B C with the order rotated every
@@ -52,6 +52,8 @@ const profileDir = option("profile")
 
 const root = Path.resolve(import.meta.dirname, "../../..")
 const workerScript = Path.join(import.meta.dirname, "worker.ts")
+// Workers run our sources, as the tests do (docs/development.md, "Sources and builds").
+const sourceCondition = "--conditions=@effect-mysql/source"
 
 /** Workloads in the order they run, with their size and the unit their rate is counted in. */
 const workloads = (
@@ -93,16 +95,16 @@ const workerCommands = (): Array<[string, Array<string>]> => {
   if (runtimes.includes("node")) {
     const profile = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
     for (const driver of [ours, ...peers]) {
-      commands.push([driver, [...prefix, process.execPath, ...profile, workerScript, driver]])
+      commands.push([driver, [...prefix, process.execPath, sourceCondition, ...profile, workerScript, driver]])
     }
   }
   const deno = binaryOf("deno")
   if (runtimes.includes("deno") && deno !== undefined) {
-    commands.push([`${ours} (deno)`, [...prefix, deno, "run", "-A", workerScript, ours]])
+    commands.push([`${ours} (deno)`, [...prefix, deno, "run", "-A", sourceCondition, workerScript, ours]])
   }
   const bun = binaryOf("bun")
   if (runtimes.includes("bun") && bun !== undefined)
-    commands.push([`${ours} (bun)`, [...prefix, bun, workerScript, ours]])
+    commands.push([`${ours} (bun)`, [...prefix, bun, sourceCondition, workerScript, ours]])
   return commands
 }
 

@@ -1,9 +1,9 @@
 // zlib against zstd, synchronous against callback calls, at several levels, on packet-sized and
 // result-set-sized data. A program, not a test: run it on each runtime and compare the lines.
 //
-//   node packages/compression/bench/codecs.ts
-//   deno run -A packages/compression/bench/codecs.ts
-//   bun packages/compression/bench/codecs.ts
+//   node --conditions=@effect-mysql/source packages/compression/bench/codecs.ts
+//   deno run -A --conditions=@effect-mysql/source packages/compression/bench/codecs.ts
+//   bun --conditions=@effect-mysql/source packages/compression/bench/codecs.ts
 //
 // Data: text-protocol result rows (length-encoded id, name, e-mail, date, amount, status), the kind
 // of payload compression exists for, framed as MySQL packets.

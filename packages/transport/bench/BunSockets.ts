@@ -3,7 +3,7 @@
  * Effect in the way, to choose what the Bun layer is built on. Measures 64 MiB read from a local
  * source, plaintext and TLS upgraded in place, and the time to connect and upgrade.
  *
- *   bun packages/transport/bench/BunSockets.ts
+ *   bun --conditions=@effect-mysql/source packages/transport/bench/BunSockets.ts
  */
 import * as Net from "node:net"
 import * as Tls from "node:tls"

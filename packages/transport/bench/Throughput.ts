@@ -3,9 +3,9 @@
  * how much the server could send while the client read nothing for a second (kernel buffers on
  * both sides plus ours: what a slow reader costs in memory).
  *
- *   node packages/transport/bench/Throughput.ts
- *   deno run -A packages/transport/bench/Throughput.ts
- *   bun packages/transport/bench/Throughput.ts
+ *   node --conditions=@effect-mysql/source packages/transport/bench/Throughput.ts
+ *   deno run -A --conditions=@effect-mysql/source packages/transport/bench/Throughput.ts
+ *   bun --conditions=@effect-mysql/source packages/transport/bench/Throughput.ts
  */
 
 import { TestPki } from "@effect-mysql/testing"

@@ -4,7 +4,8 @@
  * that is not ours, a hang, an exception that escaped to the process) are printed, saved as
  * regression fixtures with --save, and make the exit code 1.
  *
- *   node packages/client/test/fuzz/fuzz.ts [--cases=100000] [--seed=1] [--concurrency=64] [--save]
+ *   node --conditions=@effect-mysql/source packages/client/test/fuzz/fuzz.ts [--cases=100000] [--seed=1]
+ *     [--concurrency=64] [--save]
  *
  * (`pnpm fuzz` runs it with the defaults; Deno and Bun run the same file.)
  */

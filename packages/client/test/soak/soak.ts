@@ -6,7 +6,8 @@
  * acknowledged, and memory at start and end; it fails if an acknowledged write is missing or an
  * error is not a typed one.
  *
- *   node --expose-gc packages/client/test/soak/soak.ts [--seconds=180] [--fibers=32] [--cut-every=8]
+ *   node --expose-gc --conditions=@effect-mysql/source packages/client/test/soak/soak.ts [--seconds=180]
+ *     [--fibers=32] [--cut-every=8]
  *
  * (`pnpm soak` runs it with the defaults.)
  */
