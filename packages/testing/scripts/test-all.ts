@@ -1,7 +1,9 @@
 /**
- * Runs the vitest suite once per runtime (Node, Deno, Bun), then prints the totals as
- * `N passed, N failed`. Arguments go to vitest, except `--runtimes=node,deno,bun` which picks the
- * runtimes. Exits non-zero when any runtime fails, crashes or runs no test.
+ * Runs the vitest suite once per runtime (Node, Deno, Bun), then the release checks once (the
+ * `release` project, under Node: it builds, packs and installs the packages and drives the three
+ * runtimes itself), and prints the totals as `N passed, N failed`. Arguments go to vitest, except
+ * `--runtimes=node,deno,bun,release`, which picks the runs; the release run is left out by default
+ * when vitest arguments narrow the suite. Exits non-zero when any run fails, crashes or runs no test.
  *
  *   node packages/testing/scripts/test-all.ts [--runtimes=node] [vitest args…]
  */
@@ -16,15 +18,18 @@ const config = ["run", "--config", "vitest.workspace.ts"]
 
 // vitest runs under Deno as an ordinary npm program, and under Bun only with worker threads.
 const commands: Record<string, (args: Array<string>) => [string, Array<string>]> = {
-  node: (args) => ["node", [vitest, ...config, ...args]],
-  deno: (args) => ["deno", ["run", "-A", vitest, ...config, ...args]],
-  bun: (args) => ["bun", [vitest, ...config, "--pool=threads", ...args]]
+  node: (args) => ["node", [vitest, ...config, "--project=!release", ...args]],
+  deno: (args) => ["deno", ["run", "-A", vitest, ...config, "--project=!release", ...args]],
+  bun: (args) => ["bun", [vitest, ...config, "--pool=threads", "--project=!release", ...args]],
+  release: (args) => ["node", [vitest, ...config, "--project=release", ...args]]
 }
 
 const selected = process.argv.find((arg) => arg.startsWith("--runtimes="))
-const runtimes = selected ? selected.slice("--runtimes=".length).split(",") : Object.keys(commands)
 // pnpm passes a literal `--` before script arguments.
 const vitestArgs = process.argv.slice(2).filter((arg) => arg !== selected && arg !== "--")
+const runtimes = selected
+  ? selected.slice("--runtimes=".length).split(",")
+  : Object.keys(commands).filter((run) => run !== "release" || vitestArgs.length === 0)
 
 interface Totals {
   passed: number

@@ -6,11 +6,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Fs from "node:fs/promises"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import { Effect, Schedule } from "effect"
 import { HarnessError } from "./HarnessError.ts"
-import { freePort, run } from "./internal/process.ts"
+import { freePort, run } from "./Process.ts"
+import * as TempDirectory from "./TempDirectory.ts"
 import { accountsSql, rootSql, TestAccounts, TestDatabase } from "./TestAccounts.ts"
 import type { ServerCertificateName, TestPki } from "./TestPki.ts"
 
@@ -183,13 +183,7 @@ const launch = Effect.fnUntraced(function* (program: string, dir: string, port: 
 export const start = Effect.fnUntraced(function* (options: MariaDbServerOptions) {
   const mariadbd = yield* findProgram("mariadbd")
   const installDb = yield* findProgram("mariadb-install-db")
-  const dir = yield* Effect.acquireRelease(
-    Effect.tryPromise({
-      try: () => Fs.mkdtemp(Path.join(Os.tmpdir(), "effect-mysql-db-")),
-      catch: (cause) => new HarnessError({ message: "cannot create a temporary directory", cause })
-    }),
-    (dir) => Effect.promise(() => Fs.rm(dir, { recursive: true, force: true }))
-  )
+  const dir = yield* TempDirectory.make("effect-mysql-db-")
   yield* Effect.promise(() => Fs.mkdir(Path.join(dir, "tmp")))
   yield* Effect.promise(() => Fs.writeFile(Path.join(dir, "init.sql"), rootSql() + accountsSql()))
   yield* run(installDb, [

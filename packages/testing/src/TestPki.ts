@@ -4,11 +4,11 @@
  * Keys are P-256 (quick to generate, accepted by MariaDB and by every runtime's TLS stack).
  */
 import * as Fs from "node:fs/promises"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import { Effect } from "effect"
 import { HarnessError } from "./HarnessError.ts"
-import { run } from "./internal/process.ts"
+import { run } from "./Process.ts"
+import * as TempDirectory from "./TempDirectory.ts"
 
 export interface PemFile {
   readonly path: string
@@ -177,10 +177,4 @@ export const generateInto = Effect.fnUntraced(function* (dir: string) {
 })
 
 /** Generates a PKI in a new temporary directory, removed when the scope closes. */
-export const generate = Effect.acquireRelease(
-  Effect.tryPromise({
-    try: () => Fs.mkdtemp(Path.join(Os.tmpdir(), "effect-mysql-pki-")),
-    catch: (cause) => new HarnessError({ message: "cannot create a temporary directory", cause })
-  }),
-  (dir) => Effect.promise(() => Fs.rm(dir, { recursive: true, force: true }))
-).pipe(Effect.flatMap(generateInto))
+export const generate = TempDirectory.make("effect-mysql-pki-").pipe(Effect.flatMap(generateInto))

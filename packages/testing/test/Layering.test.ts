@@ -32,6 +32,10 @@ const rules: Record<string, Rule> = {
     workspace: ["protocol", "transport", "compression", "client"],
     external: /^(effect(\/.*)?|node:[a-z_/]+|vitest(\/.*)?|@effect\/vitest|mysql2(\/.*)?)$/
   },
+  release: {
+    workspace: ["testing"],
+    external: /^(effect(\/.*)?|node:[a-z_/]+|vitest(\/.*)?)$/
+  },
   bench: {
     workspace: ["protocol", "transport", "compression", "client", "testing"],
     external: /^(effect(\/.*)?|node:[a-z_/]+|mysql2(\/.*)?|mariadb(\/.*)?)$/

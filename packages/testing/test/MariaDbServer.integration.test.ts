@@ -4,7 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { inject } from "vitest"
 import { type HarnessError, MariaDbServer, TestAccounts } from "../src/index.ts"
-import { run } from "../src/internal/process.ts"
+import { run } from "../src/Process.ts"
 
 const target = inject("mysqlTarget")
 

@@ -3,7 +3,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestPki } from "../src/index.ts"
-import { run } from "../src/internal/process.ts"
+import { run } from "../src/Process.ts"
 
 const verify = (ca: TestPki.PemFile, cert: TestPki.PemFile, ...options: Array<string>) =>
   run("openssl", ["verify", "-CAfile", ca.path, ...options, cert.path]).pipe(

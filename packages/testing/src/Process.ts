@@ -1,0 +1,56 @@
+/** Child processes and ports for the harness: a program run to completion, a free loopback port. */
+import { execFile } from "node:child_process"
+import * as Net from "node:net"
+import { Effect } from "effect"
+import { HarnessError } from "./HarnessError.ts"
+
+export interface RunOptions {
+  readonly cwd?: string
+  /** Variables added to (or, when undefined, removed from) this process's environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>
+}
+
+/**
+ * Runs a program to completion and yields its stdout; a non-zero exit fails with what it printed
+ * (stderr, then stdout: compilers such as tsc report on stdout).
+ */
+export const run = (file: string, args: ReadonlyArray<string>, options: RunOptions = {}) =>
+  Effect.callback<string, HarnessError>((resume) => {
+    const env = options.env === undefined ? process.env : { ...process.env, ...options.env }
+    const child = execFile(
+      file,
+      args,
+      { cwd: options.cwd, env, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error === null) return resume(Effect.succeed(stdout))
+        const missing = (error as NodeJS.ErrnoException).code === "ENOENT"
+        resume(
+          Effect.fail(
+            new HarnessError({
+              message: missing
+                ? `${file} is not installed or not on the PATH`
+                : `${file} ${args.join(" ")} failed: ${printed(stderr, stdout) || error.message}`,
+              cause: error
+            })
+          )
+        )
+      }
+    )
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
+
+const printed = (...outputs: ReadonlyArray<string>) =>
+  outputs
+    .map((output) => output.trim())
+    .filter((output) => output !== "")
+    .join("\n")
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (the caller retries if it is taken meanwhile). */
+export const freePort = Effect.callback<number, HarnessError>((resume) => {
+  const server = Net.createServer()
+  server.once("error", (cause) => resume(Effect.fail(new HarnessError({ message: "no free TCP port", cause }))))
+  server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as Net.AddressInfo
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
