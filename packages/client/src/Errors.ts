@@ -7,36 +7,78 @@
 import type { CompressionNegotiationError } from "@effect-mysql/compression"
 import type { ProtocolError } from "@effect-mysql/protocol"
 import type { SslConfigError, TimeoutError, TlsError, TransportError } from "@effect-mysql/transport"
-import { Schema } from "effect"
+import { type Cause, Schema } from "effect"
 
-/** An ERR packet the server sent in answer to a command. */
-export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
+const ServerErrorBase: Schema.Class<
+  ServerError,
+  Schema.TaggedStruct<
+    "ServerError",
+    {
+      readonly errno: Schema.Number
+      readonly sqlState: Schema.String
+      /** Symbolic name of `errno` (`ER_DUP_ENTRY`), when known. */
+      readonly code: Schema.optional<Schema.String>
+      readonly message: Schema.String
+      /** The statement that failed, when the error belongs to one. */
+      readonly sql: Schema.optional<Schema.String>
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<ServerError>()("ServerError", {
   errno: Schema.Number,
   sqlState: Schema.String,
-  /** Symbolic name of `errno` (`ER_DUP_ENTRY`), when known. */
   code: Schema.optional(Schema.String),
   message: Schema.String,
-  /** The statement that failed, when the error belongs to one. */
   sql: Schema.optional(Schema.String)
-}) {}
+})
 
-/** The server refused the login, or the client refused to send credentials the way it asked. */
-export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", {
+/** An ERR packet the server sent in answer to a command. */
+export class ServerError extends ServerErrorBase {}
+
+const AuthenticationErrorBase: Schema.Class<
+  AuthenticationError,
+  Schema.TaggedStruct<
+    "AuthenticationError",
+    {
+      readonly user: Schema.String
+      /** The authentication plugin involved, when there was one. */
+      readonly plugin: Schema.optional<Schema.String>
+      /** The server's errno and SQLSTATE when the server refused (1045 / 28000, …). */
+      readonly errno: Schema.optional<Schema.Number>
+      readonly sqlState: Schema.optional<Schema.String>
+      readonly message: Schema.String
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<AuthenticationError>()("AuthenticationError", {
   user: Schema.String,
-  /** The authentication plugin involved, when there was one. */
   plugin: Schema.optional(Schema.String),
-  /** The server's errno and SQLSTATE when the server refused (1045 / 28000, …). */
   errno: Schema.optional(Schema.Number),
   sqlState: Schema.optional(Schema.String),
   message: Schema.String
-}) {}
+})
 
-/** Options that cannot work, refused before any connection is attempted. */
-export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
-  /** The option at fault, as the user wrote it (`ssl.mode`, `port`, …). */
+/** The server refused the login, or the client refused to send credentials the way it asked. */
+export class AuthenticationError extends AuthenticationErrorBase {}
+
+const ConfigErrorBase: Schema.Class<
+  ConfigError,
+  Schema.TaggedStruct<
+    "ConfigError",
+    {
+      /** The option at fault, as the user wrote it (`ssl.mode`, `port`, …). */
+      readonly option: Schema.String
+      readonly message: Schema.String
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<ConfigError>()("ConfigError", {
   option: Schema.String,
   message: Schema.String
-}) {}
+})
+
+/** Options that cannot work, refused before any connection is attempted. */
+export class ConfigError extends ConfigErrorBase {}
 
 /** Everything a connection can fail with. */
 export type MysqlError =
@@ -52,36 +94,79 @@ export type MysqlError =
   | ProtocolError
   | StatementTimeoutError
 
+const LocalInfileErrorBase: Schema.Class<
+  LocalInfileError,
+  Schema.TaggedStruct<
+    "LocalInfileError",
+    {
+      readonly reason: Schema.Literals<readonly ["refused", "source-failed"]>
+      readonly fileName: Schema.String
+      readonly message: Schema.String
+      readonly cause: Schema.optional<Schema.Defect>
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<LocalInfileError>()("LocalInfileError", {
+  reason: Schema.Literals(["refused", "source-failed"]),
+  fileName: Schema.String,
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+})
+
 /**
  * The server asked for a LOCAL INFILE that the caller did not offer (`refused`: nothing was read
  * and the connection stays usable), or the caller's source failed part-way (`source-failed`: the
  * connection is closed, so the server abandons the statement rather than load part of the file).
  */
-export class LocalInfileError extends Schema.TaggedError<LocalInfileError>()("LocalInfileError", {
-  reason: Schema.Literals(["refused", "source-failed"]),
-  fileName: Schema.String,
+export class LocalInfileError extends LocalInfileErrorBase {}
+
+const StatementTimeoutErrorBase: Schema.Class<
+  StatementTimeoutError,
+  Schema.TaggedStruct<
+    "StatementTimeoutError",
+    {
+      readonly timeoutMillis: Schema.Number
+      readonly sql: Schema.optional<Schema.String>
+      readonly message: Schema.String
+      readonly cause: Schema.optional<Schema.Defect>
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<StatementTimeoutError>()("StatementTimeoutError", {
+  timeoutMillis: Schema.Number,
+  sql: Schema.optional(Schema.String),
   message: Schema.String,
   cause: Schema.optional(Schema.Defect())
-}) {}
+})
 
 /**
  * The statement outlived its timeout (`statementTimeout`, or the `timeout` of one query): the
  * server was told to stop it (KILL QUERY) and the connection was brought back to a known state, or
  * closed when that could not be done in time. `cause` is how the statement ended on the server.
  */
-export class StatementTimeoutError extends Schema.TaggedError<StatementTimeoutError>()("StatementTimeoutError", {
-  timeoutMillis: Schema.Number,
-  sql: Schema.optional(Schema.String),
-  message: Schema.String,
-  cause: Schema.optional(Schema.Defect())
-}) {}
+export class StatementTimeoutError extends StatementTimeoutErrorBase {}
 
-/** No pooled connection became free within the pool's `acquireTimeout`. */
-export class PoolTimeoutError extends Schema.TaggedError<PoolTimeoutError>()("PoolTimeoutError", {
+const PoolTimeoutErrorBase: Schema.Class<
+  PoolTimeoutError,
+  Schema.TaggedStruct<
+    "PoolTimeoutError",
+    {
+      readonly timeoutMillis: Schema.Number
+      /** Connections open, borrowed and waited for when the wait ended. */
+      readonly size: Schema.Number
+      readonly borrowed: Schema.Number
+      readonly waiting: Schema.Number
+      readonly message: Schema.String
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<PoolTimeoutError>()("PoolTimeoutError", {
   timeoutMillis: Schema.Number,
-  /** Connections open, borrowed and waited for when the wait ended. */
   size: Schema.Number,
   borrowed: Schema.Number,
   waiting: Schema.Number,
   message: Schema.String
-}) {}
+})
+
+/** No pooled connection became free within the pool's `acquireTimeout`. */
+export class PoolTimeoutError extends PoolTimeoutErrorBase {}

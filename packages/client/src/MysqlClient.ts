@@ -45,10 +45,16 @@ export interface MysqlClient extends SqlClient.SqlClient {
   readonly server: { readonly flavor: "mysql" | "mariadb"; readonly version: string }
 }
 
-export const MysqlClient = Context.Service<MysqlClient>("@effect-mysql/client/MysqlClient")
+export const MysqlClient: Context.Service<MysqlClient, MysqlClient> = Context.Service<MysqlClient>(
+  "@effect-mysql/client/MysqlClient"
+)
 
 /** The client over a pool; the scope closes the pool, waiting for borrowed connections. */
-export const make = Effect.fn("MysqlClient.make")(function* (
+export const make: (
+  options: MysqlClientOptions
+) => Effect.Effect<MysqlClient, SqlError, Scope.Scope | Transport | Reactivity.Reactivity> = Effect.fn(
+  "MysqlClient.make"
+)(function* (
   options: MysqlClientOptions
 ): Effect.fn.Return<MysqlClient, SqlError, Scope.Scope | Transport | Reactivity.Reactivity> {
   const parts = split({ multipleStatements: true, ...options })

@@ -689,19 +689,21 @@ class Connection implements MysqlConnection {
 }
 
 /** Opens a connection for the life of the scope. */
-export const connect = Effect.fn("MysqlConnection.connect")(function* (
+export const connect: (
   options: ConnectionOptions
-): Effect.fn.Return<MysqlConnection, MysqlError, Transport | Scope.Scope> {
-  const resolved = resolve(options)
-  if (R.isFailure(resolved)) return yield* resolved.failure
-  const session = yield* handshake(resolved.success).pipe(Effect.provideService(CompressionCodecs, nodeCodecs))
-  const killQuery = resolved.success.killQueryOnInterrupt
-    ? killQueryVia(options, session.connectionId, yield* Effect.context<Transport>())
-    : undefined
-  const connection = new Connection(session, resolved.success, killQuery)
-  yield* Effect.addFinalizer(() => connection.quit)
-  return connection
-})
+) => Effect.Effect<MysqlConnection, MysqlError, Transport | Scope.Scope> = Effect.fn("MysqlConnection.connect")(
+  function* (options: ConnectionOptions): Effect.fn.Return<MysqlConnection, MysqlError, Transport | Scope.Scope> {
+    const resolved = resolve(options)
+    if (R.isFailure(resolved)) return yield* resolved.failure
+    const session = yield* handshake(resolved.success).pipe(Effect.provideService(CompressionCodecs, nodeCodecs))
+    const killQuery = resolved.success.killQueryOnInterrupt
+      ? killQueryVia(options, session.connectionId, yield* Effect.context<Transport>())
+      : undefined
+    const connection = new Connection(session, resolved.success, killQuery)
+    yield* Effect.addFinalizer(() => connection.quit)
+    return connection
+  }
+)
 
 /** The options of a connection that only sends one KILL: no compression, no timeouts of its own. */
 const killerOptions = ({

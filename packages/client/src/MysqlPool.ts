@@ -127,7 +127,10 @@ interface Member {
 }
 
 /** Opens a pool for the life of the scope. */
-export const make = Effect.fn("MysqlPool.make")(function* (
+export const make: (
+  connectionOptions: ConnectionOptions,
+  poolOptions?: PoolOptions
+) => Effect.Effect<MysqlPool, ConfigError, Scope.Scope | Transport> = Effect.fn("MysqlPool.make")(function* (
   connectionOptions: ConnectionOptions,
   poolOptions: PoolOptions = {}
 ): Effect.fn.Return<MysqlPool, ConfigError, Scope.Scope | Transport> {

@@ -117,16 +117,19 @@ export const nodeCodecs: CompressionCodecs["Service"] = {
   make: (algorithm, level) => (algorithm === "zlib" ? zlib(level) : zstd(level))
 }
 
-/**
- * The codecs a connection compresses with. The default layer takes them from `node:zlib`
- * (`nodeCodecs`); a test or an embedder may provide others (a WebAssembly zstd, a counting wrapper).
- */
-export class CompressionCodecs extends Context.Service<
+const CompressionCodecsBase: Context.ServiceClass<
   CompressionCodecs,
+  "@effect-mysql/compression/CompressionCodecs",
   {
     /** The codec of `algorithm` at `level` (the algorithm's default level when left out). */
     readonly make: (algorithm: CompressionAlgorithm, level?: number) => CompressionCodec
   }
->()("@effect-mysql/compression/CompressionCodecs") {
+> = Context.Service<CompressionCodecs, CompressionCodecs["Service"]>()("@effect-mysql/compression/CompressionCodecs")
+
+/**
+ * The codecs a connection compresses with. The default layer takes them from `node:zlib`
+ * (`nodeCodecs`); a test or an embedder may provide others (a WebAssembly zstd, a counting wrapper).
+ */
+export class CompressionCodecs extends CompressionCodecsBase {
   static readonly layer: Layer.Layer<CompressionCodecs> = Layer.succeed(CompressionCodecs, nodeCodecs)
 }

@@ -21,26 +21,35 @@
  * @module
  */
 import { Capability } from "@effect-mysql/protocol"
-import { Result, Schema } from "effect"
+import { type Cause, Result, Schema } from "effect"
 import { type CompressionAlgorithm, DEFAULT_ZLIB_LEVEL, DEFAULT_ZSTD_LEVEL, LEVELS } from "./CompressionCodec.ts"
 
 /** An entry of `algorithms`: a compression algorithm, or `"uncompressed"` to accept none. */
-export const AlgorithmChoice = Schema.Literals(["zstd", "zlib", "uncompressed"])
+export const AlgorithmChoice: Schema.Literals<readonly ["zstd", "zlib", "uncompressed"]> = Schema.Literals([
+  "zstd",
+  "zlib",
+  "uncompressed"
+])
 
 export type AlgorithmChoice = typeof AlgorithmChoice.Type
 
-const level = (algorithm: CompressionAlgorithm) =>
+const level = (algorithm: CompressionAlgorithm): Schema.Int =>
   Schema.Int.check(Schema.isBetween({ minimum: LEVELS[algorithm].min, maximum: LEVELS[algorithm].max }))
 
 /** The `compression` options of a connection. */
-export const CompressionOptions = Schema.Struct({
+export const CompressionOptions: Schema.Struct<{
   /** Acceptable algorithms, preferred first (default `["zstd", "zlib"]`). */
-  algorithms: Schema.optionalKey(Schema.Array(AlgorithmChoice)),
+  readonly algorithms: Schema.optionalKey<Schema.$Array<typeof AlgorithmChoice>>
   /** zstd level, 1–22 (default 3), sent to the server, which compresses its side at that level too. */
-  zstdLevel: Schema.optionalKey(level("zstd")),
+  readonly zstdLevel: Schema.optionalKey<Schema.Int>
   /** zlib level for what this client writes, 1–9 (default 6); the server keeps its own. */
-  zlibLevel: Schema.optionalKey(level("zlib")),
+  readonly zlibLevel: Schema.optionalKey<Schema.Int>
   /** Fail instead of going uncompressed when nothing listed matches (default `false`). */
+  readonly required: Schema.optionalKey<Schema.Boolean>
+}> = Schema.Struct({
+  algorithms: Schema.optionalKey(Schema.Array(AlgorithmChoice)),
+  zstdLevel: Schema.optionalKey(level("zstd")),
+  zlibLevel: Schema.optionalKey(level("zlib")),
   required: Schema.optionalKey(Schema.Boolean)
 })
 
@@ -60,18 +69,29 @@ export interface CompressionNegotiation {
   readonly zstdCompressionLevel?: number
 }
 
+const CompressionNegotiationErrorBase: Schema.Class<
+  CompressionNegotiationError,
+  Schema.TaggedStruct<
+    "CompressionNegotiationError",
+    {
+      readonly reason: Schema.Literals<readonly ["unsupported", "options"]>
+      /** The algorithms the caller listed. */
+      readonly requested: Schema.$Array<Schema.String>
+      /** The algorithms the server offered. */
+      readonly offered: Schema.$Array<Schema.String>
+      readonly message: Schema.String
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<CompressionNegotiationError>()("CompressionNegotiationError", {
+  reason: Schema.Literals(["unsupported", "options"]),
+  requested: Schema.Array(Schema.String),
+  offered: Schema.Array(Schema.String),
+  message: Schema.String
+})
+
 /** Compression could not be agreed on, or the options asking for it are not valid. */
-export class CompressionNegotiationError extends Schema.TaggedError<CompressionNegotiationError>()(
-  "CompressionNegotiationError",
-  {
-    reason: Schema.Literals(["unsupported", "options"]),
-    /** The algorithms the caller listed. */
-    requested: Schema.Array(Schema.String),
-    /** The algorithms the server offered. */
-    offered: Schema.Array(Schema.String),
-    message: Schema.String
-  }
-) {}
+export class CompressionNegotiationError extends CompressionNegotiationErrorBase {}
 
 /** The compression algorithms a capability set offers (a greeting) or selects (a handshake response). */
 export const offeredAlgorithms = (capabilities: number): Array<CompressionAlgorithm> => {

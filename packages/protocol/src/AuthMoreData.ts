@@ -18,7 +18,10 @@ import { Schema } from "effect"
 import { define, type PacketCodec, restBytes } from "./Packet.ts"
 
 /** The decoded AuthMoreData packet. */
-export const AuthMoreDataSchema = Schema.Struct({
+export const AuthMoreDataSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"AuthMoreData">
+  readonly data: Schema.Uint8Array
+}> = Schema.Struct({
   _tag: Schema.tag("AuthMoreData"),
   data: Schema.Uint8Array
 })

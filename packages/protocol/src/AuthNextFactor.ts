@@ -18,7 +18,11 @@ import { Schema } from "effect"
 import { define, nulString, type PacketCodec, restBytes } from "./Packet.ts"
 
 /** The decoded AuthNextFactor packet. */
-export const AuthNextFactorSchema = Schema.Struct({
+export const AuthNextFactorSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"AuthNextFactor">
+  readonly pluginName: Schema.String
+  readonly pluginData: Schema.Uint8Array
+}> = Schema.Struct({
   _tag: Schema.tag("AuthNextFactor"),
   pluginName: Schema.String,
   pluginData: Schema.Uint8Array

@@ -30,10 +30,14 @@ import { define, type PacketCodec, restBytes } from "./Packet.ts"
 const OLD_PASSWORD_PLUGIN = "mysql_old_password"
 
 /** The decoded auth switch request. */
-export const AuthSwitchRequestSchema = Schema.Struct({
+export const AuthSwitchRequestSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"AuthSwitchRequest">
+  readonly pluginName: Schema.String
+  /** The plugin's data as sent (for the scramble-based plugins: scramble + NUL). */
+  readonly pluginData: Schema.Uint8Array
+}> = Schema.Struct({
   _tag: Schema.tag("AuthSwitchRequest"),
   pluginName: Schema.String,
-  /** The plugin's data as sent (for the scramble-based plugins: scramble + NUL). */
   pluginData: Schema.Uint8Array
 })
 
@@ -70,7 +74,10 @@ export const authSwitchScramble = (request: { readonly pluginData: Uint8Array })
 }
 
 /** The decoded auth switch response (or any auth data the client sends during the exchange). */
-export const AuthSwitchResponseSchema = Schema.Struct({
+export const AuthSwitchResponseSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"AuthSwitchResponse">
+  readonly data: Schema.Uint8Array
+}> = Schema.Struct({
   _tag: Schema.tag("AuthSwitchResponse"),
   data: Schema.Uint8Array
 })

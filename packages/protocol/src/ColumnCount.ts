@@ -19,10 +19,14 @@ import { Capability, type CapabilitySet, MariaDbCapability } from "./Capabilitie
 import { define, int1, lenencNumber, type PacketCodec, SafeUInt, UInt8 } from "./Packet.ts"
 
 /** The decoded column count packet. */
-export const ColumnCountSchema = Schema.Struct({
+export const ColumnCountSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"ColumnCount">
+  readonly columnCount: typeof SafeUInt
+  /** Present when optional or cached metadata is negotiated: 1 when the definitions follow. */
+  readonly metadataFollows: Schema.optionalKey<typeof UInt8>
+}> = Schema.Struct({
   _tag: Schema.tag("ColumnCount"),
   columnCount: SafeUInt,
-  /** Present when optional or cached metadata is negotiated: 1 when the definitions follow. */
   metadataFollows: Schema.optionalKey(UInt8)
 })
 

@@ -48,33 +48,49 @@ import {
 import { Reader, Writer } from "./Wire.ts"
 
 /** MariaDB extended type information (MARIADB_CLIENT_EXTENDED_METADATA). */
-export const ExtendedTypeInfoSchema = Schema.Struct({
+export const ExtendedTypeInfoSchema: Schema.Struct<{
   /** Key 0: the data type's name, e.g. "json", "uuid", "inet6", "point", "geometry". */
-  dataTypeName: Schema.optionalKey(Schema.String),
+  readonly dataTypeName: Schema.optionalKey<Schema.String>
   /** Key 1: the format's name, e.g. "json". */
+  readonly formatName: Schema.optionalKey<Schema.String>
+}> = Schema.Struct({
+  dataTypeName: Schema.optionalKey(Schema.String),
   formatName: Schema.optionalKey(Schema.String)
 })
 
 export type ExtendedTypeInfo = typeof ExtendedTypeInfoSchema.Type
 
 /** The decoded column definition. */
-export const ColumnDefinitionSchema = Schema.Struct({
+export const ColumnDefinitionSchema: Schema.Struct<{
+  readonly catalog: Schema.String
+  readonly schema: Schema.String
+  readonly table: Schema.String
+  readonly orgTable: Schema.String
+  readonly name: Schema.String
+  readonly orgName: Schema.String
+  /** Collation id of the column's character set (63 = binary). */
+  readonly collation: typeof UInt16
+  /** Maximum display length. */
+  readonly columnLength: typeof UInt32
+  /** `ColumnType` code. */
+  readonly type: typeof UInt8
+  /** `ColumnFlag` bits. */
+  readonly flags: typeof UInt16
+  readonly decimals: typeof UInt8
+  /** Present when MARIADB_CLIENT_EXTENDED_METADATA is negotiated. */
+  readonly extendedType: Schema.optionalKey<typeof ExtendedTypeInfoSchema>
+}> = Schema.Struct({
   catalog: Schema.String,
   schema: Schema.String,
   table: Schema.String,
   orgTable: Schema.String,
   name: Schema.String,
   orgName: Schema.String,
-  /** Collation id of the column's character set (63 = binary). */
   collation: UInt16,
-  /** Maximum display length. */
   columnLength: UInt32,
-  /** `ColumnType` code. */
   type: UInt8,
-  /** `ColumnFlag` bits. */
   flags: UInt16,
   decimals: UInt8,
-  /** Present when MARIADB_CLIENT_EXTENDED_METADATA is negotiated. */
   extendedType: Schema.optionalKey(ExtendedTypeInfoSchema)
 })
 

@@ -41,11 +41,15 @@ import { type Reader, WireError } from "./Wire.ts"
 export const COM_QUERY = 0x03
 
 /** One query attribute. */
-export const QueryAttributeSchema = Schema.Struct({
-  name: Schema.String,
+export const QueryAttributeSchema: Schema.Struct<{
+  readonly name: Schema.String
   /** Type code in the low byte; 0x8000 for unsigned. */
-  type: UInt16,
+  readonly type: typeof UInt16
   /** The value in the binary protocol encoding of `type`; `null` for NULL. */
+  readonly value: Schema.NullOr<Schema.Uint8Array>
+}> = Schema.Struct({
+  name: Schema.String,
+  type: UInt16,
   value: Schema.NullOr(Schema.Uint8Array)
 })
 
@@ -128,9 +132,13 @@ const queryAttributes: FieldCodec<ReadonlyArray<QueryAttribute>> = {
 }
 
 /** The decoded COM_QUERY. */
-export const ComQuerySchema = Schema.Struct({
-  _tag: Schema.tag("ComQuery"),
+export const ComQuerySchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"ComQuery">
   /** Present when CLIENT_QUERY_ATTRIBUTES is negotiated (possibly empty). */
+  readonly attributes: Schema.optionalKey<Schema.$Array<typeof QueryAttributeSchema>>
+  readonly query: Schema.String
+}> = Schema.Struct({
+  _tag: Schema.tag("ComQuery"),
   attributes: Schema.optionalKey(Schema.Array(QueryAttributeSchema)),
   query: Schema.String
 })

@@ -34,13 +34,20 @@ import type { ProtocolError } from "./ProtocolError.ts"
 import { protocolError } from "./ProtocolError.ts"
 
 /** The decoded COM_STMT_PREPARE_OK packet. */
-export const ComStmtPrepareOkSchema = Schema.Struct({
+export const ComStmtPrepareOkSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"ComStmtPrepareOk">
+  readonly statementId: typeof UInt32
+  readonly numColumns: typeof UInt16
+  readonly numParams: typeof UInt16
+  readonly warningCount: typeof UInt16
+  /** Present with CLIENT_OPTIONAL_RESULTSET_METADATA. */
+  readonly metadataFollows: Schema.optionalKey<typeof UInt8>
+}> = Schema.Struct({
   _tag: Schema.tag("ComStmtPrepareOk"),
   statementId: UInt32,
   numColumns: UInt16,
   numParams: UInt16,
   warningCount: UInt16,
-  /** Present with CLIENT_OPTIONAL_RESULTSET_METADATA. */
   metadataFollows: Schema.optionalKey(UInt8)
 })
 

@@ -80,7 +80,7 @@ export const Command = {
 const C = Command
 
 /** A command with no argument: the payload is the command byte alone. */
-const bare = <const Tag extends string>(tag: Tag, byte: number) => {
+const bare = <const Tag extends string>(tag: Tag, byte: number): PacketCodec<{ readonly _tag: Tag }> => {
   const schema = Schema.Struct({ _tag: Schema.tag(tag) })
   return define(tag, schema, (L) => [L.tag(tag as never), L.header("command", byte)], { tag, capacity: 1 })
 }
@@ -90,19 +90,22 @@ const bare = <const Tag extends string>(tag: Tag, byte: number) => {
 // ---------------------------------------------------------------------------------------------
 
 /** COM_QUIT [0x01]: close the connection (the server answers nothing, or an OK). */
-export const ComQuit = bare("ComQuit", C.COM_QUIT)
+export const ComQuit: PacketCodec<{ readonly _tag: "ComQuit" }> = bare("ComQuit", C.COM_QUIT)
 export type ComQuit = typeof ComQuit.schema.Type
 
 /** COM_PING [0x0E]: is the server alive; answered by OK. */
-export const ComPing = bare("ComPing", C.COM_PING)
+export const ComPing: PacketCodec<{ readonly _tag: "ComPing" }> = bare("ComPing", C.COM_PING)
 export type ComPing = typeof ComPing.schema.Type
 
 /** COM_STATISTICS [0x09]: a human-readable status string, answered by a bare string<EOF>. */
-export const ComStatistics = bare("ComStatistics", C.COM_STATISTICS)
+export const ComStatistics: PacketCodec<{ readonly _tag: "ComStatistics" }> = bare("ComStatistics", C.COM_STATISTICS)
 export type ComStatistics = typeof ComStatistics.schema.Type
 
 /** COM_RESET_CONNECTION [0x1F]: reset the session state without re-authenticating; answered by OK. */
-export const ComResetConnection = bare("ComResetConnection", C.COM_RESET_CONNECTION)
+export const ComResetConnection: PacketCodec<{ readonly _tag: "ComResetConnection" }> = bare(
+  "ComResetConnection",
+  C.COM_RESET_CONNECTION
+)
 export type ComResetConnection = typeof ComResetConnection.schema.Type
 
 /**
@@ -113,7 +116,7 @@ export type ComResetConnection = typeof ComResetConnection.schema.Type
  * string<EOF> schema name
  * ```
  */
-export const ComInitDb = define(
+export const ComInitDb: PacketCodec<{ readonly _tag: "ComInitDb"; readonly schema: string }> = define(
   "ComInitDb",
   Schema.Struct({ _tag: Schema.tag("ComInitDb"), schema: Schema.String }),
   (L) => [L.tag("ComInitDb"), L.header("command", C.COM_INIT_DB), L.field("schema", restString)],
@@ -135,7 +138,7 @@ export const SetOption = {
  * int<2> option    // [2 bytes] SetOption
  * ```
  */
-export const ComSetOption = define(
+export const ComSetOption: PacketCodec<{ readonly _tag: "ComSetOption"; readonly option: number }> = define(
   "ComSetOption",
   Schema.Struct({ _tag: Schema.tag("ComSetOption"), option: UInt16 }),
   (L) => [L.tag("ComSetOption"), L.header("command", C.COM_SET_OPTION), L.field("option", int2)],
@@ -151,7 +154,7 @@ export type ComSetOption = typeof ComSetOption.schema.Type
  * int<4> connection id   // [4 bytes]
  * ```
  */
-export const ComProcessKill = define(
+export const ComProcessKill: PacketCodec<{ readonly _tag: "ComProcessKill"; readonly connectionId: number }> = define(
   "ComProcessKill",
   Schema.Struct({ _tag: Schema.tag("ComProcessKill"), connectionId: UInt32 }),
   (L) => [L.tag("ComProcessKill"), L.header("command", C.COM_PROCESS_KILL), L.field("connectionId", int4)],
@@ -181,16 +184,24 @@ export type ComProcessKill = typeof ComProcessKill.schema.Type
  *   if CLIENT_CONNECT_ATTRS: int<lenenc> length, then string<lenenc> key/value pairs
  * ```
  */
-export const ComChangeUserSchema = Schema.Struct({
+export const ComChangeUserSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"ComChangeUser">
+  readonly username: Schema.String
+  readonly authResponse: Schema.Uint8Array
+  readonly database: Schema.String
+  /** Collation id; absent only from very old clients (then nothing follows). */
+  readonly characterSet: Schema.optionalKey<typeof UInt16>
+  /** With CLIENT_PLUGIN_AUTH (and a character set). */
+  readonly authPluginName: Schema.optionalKey<Schema.String>
+  /** With CLIENT_CONNECT_ATTRS (and a character set). */
+  readonly connectAttributes: Schema.optionalKey<typeof ConnectAttributesSchema>
+}> = Schema.Struct({
   _tag: Schema.tag("ComChangeUser"),
   username: Schema.String,
   authResponse: Schema.Uint8Array,
   database: Schema.String,
-  /** Collation id; absent only from very old clients (then nothing follows). */
   characterSet: Schema.optionalKey(UInt16),
-  /** With CLIENT_PLUGIN_AUTH (and a character set). */
   authPluginName: Schema.optionalKey(Schema.String),
-  /** With CLIENT_CONNECT_ATTRS (and a character set). */
   connectAttributes: Schema.optionalKey(ConnectAttributesSchema)
 })
 
@@ -244,7 +255,7 @@ export const ComChangeUser: PacketCodec<ComChangeUser> = define(
  * string<EOF> query
  * ```
  */
-export const ComStmtPrepare = define(
+export const ComStmtPrepare: PacketCodec<{ readonly _tag: "ComStmtPrepare"; readonly query: string }> = define(
   "ComStmtPrepare",
   Schema.Struct({ _tag: Schema.tag("ComStmtPrepare"), query: Schema.String }),
   (L) => [L.tag("ComStmtPrepare"), L.header("command", C.COM_STMT_PREPARE), L.field("query", restString)],
@@ -262,7 +273,12 @@ export type ComStmtPrepare = typeof ComStmtPrepare.schema.Type
  * string<EOF> data
  * ```
  */
-export const ComStmtSendLongData = define(
+export const ComStmtSendLongData: PacketCodec<{
+  readonly _tag: "ComStmtSendLongData"
+  readonly statementId: number
+  readonly paramId: number
+  readonly data: Uint8Array
+}> = define(
   "ComStmtSendLongData",
   Schema.Struct({
     _tag: Schema.tag("ComStmtSendLongData"),
@@ -281,7 +297,10 @@ export const ComStmtSendLongData = define(
 )
 export type ComStmtSendLongData = typeof ComStmtSendLongData.schema.Type
 
-const statementCommand = <const Tag extends string>(tag: Tag, byte: number) =>
+const statementCommand = <const Tag extends string>(
+  tag: Tag,
+  byte: number
+): PacketCodec<{ readonly _tag: Tag; readonly statementId: number }> =>
   define(
     tag,
     Schema.Struct({ _tag: Schema.tag(tag), statementId: UInt32 }),
@@ -297,7 +316,8 @@ const statementCommand = <const Tag extends string>(tag: Tag, byte: number) =>
  * int<4> statement id   // [4 bytes]
  * ```
  */
-export const ComStmtClose = statementCommand("ComStmtClose", C.COM_STMT_CLOSE)
+export const ComStmtClose: PacketCodec<{ readonly _tag: "ComStmtClose"; readonly statementId: number }> =
+  statementCommand("ComStmtClose", C.COM_STMT_CLOSE)
 export type ComStmtClose = typeof ComStmtClose.schema.Type
 
 /**
@@ -308,7 +328,8 @@ export type ComStmtClose = typeof ComStmtClose.schema.Type
  * int<4> statement id   // [4 bytes]
  * ```
  */
-export const ComStmtReset = statementCommand("ComStmtReset", C.COM_STMT_RESET)
+export const ComStmtReset: PacketCodec<{ readonly _tag: "ComStmtReset"; readonly statementId: number }> =
+  statementCommand("ComStmtReset", C.COM_STMT_RESET)
 export type ComStmtReset = typeof ComStmtReset.schema.Type
 
 /**
@@ -320,7 +341,11 @@ export type ComStmtReset = typeof ComStmtReset.schema.Type
  * int<4> num rows       // [4 bytes]
  * ```
  */
-export const ComStmtFetch = define(
+export const ComStmtFetch: PacketCodec<{
+  readonly _tag: "ComStmtFetch"
+  readonly statementId: number
+  readonly numRows: number
+}> = define(
   "ComStmtFetch",
   Schema.Struct({ _tag: Schema.tag("ComStmtFetch"), statementId: UInt32, numRows: UInt32 }),
   (L) => [
@@ -366,7 +391,16 @@ const string1: FieldCodec<string> = {
  * int<4>    master id          // [4 bytes] usually 0
  * ```
  */
-export const ComRegisterSlave = define(
+export const ComRegisterSlave: PacketCodec<{
+  readonly _tag: "ComRegisterSlave"
+  readonly serverId: number
+  readonly hostname: string
+  readonly user: string
+  readonly password: string
+  readonly port: number
+  readonly replicationRank: number
+  readonly masterId: number
+}> = define(
   "ComRegisterSlave",
   Schema.Struct({
     _tag: Schema.tag("ComRegisterSlave"),
@@ -413,7 +447,13 @@ export const BinlogDumpFlag = {
  * string<EOF> binlog filename
  * ```
  */
-export const ComBinlogDump = define(
+export const ComBinlogDump: PacketCodec<{
+  readonly _tag: "ComBinlogDump"
+  readonly binlogPosition: number
+  readonly flags: number
+  readonly serverId: number
+  readonly binlogFilename: string
+}> = define(
   "ComBinlogDump",
   Schema.Struct({
     _tag: Schema.tag("ComBinlogDump"),
@@ -449,13 +489,20 @@ export type ComBinlogDump = typeof ComBinlogDump.schema.Type
  *   string[n] data                  // the encoded GTID set
  * ```
  */
-export const ComBinlogDumpGtidSchema = Schema.Struct({
+export const ComBinlogDumpGtidSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"ComBinlogDumpGtid">
+  readonly flags: typeof UInt16
+  readonly serverId: typeof UInt32
+  readonly binlogFilename: Schema.String
+  readonly binlogPosition: typeof UInt64
+  /** Present when flags has BINLOG_THROUGH_GTID. */
+  readonly gtidData: Schema.optionalKey<Schema.Uint8Array>
+}> = Schema.Struct({
   _tag: Schema.tag("ComBinlogDumpGtid"),
   flags: UInt16,
   serverId: UInt32,
   binlogFilename: Schema.String,
   binlogPosition: UInt64,
-  /** Present when flags has BINLOG_THROUGH_GTID. */
   gtidData: Schema.optionalKey(Schema.Uint8Array)
 })
 

@@ -24,7 +24,11 @@ import { Schema } from "effect"
 import { define, int2, type PacketCodec, UInt16 } from "./Packet.ts"
 
 /** The decoded EOF packet. */
-export const EofPacketSchema = Schema.Struct({
+export const EofPacketSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"EofPacket">
+  readonly warnings: typeof UInt16
+  readonly statusFlags: typeof UInt16
+}> = Schema.Struct({
   _tag: Schema.tag("EofPacket"),
   warnings: UInt16,
   statusFlags: UInt16

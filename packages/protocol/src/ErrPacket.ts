@@ -38,11 +38,16 @@ import { WireError } from "./Wire.ts"
 export const PROGRESS_REPORT_CODE = 0xffff
 
 /** The decoded ERR packet. */
-export const ErrPacketSchema = Schema.Struct({
-  _tag: Schema.tag("ErrPacket"),
+export const ErrPacketSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"ErrPacket">
   /** The server's errno (1045, 1064, …). */
-  errorCode: UInt16,
+  readonly errorCode: typeof UInt16
   /** Five characters ("28000"); absent when the server left out the '#' marker. */
+  readonly sqlState: Schema.optionalKey<Schema.String>
+  readonly errorMessage: Schema.String
+}> = Schema.Struct({
+  _tag: Schema.tag("ErrPacket"),
+  errorCode: UInt16,
   sqlState: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(5, 5))),
   errorMessage: Schema.String
 })
@@ -103,13 +108,20 @@ export const ErrPacket: PacketCodec<ErrPacket> = define(
 )
 
 /** The decoded progress report. */
-export const ProgressReportSchema = Schema.Struct({
-  _tag: Schema.tag("ProgressReport"),
+export const ProgressReportSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"ProgressReport">
   /** Number of strings that follow; MariaDB sends 1. */
+  readonly stringCount: typeof UInt8
+  readonly stage: typeof UInt8
+  readonly maxStage: typeof UInt8
+  /** Progress in thousandths of a percent (0..100000). */
+  readonly progress: typeof UInt24
+  readonly info: Schema.String
+}> = Schema.Struct({
+  _tag: Schema.tag("ProgressReport"),
   stringCount: UInt8,
   stage: UInt8,
   maxStage: UInt8,
-  /** Progress in thousandths of a percent (0..100000). */
   progress: UInt24,
   info: Schema.String
 })

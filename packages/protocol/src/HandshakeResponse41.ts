@@ -38,26 +38,38 @@ import { authResponse1, authResponseNul, connectAttributes } from "./internal/fi
 import { define, int1, int4, lenencBytesCopy, nulString, type PacketCodec, UInt8, UInt32 } from "./Packet.ts"
 
 /** Connection attributes as sent: key/value pairs in order. */
-export const ConnectAttributesSchema = Schema.Array(Schema.Tuple([Schema.String, Schema.String]))
+export const ConnectAttributesSchema: Schema.$Array<Schema.Tuple<readonly [Schema.String, Schema.String]>> =
+  Schema.Array(Schema.Tuple([Schema.String, Schema.String]))
 
 export type ConnectAttributes = typeof ConnectAttributesSchema.Type
 
 /** The decoded handshake response. */
-export const HandshakeResponse41Schema = Schema.Struct({
+export const HandshakeResponse41Schema: Schema.Struct<{
+  readonly capabilities: typeof UInt32
+  readonly maxPacketSize: typeof UInt32
+  readonly characterSet: typeof UInt8
+  /** Present when the client cleared CLIENT_MYSQL (talking to MariaDB). */
+  readonly mariadbCapabilities: Schema.optionalKey<typeof UInt32>
+  readonly username: Schema.String
+  readonly authResponse: Schema.Uint8Array
+  /** Present with CLIENT_CONNECT_WITH_DB. */
+  readonly database: Schema.optionalKey<Schema.String>
+  /** Present with CLIENT_PLUGIN_AUTH. */
+  readonly authPluginName: Schema.optionalKey<Schema.String>
+  /** Present with CLIENT_CONNECT_ATTRS. */
+  readonly connectAttributes: Schema.optionalKey<typeof ConnectAttributesSchema>
+  /** Present with CLIENT_ZSTD_COMPRESSION_ALGORITHM. */
+  readonly zstdCompressionLevel: Schema.optionalKey<typeof UInt8>
+}> = Schema.Struct({
   capabilities: UInt32,
   maxPacketSize: UInt32,
   characterSet: UInt8,
-  /** Present when the client cleared CLIENT_MYSQL (talking to MariaDB). */
   mariadbCapabilities: Schema.optionalKey(UInt32),
   username: Schema.String,
   authResponse: Schema.Uint8Array,
-  /** Present with CLIENT_CONNECT_WITH_DB. */
   database: Schema.optionalKey(Schema.String),
-  /** Present with CLIENT_PLUGIN_AUTH. */
   authPluginName: Schema.optionalKey(Schema.String),
-  /** Present with CLIENT_CONNECT_ATTRS. */
   connectAttributes: Schema.optionalKey(ConnectAttributesSchema),
-  /** Present with CLIENT_ZSTD_COMPRESSION_ALGORITHM. */
   zstdCompressionLevel: Schema.optionalKey(UInt8)
 })
 

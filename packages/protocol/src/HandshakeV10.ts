@@ -54,22 +54,33 @@ import { WireError } from "./Wire.ts"
 export const PROTOCOL_VERSION = 10
 
 /** The decoded greeting. */
-export const HandshakeV10Schema = Schema.Struct({
+export const HandshakeV10Schema: Schema.Struct<{
+  readonly protocolVersion: typeof UInt8
+  readonly serverVersion: Schema.String
+  readonly connectionId: typeof UInt32
+  /** The scramble (nonce): 20 bytes from MySQL and MariaDB, without its terminating NUL. */
+  readonly authPluginData: Schema.Uint8Array
+  /** `CLIENT_*` capability flags (both halves). */
+  readonly capabilities: typeof UInt32
+  /** The server's default collation id. */
+  readonly characterSet: typeof UInt8
+  readonly statusFlags: typeof UInt16
+  /** The auth plugin data length byte as sent (21 from MySQL 8 and MariaDB; 0 without CLIENT_PLUGIN_AUTH). */
+  readonly authPluginDataLength: typeof UInt8
+  /** MariaDB extended capabilities: present when the server cleared CLIENT_MYSQL. */
+  readonly mariadbCapabilities: Schema.optionalKey<typeof UInt32>
+  /** Present with CLIENT_PLUGIN_AUTH. */
+  readonly authPluginName: Schema.optionalKey<Schema.String>
+}> = Schema.Struct({
   protocolVersion: UInt8,
   serverVersion: Schema.String,
   connectionId: UInt32,
-  /** The scramble (nonce): 20 bytes from MySQL and MariaDB, without its terminating NUL. */
   authPluginData: Schema.Uint8Array,
-  /** `CLIENT_*` capability flags (both halves). */
   capabilities: UInt32,
-  /** The server's default collation id. */
   characterSet: UInt8,
   statusFlags: UInt16,
-  /** The auth plugin data length byte as sent (21 from MySQL 8 and MariaDB; 0 without CLIENT_PLUGIN_AUTH). */
   authPluginDataLength: UInt8,
-  /** MariaDB extended capabilities: present when the server cleared CLIENT_MYSQL. */
   mariadbCapabilities: Schema.optionalKey(UInt32),
-  /** Present with CLIENT_PLUGIN_AUTH. */
   authPluginName: Schema.optionalKey(Schema.String)
 })
 

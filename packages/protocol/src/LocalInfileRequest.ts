@@ -18,7 +18,10 @@ import { Schema } from "effect"
 import { define, type PacketCodec, restString } from "./Packet.ts"
 
 /** The decoded LOCAL INFILE request. */
-export const LocalInfileRequestSchema = Schema.Struct({
+export const LocalInfileRequestSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"LocalInfileRequest">
+  readonly filename: Schema.String
+}> = Schema.Struct({
   _tag: Schema.tag("LocalInfileRequest"),
   filename: Schema.String
 })

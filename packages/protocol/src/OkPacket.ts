@@ -48,26 +48,73 @@ export const SessionTrackType = {
 } as const
 
 /** System variables changed: name/value pairs, in order. */
-export const SystemVariablesChange = Schema.TaggedStruct("SystemVariables", {
+export const SystemVariablesChange: Schema.TaggedStruct<
+  "SystemVariables",
+  {
+    readonly variables: Schema.$Array<Schema.Tuple<readonly [Schema.String, Schema.String]>>
+  }
+> = Schema.TaggedStruct("SystemVariables", {
   variables: Schema.Array(Schema.Tuple([Schema.String, Schema.String]))
 })
 /** The default schema changed. */
-export const SchemaChange = Schema.TaggedStruct("Schema", { schema: Schema.String })
+export const SchemaChange: Schema.TaggedStruct<
+  "Schema",
+  {
+    readonly schema: Schema.String
+  }
+> = Schema.TaggedStruct("Schema", { schema: Schema.String })
 /** Session state changed ("1"). */
-export const StateChange = Schema.TaggedStruct("StateChange", { value: Schema.String })
+export const StateChange: Schema.TaggedStruct<
+  "StateChange",
+  {
+    readonly value: Schema.String
+  }
+> = Schema.TaggedStruct("StateChange", { value: Schema.String })
 /** GTIDs of the last transaction (MySQL). */
-export const GtidsChange = Schema.TaggedStruct("Gtids", { encoding: UInt8, gtids: Schema.String })
+export const GtidsChange: Schema.TaggedStruct<
+  "Gtids",
+  {
+    readonly encoding: typeof UInt8
+    readonly gtids: Schema.String
+  }
+> = Schema.TaggedStruct("Gtids", { encoding: UInt8, gtids: Schema.String })
 /** Transaction characteristics: the statements that would recreate them. */
-export const TransactionCharacteristicsChange = Schema.TaggedStruct("TransactionCharacteristics", {
+export const TransactionCharacteristicsChange: Schema.TaggedStruct<
+  "TransactionCharacteristics",
+  {
+    readonly characteristics: Schema.String
+  }
+> = Schema.TaggedStruct("TransactionCharacteristics", {
   characteristics: Schema.String
 })
 /** Transaction state: 8 characters (`T_______`, …). */
-export const TransactionStateChange = Schema.TaggedStruct("TransactionState", { state: Schema.String })
+export const TransactionStateChange: Schema.TaggedStruct<
+  "TransactionState",
+  {
+    readonly state: Schema.String
+  }
+> = Schema.TaggedStruct("TransactionState", { state: Schema.String })
 /** An entry of unknown type, or whose data has an unexpected layout, kept as is. */
-export const UnknownChange = Schema.TaggedStruct("Unknown", { type: UInt8, data: Schema.Uint8Array })
+export const UnknownChange: Schema.TaggedStruct<
+  "Unknown",
+  {
+    readonly type: typeof UInt8
+    readonly data: Schema.Uint8Array
+  }
+> = Schema.TaggedStruct("Unknown", { type: UInt8, data: Schema.Uint8Array })
 
 /** One session-state change. */
-export const SessionStateChangeSchema = Schema.Union([
+export const SessionStateChangeSchema: Schema.Union<
+  readonly [
+    typeof SystemVariablesChange,
+    typeof SchemaChange,
+    typeof StateChange,
+    typeof GtidsChange,
+    typeof TransactionCharacteristicsChange,
+    typeof TransactionStateChange,
+    typeof UnknownChange
+  ]
+> = Schema.Union([
   SystemVariablesChange,
   SchemaChange,
   StateChange,
@@ -170,17 +217,26 @@ const sessionStateInfo: FieldCodec<ReadonlyArray<SessionStateChange>> = {
 }
 
 /** The decoded OK packet. */
-export const OkPacketSchema = Schema.Struct({
-  _tag: Schema.tag("OkPacket"),
+export const OkPacketSchema: Schema.Struct<{
+  readonly _tag: Schema.tag<"OkPacket">
   /** 0x00, or 0xFE when it ends a result set under CLIENT_DEPRECATE_EOF. */
+  readonly header: Schema.Literals<readonly [0x00, 0xfe]>
+  readonly affectedRows: typeof UInt64
+  readonly lastInsertId: typeof UInt64
+  readonly statusFlags: typeof UInt16
+  readonly warnings: typeof UInt16
+  /** Human-readable information ("Rows matched: 1  Changed: 1  Warnings: 0"); "" when none. */
+  readonly info: Schema.String
+  /** Present under CLIENT_SESSION_TRACK when the status has SERVER_SESSION_STATE_CHANGED. */
+  readonly sessionStateChanges: Schema.optionalKey<Schema.$Array<typeof SessionStateChangeSchema>>
+}> = Schema.Struct({
+  _tag: Schema.tag("OkPacket"),
   header: Schema.Literals([0x00, 0xfe]),
   affectedRows: UInt64,
   lastInsertId: UInt64,
   statusFlags: UInt16,
   warnings: UInt16,
-  /** Human-readable information ("Rows matched: 1  Changed: 1  Warnings: 0"); "" when none. */
   info: Schema.String,
-  /** Present under CLIENT_SESSION_TRACK when the status has SERVER_SESSION_STATE_CHANGED. */
   sessionStateChanges: Schema.optionalKey(Schema.Array(SessionStateChangeSchema))
 })
 

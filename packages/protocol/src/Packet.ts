@@ -443,23 +443,23 @@ export const define = <S extends Schema.ConstraintDecoder<unknown>>(
 // Schema helpers for packet shapes
 // ---------------------------------------------------------------------------------------------
 
-const uint = (bits: number) =>
+const uint = (bits: number): Schema.Number =>
   Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 2 ** bits - 1 }))
 
 /** Unsigned 8-bit integer. */
-export const UInt8 = uint(8)
+export const UInt8: Schema.Number = uint(8)
 /** Unsigned 16-bit integer. */
-export const UInt16 = uint(16)
+export const UInt16: Schema.Number = uint(16)
 /** Unsigned 24-bit integer. */
-export const UInt24 = uint(24)
+export const UInt24: Schema.Number = uint(24)
 /** Unsigned 32-bit integer. */
-export const UInt32 = uint(32)
+export const UInt32: Schema.Number = uint(32)
 /** Unsigned 48-bit integer. */
-export const UInt48 = uint(48)
+export const UInt48: Schema.Number = uint(48)
 /** Non-negative safe integer. */
-export const SafeUInt = Schema.Number.check(
+export const SafeUInt: Schema.Number = Schema.Number.check(
   Schema.isInt(),
   Schema.isBetween({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
 )
 /** Unsigned 64-bit integer: a number up to 2^53 - 1, a bigint above. */
-export const UInt64 = Schema.Union([SafeUInt, Schema.BigInt])
+export const UInt64: Schema.Union<readonly [typeof SafeUInt, Schema.BigInt]> = Schema.Union([SafeUInt, Schema.BigInt])

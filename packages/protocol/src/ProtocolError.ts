@@ -9,17 +9,31 @@
  *
  * @module
  */
-import { Schema } from "effect"
+import { type Cause, Schema } from "effect"
 
-export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", {
-  /** The packet (or layer, e.g. "Framing") being decoded or encoded. */
+const ProtocolErrorBase: Schema.Class<
+  ProtocolError,
+  Schema.TaggedStruct<
+    "ProtocolError",
+    {
+      /** The packet (or layer, e.g. "Framing") being decoded or encoded. */
+      readonly packet: Schema.String
+      /** The field being read when the error happened, when known. */
+      readonly field: Schema.optional<Schema.String>
+      /** Byte offset into the payload where the error happened, when known. */
+      readonly offset: Schema.optional<Schema.Number>
+      readonly message: Schema.String
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<ProtocolError>()("ProtocolError", {
   packet: Schema.String,
-  /** The field being read when the error happened, when known. */
   field: Schema.optional(Schema.String),
-  /** Byte offset into the payload where the error happened, when known. */
   offset: Schema.optional(Schema.Number),
   message: Schema.String
-}) {}
+})
+
+export class ProtocolError extends ProtocolErrorBase {}
 
 /** Builds a `ProtocolError` without the optional fields that are `undefined`. */
 export const protocolError = (

@@ -29,11 +29,16 @@ import { define, int1, int4, type PacketCodec, UInt8, UInt32 } from "./Packet.ts
 export const SSL_REQUEST_LENGTH = 32
 
 /** The decoded SSL Request. */
-export const SslRequestSchema = Schema.Struct({
+export const SslRequestSchema: Schema.Struct<{
+  readonly capabilities: typeof UInt32
+  readonly maxPacketSize: typeof UInt32
+  readonly characterSet: typeof UInt8
+  /** Present when the client cleared CLIENT_MYSQL (talking to MariaDB). */
+  readonly mariadbCapabilities: Schema.optionalKey<typeof UInt32>
+}> = Schema.Struct({
   capabilities: UInt32,
   maxPacketSize: UInt32,
   characterSet: UInt8,
-  /** Present when the client cleared CLIENT_MYSQL (talking to MariaDB). */
   mariadbCapabilities: Schema.optionalKey(UInt32)
 })
 

@@ -23,6 +23,8 @@ const tools = manifest(PublicPackages.root).devDependencies
 /** `>=22.19` → `22.19.0`: the oldest Node our packages admit. */
 const nodeFloor = `${client.engines.node.replace(">=", "")}.0`
 const effectRange: string = client.peerDependencies.effect
+/** The oldest TypeScript that compiles effect 4's own declarations (5.6 does not). */
+const oldestTypeScript = "5.7"
 
 const app = Fs.readFileSync(Path.join(import.meta.dirname, "../fixtures/app.mjs"), "utf8")
 const ours = { "@effect-mysql/client": client.version, "@effect-mysql/transport": client.version }
@@ -98,14 +100,18 @@ layer(RegistryLive, { timeout: "2 minutes", excludeTestServices: true })("instal
   )
 
   it.effect(
-    `TypeScript ${tools.typescript}, strict with noUncheckedIndexedAccess, exactOptionalPropertyTypes, no skipLibCheck`,
+    `TypeScript ${tools.typescript} and ${oldestTypeScript}, strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, no skipLibCheck`,
     () =>
       Effect.gen(function* () {
         const registry = yield* Registry
         const dir = yield* UserProject.make(registry, {
           "package.json": packageJson(
             { ...ours, effect: effectRange },
-            { typescript: tools.typescript, "@types/node": tools["@types/node"] }
+            {
+              typescript: tools.typescript,
+              "typescript-oldest": `npm:typescript@${oldestTypeScript}`,
+              "@types/node": tools["@types/node"]
+            }
           ),
           "tsconfig.json": JSON.stringify({
             compilerOptions: {
@@ -124,6 +130,7 @@ layer(RegistryLive, { timeout: "2 minutes", excludeTestServices: true })("instal
           "src/app.ts": app
         })
         yield* npm(dir, "install")
+        yield* run(dir, process.execPath, ["node_modules/typescript-oldest/bin/tsc", "-p", ".", "--noEmit"])
         yield* run(dir, Path.join(dir, "node_modules/.bin/tsc"), ["-p", "."])
         assertConnected(yield* run(dir, process.execPath, ["dist/app.js"]))
       }).pipe(Effect.scoped),
@@ -131,28 +138,29 @@ layer(RegistryLive, { timeout: "2 minutes", excludeTestServices: true })("instal
   )
 
   it.effect(
-    "Deno, npm: specifiers",
+    "Deno, npm: specifiers, the program type-checked by deno check",
     () =>
       Effect.gen(function* () {
         const registry = yield* Registry
-        const npmSpecifier = (name: string, version: string) => `npm:${name}@${version}`
         const dir = yield* UserProject.make(registry, {
           "deno.json": JSON.stringify({
             // Deno takes npm releases a day after they appear; ours appeared a moment ago.
             minimumDependencyAge: { age: "P1D", exclude: ["npm:@effect-mysql/*"] },
+            // What `deno add npm:@effect-mysql/client npm:@effect-mysql/transport npm:effect` writes;
+            // subpaths (`@effect-mysql/transport/deno`, `effect/sql`) follow from these.
             imports: {
-              "@effect-mysql/client": npmSpecifier("@effect-mysql/client", client.version),
-              "@effect-mysql/transport/deno": `${npmSpecifier("@effect-mysql/transport", client.version)}/deno`,
-              effect: npmSpecifier("effect", effectRange),
-              "effect/sql": `${npmSpecifier("effect", effectRange)}/sql`
+              "@effect-mysql/client": `npm:@effect-mysql/client@^${client.version}`,
+              "@effect-mysql/transport": `npm:@effect-mysql/transport@^${client.version}`,
+              effect: `npm:effect@${effectRange}`
             }
           }),
-          "app.mjs": app
+          "app.ts": app
         })
         const deno = (...args: ReadonlyArray<string>) =>
           run(dir, bin("deno"), args, { DENO_DIR: Path.join(dir, ".deno") })
-        assertConnected(yield* deno("run", "--allow-env", "--allow-net", "--allow-read", "app.mjs"))
-        const graph: { npmPackages: Record<string, unknown> } = JSON.parse(yield* deno("info", "--json", "app.mjs"))
+        yield* deno("check", "app.ts")
+        assertConnected(yield* deno("run", "--allow-env", "--allow-net", "--allow-read", "app.ts"))
+        const graph: { npmPackages: Record<string, unknown> } = JSON.parse(yield* deno("info", "--json", "app.ts"))
         assert.lengthOf(
           Object.keys(graph.npmPackages).filter((id) => id.startsWith("effect@")),
           1

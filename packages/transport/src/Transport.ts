@@ -101,12 +101,15 @@ export interface Connection {
   readonly abort: Effect.Effect<void>
 }
 
-export class Transport extends Context.Service<
+const TransportBase: Context.ServiceClass<
   Transport,
+  "@effect-mysql/transport/Transport",
   {
     readonly connect: (
       endpoint: Endpoint,
       options?: ConnectOptions
     ) => Effect.Effect<Connection, TransportError | TimeoutError, Scope.Scope>
   }
->()("@effect-mysql/transport/Transport") {}
+> = Context.Service<Transport, Transport["Service"]>()("@effect-mysql/transport/Transport")
+
+export class Transport extends TransportBase {}

@@ -1,16 +1,31 @@
-import { Schema } from "effect"
+import { type Cause, Schema } from "effect"
 
 /**
  * Why a byte connection failed outside TLS: it could not be opened, the peer closed it, the
  * operating system reported an error on it, or it was used after we closed it ourselves.
  */
-export const TransportFailure = Schema.Literals(["connect-failed", "closed-by-peer", "io-error", "closed"])
+export const TransportFailure: Schema.Literals<readonly ["connect-failed", "closed-by-peer", "io-error", "closed"]> =
+  Schema.Literals(["connect-failed", "closed-by-peer", "io-error", "closed"])
 export type TransportFailure = typeof TransportFailure.Type
 
-export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
+const TransportErrorBase: Schema.Class<
+  TransportError,
+  Schema.TaggedStruct<
+    "TransportError",
+    {
+      readonly reason: typeof TransportFailure
+      readonly message: Schema.String
+      /** The runtime's error code (`ECONNREFUSED`, `ENOENT`, …) when it gave one. */
+      readonly code: Schema.optional<Schema.String>
+      readonly cause: Schema.optional<Schema.Defect>
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<TransportError>()("TransportError", {
   reason: TransportFailure,
   message: Schema.String,
-  /** The runtime's error code (`ECONNREFUSED`, `ENOENT`, …) when it gave one. */
   code: Schema.optional(Schema.String),
   cause: Schema.optional(Schema.Defect())
-}) {}
+})
+
+export class TransportError extends TransportErrorBase {}

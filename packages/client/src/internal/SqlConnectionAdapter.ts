@@ -20,7 +20,9 @@ import { toSqlError } from "./SqlErrors.ts"
  * The statement timeout of the statements run where it is provided, overriding the client's
  * `statementTimeout`; see `MysqlClient.withStatementTimeout`.
  */
-export const StatementTimeout = Context.Reference<Duration.Input | undefined>("@effect-mysql/client/StatementTimeout", {
+export const StatementTimeout: Context.Reference<Duration.Input | undefined> = Context.Reference<
+  Duration.Input | undefined
+>("@effect-mysql/client/StatementTimeout", {
   defaultValue: () => undefined
 })
 

@@ -11,10 +11,18 @@ import type { TlsError } from "../TlsError.ts"
 import type { PeerCertificate } from "../Transport.ts"
 import { reasonOf, tlsError } from "./TlsFailure.ts"
 
+/**
+ * A subject or issuer: each attribute's value, or values. It names the attributes every typing of
+ * node:tls declares (Deno's has no index signature there); the others node:tls gives are kept too.
+ */
+type DistinguishedName = {
+  readonly [Attribute in "C" | "ST" | "L" | "O" | "OU" | "CN"]?: string | ReadonlyArray<string>
+}
+
 /** The subset of node:tls's `PeerCertificate` that we read. */
 export interface NodePeerCertificate {
-  readonly subject?: Record<string, string | ReadonlyArray<string> | undefined>
-  readonly issuer?: Record<string, string | ReadonlyArray<string> | undefined>
+  readonly subject?: DistinguishedName
+  readonly issuer?: DistinguishedName
   readonly valid_from?: string
   readonly valid_to?: string
   readonly fingerprint256?: string
@@ -30,7 +38,7 @@ export interface HandshakeOutcome {
   readonly now: Date
 }
 
-const distinguishedName = (name: Record<string, string | ReadonlyArray<string> | undefined> | undefined) =>
+const distinguishedName = (name: DistinguishedName | undefined) =>
   name === undefined
     ? ""
     : Object.entries(name)
