@@ -1,5 +1,5 @@
-// docs/tls.md: an account created REQUIRE X509 logs in with a client certificate, over TLS that
-// verifies the server's certificate and name.
+// An account created REQUIRE X509 logs in with a client certificate, over TLS that verifies the
+// server's certificate and name.
 import { readFileSync } from "node:fs"
 import { MysqlConnection } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"

@@ -1,4 +1,4 @@
-// docs/compression.md: the compressed protocol inside TLS (MySQL packets → compression → TLS → TCP).
+// The compressed protocol inside TLS: MySQL packets → compression → TLS → TCP.
 import { readFileSync } from "node:fs"
 import { MysqlConnection } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"

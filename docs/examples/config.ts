@@ -1,7 +1,7 @@
-// docs/configuration.md: the whole configuration from the environment, through effect's Config:
-// MYSQL_URL (mysql://user:password@host:port/database?ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/ca.pem)
-// and/or MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DATABASE, and every URL
-// parameter as MYSQL_ + its name (MYSQL_SSL_MODE, MYSQL_SSL_CA, …); a variable wins over the URL.
+// The whole configuration from the environment, through effect's Config: MYSQL_URL
+// (mysql://user:password@host:port/database?ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/ca.pem) and/or
+// MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DATABASE, and every URL parameter as
+// MYSQL_ + its name (MYSQL_SSL_MODE, MYSQL_SSL_CA, …); a variable wins over the URL.
 import { MysqlClient } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"
 import { Console, Effect, Layer } from "effect"

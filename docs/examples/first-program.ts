@@ -1,5 +1,4 @@
-// The README's first program: one connection with verified TLS, a prepared statement with a
-// parameter, and a streamed result.
+// One connection with verified TLS, a prepared statement with a parameter, and a streamed result.
 import { readFileSync } from "node:fs"
 import { MysqlConnection } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"

@@ -1,4 +1,4 @@
-// docs/getting-started.md: connect, query, execute, stream, and several statements in one query.
+// The commands of one connection: query, execute, a stream, and several statements in one query.
 import { readFileSync } from "node:fs"
 import { MysqlConnection } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"

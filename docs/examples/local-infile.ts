@@ -1,5 +1,5 @@
-// docs/getting-started.md: LOAD DATA LOCAL INFILE reads only the sources the program offers. (The
-// server must allow it too: local_infile is ON by default in MariaDB, OFF in MySQL 8.)
+// LOAD DATA LOCAL INFILE reads only the sources the program offers. (The server must allow it
+// too: local_infile is ON by default in MariaDB, OFF in MySQL 8.)
 import { readFileSync } from "node:fs"
 import { LocalInfile, MysqlConnection } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"

@@ -1,4 +1,4 @@
-// docs/pool.md: the pool without effect/sql, for code that wants MysqlConnections.
+// The pool without effect/sql, for code that wants MysqlConnections.
 import { readFileSync } from "node:fs"
 import { MysqlPool } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"

@@ -1,5 +1,5 @@
-// The README's effect/sql program: one layer gives a pooled SqlClient over verified TLS, and the
-// sql template sends values as parameters of prepared statements.
+// effect/sql: one layer gives a pooled SqlClient over verified TLS, and the sql template sends
+// values as parameters of prepared statements.
 import { readFileSync } from "node:fs"
 import { MysqlClient } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"

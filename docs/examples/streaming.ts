@@ -1,4 +1,4 @@
-// docs/effect-sql.md: a result streamed in bounded memory, and a stream ended early.
+// A result streamed through SqlClient in bounded memory, and a stream ended early.
 import { readFileSync } from "node:fs"
 import { MysqlClient } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"

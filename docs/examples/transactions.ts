@@ -1,5 +1,5 @@
-// docs/effect-sql.md: a transaction, a nested one (a savepoint) whose failure undoes only its own
-// work, a typed error caught by its reason, and a read-only transaction.
+// A transaction, a nested one (a savepoint) whose failure undoes only its own work, a typed error
+// caught by its reason, and a read-only transaction.
 import { readFileSync } from "node:fs"
 import { MysqlClient } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"

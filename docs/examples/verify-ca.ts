@@ -1,5 +1,5 @@
-// docs/tls.md: verify-ca checks that the server's certificate chains to your CA but not the name in
-// it, for a server reached by an address its certificate does not carry (an IP, a load balancer).
+// verify-ca checks that the server's certificate chains to your CA, not the name in it: for a
+// server reached by an address its certificate does not carry (an IP, a load balancer).
 import { readFileSync } from "node:fs"
 import { MysqlConnection } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"
