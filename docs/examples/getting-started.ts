@@ -16,7 +16,7 @@ const program = Effect.gen(function* () {
     user: yield* Config.String("MYSQL_USER"),
     password: yield* Config.Redacted("MYSQL_PASSWORD"),
     database: yield* Config.String("MYSQL_DATABASE"),
-    ssl: { mode: "verify-identity", ca: readFileSync(yield* Config.String("MYSQL_SSL_CA"), "utf8") } // see tls.md
+    ssl: { mode: "verify-identity", ca: readFileSync(yield* Config.String("MYSQL_SSL_CA"), "utf8") }
   })
 
   // Text protocol, one round trip: for SQL without parameters.

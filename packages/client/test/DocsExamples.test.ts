@@ -1,7 +1,7 @@
 // The README and docs/ show the programs of docs/examples as they are, so what a reader copies is
-// what `pnpm check` compiles and the integration suite runs. A TypeScript block right after a line
-// that links to an example is that whole file; when the line says "from", a run of its lines
-// (indentation aside).
+// what `pnpm check` compiles and the integration suite runs. A TypeScript block whose preceding
+// paragraph links to an example is that whole file, or, where the paragraph says "from [the
+// example](…)", a run of its lines (indentation aside).
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
@@ -22,18 +22,22 @@ interface Shown {
   readonly code: string
 }
 
-const linked = /^(.*\]\(((?:\.\.\/)*(?:docs\/)?examples\/[\w-]+\.ts)\).*)\n\n```ts\n([\s\S]*?)```$/gm
+const block = /((?:^.+\n)+)\n```ts\n([\s\S]*?)^```$/gm
+const link = /\]\(((?:\.\.\/)*(?:docs\/)?examples\/[\w-]+\.ts)\)/
+const excerptLink = new RegExp(`from\\s+\\[[^\\]]*${link.source}`, "i")
 
-const shownIn = (page: string): Array<Shown> =>
-  Array.from(
-    Fs.readFileSync(Path.join(root, page), "utf8").matchAll(linked),
-    ([, line = "", link = "", code = ""]) => ({
-      page,
-      example: Path.relative(root, Path.resolve(root, Path.dirname(page), link)),
-      excerpt: /\bfrom\b/i.test(line),
-      code
-    })
-  )
+/** The blocks of `page` whose preceding paragraph links to an example, with the line they start on. */
+const shownIn = (page: string): Array<Shown> => {
+  const text = Fs.readFileSync(Path.join(root, page), "utf8")
+  return Array.from(text.matchAll(block)).flatMap((match) => {
+    const [, paragraph = "", code = ""] = match
+    const target = link.exec(paragraph)?.[1]
+    if (target === undefined) return []
+    const example = Path.relative(root, Path.resolve(root, Path.dirname(page), target))
+    const line = text.slice(0, match.index + paragraph.length).split("\n").length + 1
+    return [{ page: `${page}:${line}`, example, excerpt: excerptLink.test(paragraph), code }]
+  })
+}
 
 const shown = pages.flatMap(shownIn)
 
@@ -55,7 +59,7 @@ const isExcerpt = (code: string, file: string): boolean => {
 
 describe("docs show docs/examples as they are", () => {
   it("the README shows the first program and the SqlClient program whole", () => {
-    const readme = shown.filter((block) => block.page === "README.md")
+    const readme = shown.filter((block) => block.page.startsWith("README.md:"))
     assert.deepStrictEqual(
       readme.map((block) => [block.example, block.excerpt]),
       [
