@@ -16,7 +16,8 @@ const pages = [
 ]
 
 interface Shown {
-  readonly page: string
+  /** The page and the line the block starts on. */
+  readonly where: string
   readonly example: string
   readonly excerpt: boolean
   readonly code: string
@@ -26,7 +27,7 @@ const block = /((?:^.+\n)+)\n```ts\n([\s\S]*?)^```$/gm
 const link = /\]\(((?:\.\.\/)*(?:docs\/)?examples\/[\w-]+\.ts)\)/
 const excerptLink = new RegExp(`from\\s+\\[[^\\]]*${link.source}`, "i")
 
-/** The blocks of `page` whose preceding paragraph links to an example, with the line they start on. */
+/** The blocks of `page` whose preceding paragraph links to an example. */
 const shownIn = (page: string): Array<Shown> => {
   const text = Fs.readFileSync(Path.join(root, page), "utf8")
   return Array.from(text.matchAll(block)).flatMap((match) => {
@@ -35,7 +36,7 @@ const shownIn = (page: string): Array<Shown> => {
     if (target === undefined) return []
     const example = Path.relative(root, Path.resolve(root, Path.dirname(page), target))
     const line = text.slice(0, match.index + paragraph.length).split("\n").length + 1
-    return [{ page: `${page}:${line}`, example, excerpt: excerptLink.test(paragraph), code }]
+    return [{ where: `${page}:${line}`, example, excerpt: excerptLink.test(paragraph), code }]
   })
 }
 
@@ -59,7 +60,7 @@ const isExcerpt = (code: string, file: string): boolean => {
 
 describe("docs show docs/examples as they are", () => {
   it("the README shows the first program and the SqlClient program whole", () => {
-    const readme = shown.filter((block) => block.page.startsWith("README.md:"))
+    const readme = shown.filter((block) => block.where.startsWith("README.md:"))
     assert.deepStrictEqual(
       readme.map((block) => [block.example, block.excerpt]),
       [
@@ -70,7 +71,7 @@ describe("docs show docs/examples as they are", () => {
   })
 
   for (const block of shown) {
-    it(`${block.page}: ${block.excerpt ? "an excerpt of" : "the whole of"} ${block.example}`, () => {
+    it(`${block.where}: ${block.excerpt ? "an excerpt of" : "the whole of"} ${block.example}`, () => {
       const file = Fs.readFileSync(Path.join(root, block.example), "utf8")
       if (block.excerpt) assert.isTrue(isExcerpt(block.code, file), `not a run of lines of ${block.example}`)
       else assert.strictEqual(block.code, file)
