@@ -1,9 +1,8 @@
 // The programs of docs/examples, run as a user runs them: each in a child process of the runtime
 // running the tests (Node, Deno or Bun), configured by MYSQL_* variables, against the run's server.
-import { execFile } from "node:child_process"
 import * as Path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { TestAccounts } from "@effect-mysql/testing"
+import { Process, TestAccounts } from "@effect-mysql/testing"
 import { Effect } from "effect"
 import { connect, optionsFor, target } from "./support.ts"
 
@@ -13,7 +12,11 @@ const examples = Path.resolve(import.meta.dirname, "../../../docs/examples")
 const runtimeArgs = [...("Deno" in globalThis ? ["run", "-A"] : []), "--conditions=@effect-mysql/source"]
 
 // The examples read MYSQL_* variables: none of the test process's own may reach them.
-const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("MYSQL_")))
+const unset = Object.fromEntries(
+  Object.keys(process.env)
+    .filter((name) => name.startsWith("MYSQL_"))
+    .map((name) => [name, undefined])
+)
 
 const server = {
   MYSQL_HOST: target.host,
@@ -24,87 +27,100 @@ const server = {
   MYSQL_SSL_CA: target.tls.ca.path
 }
 
-/** The example's output; its exit status and stderr fail the test when it fails. */
+/** The example's output; when it fails, what it printed fails the test. (`it.live`: real time.) */
 const run = (file: string, variables: Record<string, string> = server) =>
-  new Promise<string>((resolve, reject) => {
-    const env = { ...inherited, NO_COLOR: "1", ...variables }
-    execFile(
-      process.execPath,
-      [...runtimeArgs, Path.join(examples, file)],
-      { env, timeout: 30_000 },
-      (error, out, err) =>
-        error === null
-          ? resolve(out)
-          : reject(new Error(`${file} failed (${error.code ?? error.signal}):\n${err}${out}`))
-    )
-  })
+  Process.run(process.execPath, [...runtimeArgs, Path.join(examples, file)], {
+    env: { ...unset, NO_COLOR: "1", ...variables }
+  }).pipe(Effect.timeout("30 seconds"))
 
 const tlsVersion = /TLSv1\.[23]/
 
 describe("docs/examples", () => {
-  it("first-program.ts: verify-identity TLS, a prepared statement, a stream", async () => {
-    const out = await run("first-program.ts")
-    assert.match(out, new RegExp(`^connected to (mariadb|mysql) \\S+ with ${tlsVersion.source}\n`))
-    assert.include(out, "user 42 is grace\n1: ada\n7: alan\n42: grace\n")
-  })
-
-  it("sql-client.ts: the SqlClient layer and the sql template", async () => {
-    assert.strictEqual(await run("sql-client.ts"), "42: grace\n")
-  })
-
-  it("getting-started.ts: query, execute, stream, several statements", async () => {
-    const out = await run("getting-started.ts")
-    assert.match(out, /^server \S+\n/)
-    assert.include(out, "inserted 1 row with id 1\nuser 1 is ada\nstreamed grace\nstreamed alan\na = 1, b = 2\n")
-  })
-
-  it("local-infile.ts: an offered file is loaded, another refused", async () => {
-    assert.strictEqual(await run("local-infile.ts"), "loaded 3 rows from import.csv\n/etc/passwd: refused\n")
-  })
-
-  it("transactions.ts: a savepoint undone, the rest committed, a read-only transaction", async () => {
-    const out = await run("transactions.ts")
-    assert.match(out, /^savepoint rolled back: duplicate in \S*item_key\n/)
-    assert.include(out, "committed: tea\nread-only transaction counted 1 order\n")
-  })
-
-  it("streaming.ts: a streamed result, and a stream ended early", async () => {
-    assert.strictEqual(await run("streaming.ts"), "streamed 1000 events, total 5500\nfirst three: 1, 2, 3\n")
-  })
-
-  it("client-certificate.ts: a REQUIRE X509 account with a client certificate", async () => {
-    const out = await run("client-certificate.ts", {
-      ...server,
-      MYSQL_USER: TestAccounts.x509.user,
-      MYSQL_PASSWORD: TestAccounts.x509.password,
-      MYSQL_SSL_CERT: target.tls.cert.path,
-      MYSQL_SSL_KEY: target.tls.key.path
+  it.live("first-program.ts: verify-identity TLS, a prepared statement, a stream", () =>
+    Effect.gen(function* () {
+      const out = yield* run("first-program.ts")
+      assert.match(out, new RegExp(`^connected to (mariadb|mysql) \\S+ with ${tlsVersion.source}\n`))
+      assert.include(out, "user 42 is grace\n1: ada\n7: alan\n42: grace\n")
     })
-    assert.match(out, new RegExp(`^logged in as x509_user@% with a client certificate, ${tlsVersion.source}\n$`))
-  })
+  )
 
-  it("verify-ca.ts: the chain checked, not the host name", async () => {
-    assert.strictEqual(await run("verify-ca.ts"), "verify-ca: chain checked true, host name not checked\n")
-  })
+  it.live("sql-client.ts: the SqlClient layer and the sql template", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(yield* run("sql-client.ts"), "42: grace\n")
+    })
+  )
 
-  it("config.ts: from MYSQL_* variables, and from MYSQL_URL", async () => {
-    const expected = new RegExp(`: plain@% with ${tlsVersion.source}\n$`)
-    assert.match(await run("config.ts", { ...server, MYSQL_SSL_MODE: "VERIFY_IDENTITY" }), expected)
-    const url =
-      `mysql://${server.MYSQL_USER}:${server.MYSQL_PASSWORD}@${target.host}:${target.port}/${target.database}` +
-      `?ssl-mode=VERIFY_IDENTITY&ssl-ca=${encodeURIComponent(target.tls.ca.path)}`
-    assert.match(await run("config.ts", { MYSQL_URL: url }), expected)
-  })
+  it.live("getting-started.ts: query, execute, stream, several statements", () =>
+    Effect.gen(function* () {
+      const out = yield* run("getting-started.ts")
+      assert.match(out, /^server \S+\n/)
+      assert.include(out, "inserted 1 row with id 1\nuser 1 is ada\nstreamed grace\nstreamed alan\na = 1, b = 2\n")
+    })
+  )
 
-  it("compression.ts: compression inside TLS", async () => {
-    const out = await run("compression.ts")
-    assert.match(out, /^compression: (zlib|zstd) \(the server says ON\)\nreceived 1300000 characters\n$/)
-  })
+  it.live("local-infile.ts: an offered file is loaded, another refused", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(yield* run("local-infile.ts"), "loaded 3 rows from import.csv\n/etc/passwd: refused\n")
+    })
+  )
 
-  it("pool.ts: five borrowers on at most two connections", async () => {
-    const out = await run("pool.ts")
-    assert.match(out, /^answers 10, 20, 30, 40, 50\non [12] connections \(at most 2\), 0 still borrowed\n$/)
-  })
+  it.live("transactions.ts: a savepoint undone, the rest committed, a read-only transaction", () =>
+    Effect.gen(function* () {
+      const out = yield* run("transactions.ts")
+      assert.match(out, /^savepoint rolled back: duplicate in \S*item_key\n/)
+      assert.include(out, "committed: tea\nread-only transaction counted 1 order\n")
+    })
+  )
+
+  it.live("streaming.ts: a streamed result, and a stream ended early", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(yield* run("streaming.ts"), "streamed 1000 events, total 5500\nfirst three: 1, 2, 3\n")
+    })
+  )
+
+  it.live("client-certificate.ts: a REQUIRE X509 account with a client certificate", () =>
+    Effect.gen(function* () {
+      const out = yield* run("client-certificate.ts", {
+        ...server,
+        MYSQL_USER: TestAccounts.x509.user,
+        MYSQL_PASSWORD: TestAccounts.x509.password,
+        MYSQL_SSL_CERT: target.tls.cert.path,
+        MYSQL_SSL_KEY: target.tls.key.path
+      })
+      assert.match(out, new RegExp(`^logged in as x509_user@% with a client certificate, ${tlsVersion.source}\n$`))
+    })
+  )
+
+  it.live("verify-ca.ts: the chain checked, not the host name", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(yield* run("verify-ca.ts"), "verify-ca: chain checked true, host name not checked\n")
+    })
+  )
+
+  it.live("config.ts: from MYSQL_* variables, and from MYSQL_URL", () =>
+    Effect.gen(function* () {
+      const expected = new RegExp(`: plain@% with ${tlsVersion.source}\n$`)
+      assert.match(yield* run("config.ts", { ...server, MYSQL_SSL_MODE: "VERIFY_IDENTITY" }), expected)
+      const url =
+        `mysql://${server.MYSQL_USER}:${server.MYSQL_PASSWORD}@${target.host}:${target.port}/${target.database}` +
+        `?ssl-mode=VERIFY_IDENTITY&ssl-ca=${encodeURIComponent(target.tls.ca.path)}`
+      assert.match(yield* run("config.ts", { MYSQL_URL: url }), expected)
+    })
+  )
+
+  it.live("compression.ts: compression inside TLS", () =>
+    Effect.gen(function* () {
+      const out = yield* run("compression.ts")
+      assert.match(out, /^compression: (zlib|zstd) \(the server says ON\)\nreceived 1300000 characters\n$/)
+    })
+  )
+
+  it.live("pool.ts: five borrowers on at most two connections", () =>
+    Effect.gen(function* () {
+      const out = yield* run("pool.ts")
+      assert.match(out, /^answers 10, 20, 30, 40, 50\non [12] connections \(at most 2\), 0 still borrowed\n$/)
+    })
+  )
 
   it.effect("they leave no tables behind", () =>
     Effect.gen(function* () {
