@@ -41,11 +41,14 @@ log: { type: stdout, format: pretty, level: warn }
 
 const launch = (configPath: string, port: number) =>
   Effect.acquireRelease(
-    Effect.sync(() =>
-      spawn(process.execPath, [verdaccio, "--config", configPath, "--listen", `127.0.0.1:${port}`], {
+    Effect.sync(() => {
+      const child = spawn(process.execPath, [verdaccio, "--config", configPath, "--listen", `127.0.0.1:${port}`], {
         stdio: "ignore"
       })
-    ),
+      // A run that dies without closing its scope must not leave the registry behind.
+      process.once("exit", () => child.kill("SIGKILL"))
+      return child
+    }),
     (child: ChildProcess) => Effect.sync(() => child.kill("SIGKILL"))
   )
 
