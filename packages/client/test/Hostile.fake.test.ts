@@ -1,18 +1,21 @@
 // A hostile or broken server, scripted with the fake server: every known attack on MySQL clients
 // is refused, every malformed answer ends in a typed error and a closed connection. Each test
 // checks what the server received, not only what the client said.
+import * as Net from "node:net"
 import * as Zlib from "node:zlib"
 import { assert, describe, layer } from "@effect/vitest"
 import { COMPRESSED_HEADER_LENGTH, writeHeader } from "@effect-mysql/compression"
 import {
   Capability,
   ColumnFlag,
+  concatBytes,
   ColumnType,
   encodePacket,
   LocalInfileRequest,
   makeColumnDefinition,
   makeOkPacket,
-  OkPacket
+  OkPacket,
+  StatusFlag
 } from "@effect-mysql/protocol"
 import { FakeServer, TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Layer, Result, Stream } from "effect"
@@ -59,6 +62,74 @@ const frame = (payload: ArrayLike<number>, sequenceId: number) =>
   encodePacket(Uint8Array.from(payload), sequenceId).bytes
 
 const replace = (bytes: Uint8Array): FakeServer.SendAction => ({ _tag: "Replace", bytes })
+
+/**
+ * An OK packet a man in the middle forges after the greeting (sequence 1, where the answer to the
+ * login would be): it claims the login succeeded and switches on NO_BACKSLASH_ESCAPES, which would
+ * change how the client escapes strings.
+ */
+const forgedOk = frame(
+  Result.getOrThrow(
+    OkPacket.encode(
+      makeOkPacket({
+        statusFlags: StatusFlag.SERVER_STATUS_AUTOCOMMIT | StatusFlag.SERVER_STATUS_NO_BACKSLASH_ESCAPES
+      })
+    )
+  ),
+  1
+)
+
+/** Where the man in the middle puts its forged bytes. */
+type Injection = "in the greeting's write" | "in a write after the greeting" | "in a write after the SSL Request"
+
+/**
+ * A man in the middle in front of `target` that passes bytes both ways and injects `forged` into
+ * what the client receives, as `at` says: with the greeting in one write, in a write of its own
+ * after the greeting, or once the client's SSL Request has arrived and before passing it on (so the
+ * injection precedes anything the server answers). It sets the SSL Request's sequence id back to 1,
+ * hiding the injection from the server.
+ */
+const injectingRelay = (target: FakeServer.FakeServer, forged: Uint8Array, at: Injection) => {
+  const sockets = new Set<Net.Socket>()
+  const relay = Net.createServer((client) => {
+    const upstream = Net.connect({ host: target.host, port: target.port })
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on("error", () => socket.destroy())
+      socket.on("close", () => {
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+    let greeted = false
+    upstream.on("data", (chunk: Buffer) => {
+      if (greeted) return void client.write(chunk)
+      greeted = true
+      if (at === "in the greeting's write") return void client.write(concatBytes([chunk, forged]))
+      client.write(chunk)
+      if (at === "in a write after the greeting") setImmediate(() => client.write(forged))
+    })
+    let requested = false
+    client.on("data", (chunk: Buffer) => {
+      if (requested) return void upstream.write(chunk)
+      requested = true
+      const sslRequest = Uint8Array.from(chunk)
+      sslRequest[3] = 1
+      if (at === "in a write after the SSL Request") client.write(forged, () => upstream.write(sslRequest))
+      else upstream.write(sslRequest)
+    })
+  })
+  return Effect.acquireRelease(
+    Effect.callback<number>((resume) => {
+      relay.listen(0, "127.0.0.1", () => resume(Effect.succeed((relay.address() as Net.AddressInfo).port)))
+    }),
+    () =>
+      Effect.callback<void>((resume) => {
+        for (const socket of sockets) socket.destroy()
+        relay.close(() => resume(Effect.void))
+      })
+  )
+}
 
 /** A two-row result set of one utf8mb4 text column, the target of the malformed answers. */
 const hostileSql = "SELECT hostile"
@@ -155,6 +226,32 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("hostile servers"
         sentNoCredentials(record)
       })
     )
+  })
+
+  describe("1b. plaintext injected between the greeting and TLS", () => {
+    const injections: ReadonlyArray<Injection> = [
+      "in the greeting's write",
+      "in a write after the greeting",
+      "in a write after the SSL Request"
+    ]
+    for (const at of injections) {
+      it.effect(`a forged OK ${at}: TlsError under verify-identity, nothing of the login sent`, () =>
+        Effect.gen(function* () {
+          const pki = yield* Pki
+          const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki), cachedUsers: [user] })
+          const port = yield* injectingRelay(server, forgedOk, at)
+          const error = yield* refused({
+            ...optionsFor(server, user, password, { ssl: { mode: "verify-identity", ca: pki.ca.pem } }),
+            port
+          })
+          assert.strictEqual(error._tag, "TlsError")
+          // Where the client holds the bytes before the upgrade, it says what they are; bytes that
+          // arrive once TLS has started break the TLS handshake instead.
+          if (at === "in the greeting's write") assert.include(error.message, "injected")
+          sentNoCredentials(only(yield* server.settled))
+        })
+      )
+    }
   })
 
   it.effect("2. preferred with a server that offers TLS: TLS is used, the login goes inside it", () =>
