@@ -8,8 +8,8 @@ import { COMPRESSED_HEADER_LENGTH, writeHeader } from "@effect-mysql/compression
 import {
   Capability,
   ColumnFlag,
-  concatBytes,
   ColumnType,
+  concatBytes,
   encodePacket,
   LocalInfileRequest,
   makeColumnDefinition,
@@ -301,16 +301,82 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("hostile servers"
       })
     )
 
-    it.effect("over TLS: allowed, inside the tunnel", () =>
+    it.effect("over verified TLS with allowCleartextPasswords: sent inside the tunnel", () =>
       Effect.gen(function* () {
         const pki = yield* Pki
         const server = yield* FakeServer.start({ accounts: clearAccounts, tls: tlsOf(pki) })
-        yield* connect(optionsFor(server, user, password, { ssl: { mode: "verify-identity", ca: pki.ca.pem } }))
+        yield* connect(
+          optionsFor(server, user, password, {
+            ssl: { mode: "verify-identity", ca: pki.ca.pem },
+            allowCleartextPasswords: true
+          })
+        )
         const record = server.connections[0]!
         assert.isTrue(record.tls)
         assert.deepStrictEqual(authPackets(record), [cleartext])
       })
     )
+  })
+
+  describe("3b. an impostor with a certificate of its own, under preferred and required", () => {
+    // What each account's plugin makes the server ask for: the password in the clear, or the
+    // password itself after a failed fast path, or sha256_password's password.
+    const asks = [
+      { plugin: "mysql_clear_password", option: "allowCleartextPasswords" },
+      { plugin: "caching_sha2_password", option: "ssl.mode verify-identity" },
+      { plugin: "sha256_password", option: "ssl.mode verify-identity" }
+    ]
+    for (const mode of ["preferred", "required"] as const) {
+      for (const { plugin, option } of asks) {
+        it.effect(`${mode}, ${plugin}: AuthenticationError naming ${option}, the password never sent`, () =>
+          Effect.gen(function* () {
+            const pki = yield* Pki
+            const impostor = yield* FakeServer.start({
+              accounts: [{ user, password, plugin }],
+              tls: { cert: pki.servers.untrusted.cert.pem, key: pki.servers.untrusted.key.pem }
+            })
+            // Not even a server key the caller trusts lets the password out: inside TLS the
+            // server reads the answer as the password itself.
+            const error = yield* refused(
+              optionsFor(impostor, user, password, { ssl: { mode }, serverPublicKey: impostor.publicKeyPem })
+            )
+            assert.strictEqual(error._tag, "AuthenticationError")
+            if (error._tag === "AuthenticationError") {
+              assert.strictEqual(error.plugin, plugin)
+              assert.include(error.message, option)
+              assert.include(error.message, "allowCleartextPasswords")
+            }
+            const record = only(yield* impostor.settled)
+            assert.isTrue(record.tls)
+            assert.isFalse(sawPassword(record, password))
+            assert.isFalse(record.authenticated)
+          })
+        )
+      }
+    }
+
+    it.effect("required with allowCleartextPasswords: the caller accepts an unverified peer, sent", () =>
+      Effect.gen(function* () {
+        const pki = yield* Pki
+        const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki) })
+        yield* connect(optionsFor(server, user, password, { ssl: { mode: "required" }, allowCleartextPasswords: true }))
+        assert.deepStrictEqual(authPackets(only(server.connections)), [new Uint8Array([...utf8(password), 0])])
+      })
+    )
+
+    for (const plugin of ["caching_sha2_password", "sha256_password"]) {
+      it.effect(`${plugin} to a verified server (the pinned certificate): sent inside the tunnel`, () =>
+        Effect.gen(function* () {
+          const pki = yield* Pki
+          const server = yield* FakeServer.start({ accounts: [{ user, password, plugin }], tls: tlsOf(pki) })
+          const pinned = yield* fingerprintOf(pki.servers.good.cert.pem)
+          yield* connect(optionsFor(server, user, password, { ssl: { mode: "required", fingerprints: [pinned] } }))
+          const record = only(server.connections)
+          assert.isTrue(record.authenticated)
+          assert.deepStrictEqual(authPackets(record).at(-1), new Uint8Array([...utf8(password), 0]))
+        })
+      )
+    }
   })
 
   it.effect(

@@ -259,13 +259,12 @@ export const handshake = Effect.fnUntraced(function* (
       yield* channel.send(yield* Effect.fromResult(SslRequest.encode(request)))
       tls = yield* connection.upgradeTls(options.ssl.tls)
     }
-    const secure = tls !== undefined || options.endpoint._tag === "Unix"
     const capabilitySet = makeCapabilitySet(capabilities, mariadbCapabilities)
 
     const context: Authentication.AuthContext = {
       user: options.user,
       tls: tls !== undefined,
-      secure,
+      channel: Authentication.channelOf(tls, options.endpoint._tag === "Unix"),
       serverPublicKey: options.serverPublicKey,
       allowPublicKeyRetrieval: options.allowPublicKeyRetrieval,
       allowCleartextPasswords: options.allowCleartextPasswords
