@@ -60,7 +60,11 @@ export interface ConnectionOptions {
    */
   readonly serverPublicKey?: string
   readonly allowPublicKeyRetrieval?: boolean
-  /** Send the password in the clear (mysql_clear_password) over plaintext TCP. Default false. */
+  /**
+   * Let the password travel as it is where it otherwise may not: always needed for
+   * mysql_clear_password, and for caching_sha2/sha256 over TLS that verified no certificate.
+   * Default false.
+   */
   readonly allowCleartextPasswords?: boolean
   /** Allow several statements in one `query` (CLIENT_MULTI_STATEMENTS). Default false. */
   readonly multipleStatements?: boolean

@@ -110,11 +110,11 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("authentication a
   describe("sha256_password", () => {
     const accounts = [{ user: "old", password, plugin: "sha256_password" }]
 
-    it.effect("over TLS: the password in clear inside the tunnel, after the switch", () =>
+    it.effect("over verified TLS: the password in clear inside the tunnel, after the switch", () =>
       Effect.gen(function* () {
         const pki = yield* Pki
         const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki) })
-        const conn = yield* connect(optionsFor(server, "old", password, { ssl: { mode: "required" } }))
+        const conn = yield* connect(optionsFor(server, "old", password, { ssl: { ca: pki.ca.pem } }))
         assert.strictEqual(yield* currentUser(conn), "old@%")
         const record = only(server.connections)
         assert.isTrue(record.tls)
@@ -198,12 +198,28 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("authentication a
       })
     )
 
-    it.effect("sent over TLS", () =>
+    it.effect("refused over verified TLS without allowCleartextPasswords, which it always needs", () =>
+      Effect.gen(function* () {
+        const pki = yield* Pki
+        const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki) })
+        const error = yield* refused(optionsFor(server, "ldap", password, { ssl: { ca: pki.ca.pem } }))
+        assert.strictEqual(error._tag, "AuthenticationError")
+        if (error._tag === "AuthenticationError") assert.include(error.message, "allowCleartextPasswords: true")
+        const record = only(yield* server.settled)
+        assert.isTrue(record.tls)
+        assert.isFalse(sawPassword(record, password))
+      })
+    )
+
+    it.effect("sent over verified TLS with allowCleartextPasswords", () =>
       Effect.gen(function* () {
         const pki = yield* Pki
         const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki) })
         const conn = yield* connect(
-          optionsFor(server, "ldap", password, { ssl: { mode: "verify-ca", ca: pki.ca.pem } })
+          optionsFor(server, "ldap", password, {
+            ssl: { mode: "verify-ca", ca: pki.ca.pem },
+            allowCleartextPasswords: true
+          })
         )
         assert.strictEqual(yield* currentUser(conn), "ldap@%")
         const record = only(server.connections)
@@ -252,7 +268,8 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("authentication a
         const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki) })
         const conn = yield* connect(
           optionsFor(server, "mfa", password, {
-            ssl: { mode: "required" },
+            ssl: { ca: pki.ca.pem },
+            allowCleartextPasswords: true,
             password2: "second-factor",
             password3: "third-factor"
           })
@@ -274,7 +291,9 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("authentication a
       Effect.gen(function* () {
         const pki = yield* Pki
         const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki) })
-        const error = yield* refused(optionsFor(server, "mfa", password, { ssl: { mode: "required" } }))
+        const error = yield* refused(
+          optionsFor(server, "mfa", password, { ssl: { ca: pki.ca.pem }, allowCleartextPasswords: true })
+        )
         assert.strictEqual(error._tag, "AuthenticationError")
         if (error._tag === "AuthenticationError") {
           assert.strictEqual(error.plugin, "mysql_clear_password")
@@ -294,12 +313,14 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("authentication a
         issued++
         return password
       })
+      const pki = yield* Pki
       const server = yield* FakeServer.start({
         accounts: [{ user: "iam", password, plugin: "mysql_clear_password" }],
-        tls: tlsOf(yield* Pki)
+        tls: tlsOf(pki)
       })
       const options = optionsFor(server, "iam", password, {
-        ssl: { mode: "required" },
+        ssl: { ca: pki.ca.pem },
+        allowCleartextPasswords: true,
         password: Effect.map(token, (text) => Redacted.make(text))
       })
       yield* Effect.scoped(connect(options))

@@ -3,6 +3,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { FakeServer, TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Layer } from "effect"
+import { MysqlClient } from "../src/index.ts"
 import { connect, containsBytes, optionsFor, refused, tlsOf } from "./fakeSupport.ts"
 
 class Pki extends Context.Service<Pki, TestPki.TestPki>()("test/Pki") {}
@@ -46,6 +47,62 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("connection again
         assert.strictEqual(record.handshakeResponse?.username, "app")
       })
     )
+
+    describe("a CA without a mode is checked (verify-identity)", () => {
+      it.effect("a server whose certificate the given CA did not sign: TlsError, not a byte of the login", () =>
+        Effect.gen(function* () {
+          const pki = yield* Pki
+          const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki), cachedUsers: ["app"] })
+          const error = yield* refused(optionsFor(server, "app", "app-secret", { ssl: { ca: pki.untrustedCa.pem } }))
+          assert.strictEqual(error._tag, "TlsError")
+          if (error._tag === "TlsError") assert.strictEqual(error.reason, "chain-not-trusted")
+          const [record] = yield* server.settled
+          assert.isUndefined(record!.handshakeResponse)
+        })
+      )
+
+      it.effect("a server without TLS: TlsError, no fallback to plaintext", () =>
+        Effect.gen(function* () {
+          const pki = yield* Pki
+          const server = yield* FakeServer.start({ accounts, cachedUsers: ["app"] })
+          const error = yield* refused(optionsFor(server, "app", "app-secret", { ssl: { ca: pki.ca.pem } }))
+          assert.strictEqual(error._tag, "TlsError")
+          if (error._tag === "TlsError") assert.strictEqual(error.reason, "server-has-no-tls")
+          const [record] = yield* server.settled
+          assert.deepStrictEqual(record!.received, [])
+        })
+      )
+
+      it.effect("the right CA: connected, with the chain and the host name checked", () =>
+        Effect.gen(function* () {
+          const pki = yield* Pki
+          const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki), cachedUsers: ["app"] })
+          const conn = yield* connect(optionsFor(server, "app", "app-secret", { ssl: { ca: pki.ca.pem } }))
+          assert.deepStrictEqual(conn.info.tls?.verification, {
+            mode: "verify-identity",
+            chain: true,
+            hostname: server.host,
+            fingerprint: false
+          })
+        })
+      )
+
+      it.effect("in a URL, ssl-ca without ssl-mode: the same", () =>
+        Effect.gen(function* () {
+          const pki = yield* Pki
+          const withTls = yield* FakeServer.start({ accounts, tls: tlsOf(pki), cachedUsers: ["app"] })
+          const withoutTls = yield* FakeServer.start({ accounts, cachedUsers: ["app"] })
+          const urlOf = (server: FakeServer.FakeServer, ca: string) =>
+            `mysql://app:app-secret@${server.host}:${server.port}/?ssl-ca=${encodeURIComponent(ca)}`
+          const untrusted = yield* refused(yield* MysqlClient.optionsFromUrl(urlOf(withTls, pki.untrustedCa.path)))
+          assert.strictEqual(untrusted._tag === "TlsError" && untrusted.reason, "chain-not-trusted")
+          const plaintext = yield* refused(yield* MysqlClient.optionsFromUrl(urlOf(withoutTls, pki.ca.path)))
+          assert.strictEqual(plaintext._tag === "TlsError" && plaintext.reason, "server-has-no-tls")
+          const conn = yield* connect(yield* MysqlClient.optionsFromUrl(urlOf(withTls, pki.ca.path)))
+          assert.strictEqual(conn.info.tls?.verification.mode, "verify-identity")
+        })
+      )
+    })
 
     it.effect("disabled against a server that offers TLS: plaintext", () =>
       Effect.gen(function* () {

@@ -1,6 +1,7 @@
 // A hostile or broken server, scripted with the fake server: every known attack on MySQL clients
 // is refused, every malformed answer ends in a typed error and a closed connection. Each test
 // checks what the server received, not only what the client said.
+import * as Net from "node:net"
 import * as Zlib from "node:zlib"
 import { assert, describe, layer } from "@effect/vitest"
 import { COMPRESSED_HEADER_LENGTH, writeHeader } from "@effect-mysql/compression"
@@ -8,11 +9,13 @@ import {
   Capability,
   ColumnFlag,
   ColumnType,
+  concatBytes,
   encodePacket,
   LocalInfileRequest,
   makeColumnDefinition,
   makeOkPacket,
-  OkPacket
+  OkPacket,
+  StatusFlag
 } from "@effect-mysql/protocol"
 import { FakeServer, TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Layer, Result, Stream } from "effect"
@@ -59,6 +62,74 @@ const frame = (payload: ArrayLike<number>, sequenceId: number) =>
   encodePacket(Uint8Array.from(payload), sequenceId).bytes
 
 const replace = (bytes: Uint8Array): FakeServer.SendAction => ({ _tag: "Replace", bytes })
+
+/**
+ * An OK packet a man in the middle forges after the greeting (sequence 1, where the answer to the
+ * login would be): it claims the login succeeded and switches on NO_BACKSLASH_ESCAPES, which would
+ * change how the client escapes strings.
+ */
+const forgedOk = frame(
+  Result.getOrThrow(
+    OkPacket.encode(
+      makeOkPacket({
+        statusFlags: StatusFlag.SERVER_STATUS_AUTOCOMMIT | StatusFlag.SERVER_STATUS_NO_BACKSLASH_ESCAPES
+      })
+    )
+  ),
+  1
+)
+
+/** Where the man in the middle puts its forged bytes. */
+type Injection = "in the greeting's write" | "in a write after the greeting" | "in a write after the SSL Request"
+
+/**
+ * A man in the middle in front of `target` that passes bytes both ways and injects `forged` into
+ * what the client receives, as `at` says: with the greeting in one write, in a write of its own
+ * after the greeting, or once the client's SSL Request has arrived and before passing it on (so the
+ * injection precedes anything the server answers). It sets the SSL Request's sequence id back to 1,
+ * hiding the injection from the server.
+ */
+const injectingRelay = (target: FakeServer.FakeServer, forged: Uint8Array, at: Injection) => {
+  const sockets = new Set<Net.Socket>()
+  const relay = Net.createServer((client) => {
+    const upstream = Net.connect({ host: target.host, port: target.port })
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on("error", () => socket.destroy())
+      socket.on("close", () => {
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+    let greeted = false
+    upstream.on("data", (chunk: Buffer) => {
+      if (greeted) return void client.write(chunk)
+      greeted = true
+      if (at === "in the greeting's write") return void client.write(concatBytes([chunk, forged]))
+      client.write(chunk)
+      if (at === "in a write after the greeting") setImmediate(() => client.write(forged))
+    })
+    let requested = false
+    client.on("data", (chunk: Buffer) => {
+      if (requested) return void upstream.write(chunk)
+      requested = true
+      const sslRequest = Uint8Array.from(chunk)
+      sslRequest[3] = 1
+      if (at === "in a write after the SSL Request") client.write(forged, () => upstream.write(sslRequest))
+      else upstream.write(sslRequest)
+    })
+  })
+  return Effect.acquireRelease(
+    Effect.callback<number>((resume) => {
+      relay.listen(0, "127.0.0.1", () => resume(Effect.succeed((relay.address() as Net.AddressInfo).port)))
+    }),
+    () =>
+      Effect.callback<void>((resume) => {
+        for (const socket of sockets) socket.destroy()
+        relay.close(() => resume(Effect.void))
+      })
+  )
+}
 
 /** A two-row result set of one utf8mb4 text column, the target of the malformed answers. */
 const hostileSql = "SELECT hostile"
@@ -157,6 +228,32 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("hostile servers"
     )
   })
 
+  describe("1b. plaintext injected between the greeting and TLS", () => {
+    const injections: ReadonlyArray<Injection> = [
+      "in the greeting's write",
+      "in a write after the greeting",
+      "in a write after the SSL Request"
+    ]
+    for (const at of injections) {
+      it.effect(`a forged OK ${at}: TlsError under verify-identity, nothing of the login sent`, () =>
+        Effect.gen(function* () {
+          const pki = yield* Pki
+          const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki), cachedUsers: [user] })
+          const port = yield* injectingRelay(server, forgedOk, at)
+          const error = yield* refused({
+            ...optionsFor(server, user, password, { ssl: { mode: "verify-identity", ca: pki.ca.pem } }),
+            port
+          })
+          assert.strictEqual(error._tag, "TlsError")
+          // Where the client holds the bytes before the upgrade, it says what they are; bytes that
+          // arrive once TLS has started break the TLS handshake instead.
+          if (at === "in the greeting's write") assert.include(error.message, "injected")
+          sentNoCredentials(only(yield* server.settled))
+        })
+      )
+    }
+  })
+
   it.effect("2. preferred with a server that offers TLS: TLS is used, the login goes inside it", () =>
     Effect.gen(function* () {
       const pki = yield* Pki
@@ -204,16 +301,82 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("hostile servers"
       })
     )
 
-    it.effect("over TLS: allowed, inside the tunnel", () =>
+    it.effect("over verified TLS with allowCleartextPasswords: sent inside the tunnel", () =>
       Effect.gen(function* () {
         const pki = yield* Pki
         const server = yield* FakeServer.start({ accounts: clearAccounts, tls: tlsOf(pki) })
-        yield* connect(optionsFor(server, user, password, { ssl: { mode: "verify-identity", ca: pki.ca.pem } }))
+        yield* connect(
+          optionsFor(server, user, password, {
+            ssl: { mode: "verify-identity", ca: pki.ca.pem },
+            allowCleartextPasswords: true
+          })
+        )
         const record = server.connections[0]!
         assert.isTrue(record.tls)
         assert.deepStrictEqual(authPackets(record), [cleartext])
       })
     )
+  })
+
+  describe("3b. an impostor with a certificate of its own, under preferred and required", () => {
+    // What each account's plugin makes the server ask for: the password in the clear, or the
+    // password itself after a failed fast path, or sha256_password's password.
+    const asks = [
+      { plugin: "mysql_clear_password", option: "allowCleartextPasswords" },
+      { plugin: "caching_sha2_password", option: "ssl.mode verify-identity" },
+      { plugin: "sha256_password", option: "ssl.mode verify-identity" }
+    ]
+    for (const mode of ["preferred", "required"] as const) {
+      for (const { plugin, option } of asks) {
+        it.effect(`${mode}, ${plugin}: AuthenticationError naming ${option}, the password never sent`, () =>
+          Effect.gen(function* () {
+            const pki = yield* Pki
+            const impostor = yield* FakeServer.start({
+              accounts: [{ user, password, plugin }],
+              tls: { cert: pki.servers.untrusted.cert.pem, key: pki.servers.untrusted.key.pem }
+            })
+            // Not even a server key the caller trusts lets the password out: inside TLS the
+            // server reads the answer as the password itself.
+            const error = yield* refused(
+              optionsFor(impostor, user, password, { ssl: { mode }, serverPublicKey: impostor.publicKeyPem })
+            )
+            assert.strictEqual(error._tag, "AuthenticationError")
+            if (error._tag === "AuthenticationError") {
+              assert.strictEqual(error.plugin, plugin)
+              assert.include(error.message, option)
+              assert.include(error.message, "allowCleartextPasswords")
+            }
+            const record = only(yield* impostor.settled)
+            assert.isTrue(record.tls)
+            assert.isFalse(sawPassword(record, password))
+            assert.isFalse(record.authenticated)
+          })
+        )
+      }
+    }
+
+    it.effect("required with allowCleartextPasswords: the caller accepts an unverified peer, sent", () =>
+      Effect.gen(function* () {
+        const pki = yield* Pki
+        const server = yield* FakeServer.start({ accounts, tls: tlsOf(pki) })
+        yield* connect(optionsFor(server, user, password, { ssl: { mode: "required" }, allowCleartextPasswords: true }))
+        assert.deepStrictEqual(authPackets(only(server.connections)), [new Uint8Array([...utf8(password), 0])])
+      })
+    )
+
+    for (const plugin of ["caching_sha2_password", "sha256_password"]) {
+      it.effect(`${plugin} to a verified server (the pinned certificate): sent inside the tunnel`, () =>
+        Effect.gen(function* () {
+          const pki = yield* Pki
+          const server = yield* FakeServer.start({ accounts: [{ user, password, plugin }], tls: tlsOf(pki) })
+          const pinned = yield* fingerprintOf(pki.servers.good.cert.pem)
+          yield* connect(optionsFor(server, user, password, { ssl: { mode: "required", fingerprints: [pinned] } }))
+          const record = only(server.connections)
+          assert.isTrue(record.authenticated)
+          assert.deepStrictEqual(authPackets(record).at(-1), new Uint8Array([...utf8(password), 0]))
+        })
+      )
+    }
   })
 
   it.effect(

@@ -15,6 +15,9 @@
  *
  * Pinned `fingerprints` replace the chain check: the server's certificate must be one of them,
  * whoever signed it.
+ *
+ * Without a `mode`, a given `ca` or `fingerprints` means `verify-identity`: whoever names what to
+ * trust wants it checked, and `preferred` would accept any certificate, or none.
  */
 import { Effect, Redacted, Result } from "effect"
 import type { Endpoint } from "./Endpoint.ts"
@@ -29,7 +32,10 @@ export type TlsVersion = (typeof tlsVersions)[number]
 
 /** The `ssl` options, named as the MySQL client and mysql2 name them. */
 export interface SslOptions {
-  /** Default `preferred`, as in the MySQL client. */
+  /**
+   * Default `verify-identity` when `ca` or `fingerprints` is given, `preferred` (as in the MySQL
+   * client) otherwise.
+   */
   readonly mode?: SslMode | undefined
   /** PEM text of the CA certificates to trust instead of the system store; one string may hold several. */
   readonly ca?: string | ReadonlyArray<string> | undefined
@@ -98,9 +104,13 @@ export const normalizeFingerprint = (fingerprint: string): string | undefined =>
 
 const fail = (message: string) => Result.fail(new SslConfigError({ message }))
 
+/** The mode asked for, or the one that checks what the options say to trust. */
+const modeOf = (options: SslOptions): SslMode =>
+  options.mode ?? (options.ca !== undefined || options.fingerprints !== undefined ? "verify-identity" : "preferred")
+
 /** Checks the options against the endpoint; every refusal says what to change. */
 export const resolve = (options: SslOptions, endpoint: Endpoint): Result.Result<SslPolicy, SslConfigError> => {
-  const mode = options.mode ?? "preferred"
+  const mode = modeOf(options)
   if (!(sslModes as ReadonlyArray<string>).includes(mode)) {
     return fail(`ssl.mode "${String(mode)}" is not an ssl-mode: use one of ${sslModes.join(", ")}`)
   }

@@ -28,6 +28,28 @@ describe("SslPolicy.resolve", () => {
     assert.isFalse(settings.verifyHostname)
   })
 
+  it("a CA or pinned fingerprints without a mode mean verify-identity: what is named as trusted is checked", () => {
+    const implied = [
+      { ca: caPem },
+      { ca: [caPem] },
+      { fingerprints: [fingerprint] },
+      { ca: caPem, fingerprints: [fingerprint] }
+    ]
+    assert.deepStrictEqual(
+      implied.map((options) => {
+        const s = settingsOf(options)
+        return [s.mode, s.verifyChain || s.fingerprints.length > 0, s.verifyHostname]
+      }),
+      implied.map(() => ["verify-identity", true, true])
+    )
+    // A mode given says otherwise.
+    assert.strictEqual(settingsOf({ mode: "preferred", ca: caPem }).mode, "preferred")
+    assert.strictEqual(settingsOf({ mode: "verify-ca", fingerprints: [fingerprint] }).verifyHostname, false)
+    assert.deepStrictEqual(Result.getOrThrow(SslPolicy.resolve({ mode: "disabled", ca: caPem }, host)), {
+      mode: "disabled"
+    })
+  })
+
   it("maps each mode to what it verifies", () => {
     const table = (["preferred", "required", "verify-ca", "verify-identity"] as const).map((mode) => {
       const s = settingsOf({ mode, ca: caPem })
@@ -91,7 +113,7 @@ describe("SslPolicy.resolve", () => {
     assert.match(refusal({ ciphers: "TLS_AES_128_GCM_SHA256" }), /put those in ssl\.ciphersuites/)
     assert.match(refusal({ ciphersuites: "ECDHE-RSA-AES128-GCM-SHA256" }), /put TLS 1\.2 ciphers in ssl\.ciphers/)
     assert.match(refusal({ mode: "required", fingerprints: ["abc"] }), /not a SHA-256 fingerprint/)
-    assert.match(refusal({ fingerprints: [fingerprint] }), /would fall back to plaintext/)
+    assert.match(refusal({ mode: "preferred", fingerprints: [fingerprint] }), /would fall back to plaintext/)
   })
 })
 

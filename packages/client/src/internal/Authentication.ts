@@ -1,13 +1,18 @@
 /**
  * The client side of each authentication plugin: the first answer to the server's nonce, and what
  * to do with the plugin's further messages (AuthMoreData). Every rule about when a password may
- * leave the client, and in which form, lives here:
+ * leave the client, and in which form, lives here. The password travels as itself only to a peer
+ * that proved who it is (TLS with the chain or a pinned fingerprint checked) or over a Unix socket:
  *
- * - mysql_clear_password sends the password as it is: only over TLS or a Unix socket, unless the
- *   caller set `allowCleartextPasswords`.
- * - caching_sha2_password's full authentication and sha256_password send the password in the clear
- *   over a secure channel, RSA-encrypted otherwise, with a key the caller gave or, only with
- *   `allowPublicKeyRetrieval`, one fetched from the server (which a man in the middle could answer).
+ * - mysql_clear_password sends the password as it is, and only when the caller set
+ *   `allowCleartextPasswords` (as libmysqlclient asks for its own opt-in, even over TLS).
+ * - caching_sha2_password's full authentication and sha256_password send the password as it is to
+ *   a verified peer. Over TLS that verified nothing (preferred, required) an impostor with a
+ *   certificate of its own would read it, and RSA is no way out: the server reads the answer as the
+ *   password itself whenever the connection is encrypted. So it is refused there unless
+ *   `allowCleartextPasswords` says the caller accepts that. Over plain TCP the password is
+ *   RSA-encrypted with a key the caller gave or, only with `allowPublicKeyRetrieval`, one fetched
+ *   from the server (which a man in the middle could answer).
  * - mysql_old_password and plugins we do not know are refused by name.
  *
  * MySQL: https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_authentication_methods.html
@@ -21,15 +26,30 @@ import {
   type ProtocolError,
   Sha256Password
 } from "@effect-mysql/protocol"
+import type { TlsInfo } from "@effect-mysql/transport"
 import { Effect } from "effect"
 import { AuthenticationError } from "../Errors.ts"
+
+/** What the connection proves about the peer that will read a password. */
+export type Channel =
+  /** Plain TCP: anyone on the path reads and answers. */
+  | "plaintext"
+  /** TLS that checked no certificate (preferred, required): encrypted, to whoever answered. */
+  | "unverified-tls"
+  /** TLS with the chain or a pinned fingerprint checked, or a Unix socket. */
+  | "verified"
+
+export const channelOf = (tls: TlsInfo | undefined, unixSocket: boolean): Channel => {
+  if (unixSocket) return "verified"
+  if (tls === undefined) return "plaintext"
+  return tls.verification.chain || tls.verification.fingerprint ? "verified" : "unverified-tls"
+}
 
 export interface AuthContext {
   readonly user: string
   /** TLS is up (for the hint when the server refuses a REQUIRE SSL account). */
   readonly tls: boolean
-  /** TLS is up, or the connection is a Unix socket: the password may travel as it is. */
-  readonly secure: boolean
+  readonly channel: Channel
   readonly serverPublicKey: string | undefined
   readonly allowPublicKeyRetrieval: boolean
   readonly allowCleartextPasswords: boolean
@@ -60,6 +80,26 @@ const send = (bytes: Uint8Array): Step => ({ send: bytes })
 const retrievalHint =
   "give the server's RSA public key (serverPublicKey), use TLS, or, if you trust the network, set allowPublicKeyRetrieval: true"
 
+const verifyHint =
+  "verify the server (ssl.mode verify-identity with ssl.ca, verify-ca, or ssl.fingerprints) or connect over a Unix socket"
+
+const where: Record<Channel, string> = {
+  plaintext: "an unencrypted connection",
+  "unverified-tls": "TLS that verified no certificate (ssl.mode preferred or required)",
+  verified: "a verified connection"
+}
+
+/**
+ * Refuses to send the password itself over TLS that verified nothing; the caller's
+ * `allowCleartextPasswords` accepts it.
+ */
+const refuseUnverified = (context: AuthContext, plugin: string, what: string) =>
+  refuse(
+    context,
+    plugin,
+    `${what} asks for the password itself, over ${where["unverified-tls"]}, where an impostor with a certificate of its own would read it: ${verifyHint}, or set allowCleartextPasswords: true to send it anyway (inside TLS the server takes no RSA-encrypted password, so serverPublicKey cannot help)`
+  )
+
 const nativePassword = (context: AuthContext, password: string, nonce: Uint8Array): PluginSession => ({
   plugin: MysqlNativePassword.pluginName,
   initial: MysqlNativePassword.scramble(password, nonce),
@@ -70,14 +110,13 @@ const clearPassword = (context: AuthContext, password: string): PluginSession =>
   const plugin = MysqlClearPassword.pluginName
   return {
     plugin,
-    initial:
-      context.secure || context.allowCleartextPasswords
-        ? Effect.succeed(MysqlClearPassword.response(password))
-        : refuse(
-            context,
-            plugin,
-            "the server asked for the password in the clear (mysql_clear_password) over an unencrypted connection: use TLS, or set allowCleartextPasswords: true if the network is trusted"
-          ),
+    initial: context.allowCleartextPasswords
+      ? Effect.succeed(MysqlClearPassword.response(password))
+      : refuse(
+          context,
+          plugin,
+          `the server asked for the password in the clear (mysql_clear_password) over ${where[context.channel]}: this plugin needs allowCleartextPasswords: true${context.channel === "verified" ? "" : `, and should have a verified peer: ${verifyHint}`}`
+        ),
     more: unexpected(context, plugin)
   }
 }
@@ -129,7 +168,10 @@ const cachingSha2 = (context: AuthContext, password: string, nonce: Uint8Array):
       if (data.length === 1 && data[0] === CachingSha2Password.FAST_AUTH_SUCCESS) return Effect.succeed(wait)
       if (data.length === 1 && data[0] === CachingSha2Password.PERFORM_FULL_AUTHENTICATION) {
         fullAuthentication = true
-        return context.secure ? Effect.succeed(send(CachingSha2Password.fullAuthSecure(password))) : rsa.start
+        if (context.channel === "plaintext") return rsa.start
+        if (context.channel === "verified" || context.allowCleartextPasswords)
+          return Effect.succeed(send(CachingSha2Password.fullAuthSecure(password)))
+        return refuseUnverified(context, plugin, "caching_sha2_password's full authentication")
       }
       return unexpected(context, plugin)()
     }
@@ -145,7 +187,9 @@ const sha256 = (context: AuthContext, password: string, nonce: Uint8Array): Plug
     plugin,
     initial: Effect.suspend((): Effect.Effect<Uint8Array, AuthenticationError | ProtocolError> => {
       if (password === "") return Effect.succeed(Uint8Array.of(0))
-      if (context.secure) return Effect.succeed(Sha256Password.secureResponse(password))
+      if (context.channel === "unverified-tls" && !context.allowCleartextPasswords)
+        return refuseUnverified(context, plugin, "sha256_password")
+      if (context.channel !== "plaintext") return Effect.succeed(Sha256Password.secureResponse(password))
       return Effect.flatMap(rsa.start, (step) =>
         "send" in step ? Effect.succeed(step.send) : unexpected(context, plugin)()
       )

@@ -27,7 +27,7 @@ import {
   SslRequest,
   sslRequestFor
 } from "@effect-mysql/protocol"
-import { type Connection, SslPolicy, TimeoutError, type TlsInfo, Transport } from "@effect-mysql/transport"
+import { type Connection, SslPolicy, TimeoutError, TlsError, type TlsInfo, Transport } from "@effect-mysql/transport"
 import { Duration, Effect, type Scope } from "effect"
 import { type Password, passwordText, type ResolvedOptions } from "../ConnectionOptions.ts"
 import { AuthenticationError, type MysqlError } from "../Errors.ts"
@@ -244,6 +244,10 @@ export const handshake = Effect.fnUntraced(function* (
 
     let tls: TlsInfo | undefined
     if (decision === "tls" && options.ssl.mode !== "disabled") {
+      // The server says nothing between its greeting and TLS: whatever came with the greeting or
+      // after it was written by someone else, and must not be read as if TLS had vouched for it.
+      // The transport refuses what arrives later and is still unread when the upgrade starts.
+      if (channel.hasBuffered) return yield* plaintextInjected()
       const request = sslRequestFor({
         capabilities,
         maxPacketSize: options.maxPacketSize,
@@ -255,13 +259,12 @@ export const handshake = Effect.fnUntraced(function* (
       yield* channel.send(yield* Effect.fromResult(SslRequest.encode(request)))
       tls = yield* connection.upgradeTls(options.ssl.tls)
     }
-    const secure = tls !== undefined || options.endpoint._tag === "Unix"
     const capabilitySet = makeCapabilitySet(capabilities, mariadbCapabilities)
 
     const context: Authentication.AuthContext = {
       user: options.user,
       tls: tls !== undefined,
-      secure,
+      channel: Authentication.channelOf(tls, options.endpoint._tag === "Unix"),
       serverPublicKey: options.serverPublicKey,
       allowPublicKeyRetrieval: options.allowPublicKeyRetrieval,
       allowCleartextPasswords: options.allowCleartextPasswords
@@ -329,6 +332,13 @@ export const handshake = Effect.fnUntraced(function* (
     })
   )
 })
+
+const plaintextInjected = () =>
+  new TlsError({
+    reason: "handshake-failed",
+    message:
+      "plaintext was injected before TLS: bytes arrived after the server's greeting and before the TLS upgrade, where a server sends nothing; refusing the connection (something between client and server is tampering with it)"
+  })
 
 const connectTimeout = (deadline: Duration.Duration) =>
   new TimeoutError({

@@ -1,6 +1,6 @@
 /**
  * mysql_clear_password: the password in clear, NUL-terminated (for PAM and LDAP accounts). Only
- * ever send it over TLS or a Unix socket.
+ * ever send it to a server whose certificate was verified, or over a Unix socket.
  *
  * MySQL: https://dev.mysql.com/doc/refman/8.4/en/cleartext-pluggable-authentication.html
  * MariaDB: https://mariadb.com/kb/en/authentication-plugin-pam/#mysql_clear_password
