@@ -170,7 +170,8 @@ const checkCollation = (id: number): Result.Result<number, ConfigError> => {
   return Result.succeed(id)
 }
 
-const hide = (password: Password | undefined): HiddenPassword | undefined =>
+/** A string password as `Redacted`; other forms are hidden already. */
+export const hidePassword = (password: Password | undefined): HiddenPassword | undefined =>
   typeof password === "string" ? Redacted.make(password) : password
 
 /** Checks the options; every refusal names the option and says what to change. */
@@ -214,9 +215,9 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
   return Result.succeed({
     endpoint,
     user: options.user,
-    password: hide(options.password),
-    password2: hide(options.password2),
-    password3: hide(options.password3),
+    password: hidePassword(options.password),
+    password2: hidePassword(options.password2),
+    password3: hidePassword(options.password3),
     database: options.database === "" ? undefined : options.database,
     ssl: ssl.success,
     compression: options.compression,

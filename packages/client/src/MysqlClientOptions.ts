@@ -2,8 +2,8 @@
  * The options of `MysqlClient`: those of every pooled connection, of the pool, and of effect/sql
  * (span attributes, name transforms).
  */
-import { Redacted, Result } from "effect"
-import type { ConnectionOptions } from "./ConnectionOptions.ts"
+import { Result } from "effect"
+import { type ConnectionOptions, hidePassword, type Password } from "./ConnectionOptions.ts"
 import type { ConfigError } from "./Errors.ts"
 import { ClientOptionsSchema, decodeOptions, poolKeys, sqlClientKeys } from "./internal/OptionsSchema.ts"
 import type { PoolOptions } from "./MysqlPool.ts"
@@ -34,7 +34,7 @@ export const split = (
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined || sqlClientKeys.includes(key)) continue
     if (poolKeys.includes(key)) pool[key] = value
-    else connection[key] = passwordKeys.includes(key) && typeof value === "string" ? Redacted.make(value) : value
+    else connection[key] = passwordKeys.includes(key) ? hidePassword(value as Password) : value
   }
   return Result.succeed({ connection: connection as unknown as ConnectionOptions, pool: pool as PoolOptions })
 }

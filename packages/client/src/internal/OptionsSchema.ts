@@ -21,8 +21,6 @@ import type { PoolOptions } from "../MysqlPool.ts"
 
 type Fields<T> = { readonly [K in keyof Required<T>]: Schema.Top }
 
-const optional = <S extends Schema.Top>(schema: S) => Schema.optional(schema)
-
 const isDurationInput = (u: unknown): u is Duration.Input =>
   typeof u === "number" ||
   typeof u === "bigint" ||
@@ -45,27 +43,27 @@ const AFunction = Schema.declare((u: unknown): u is (...args: Array<never>) => u
 })
 
 const sslFields = {
-  mode: optional(Schema.String),
-  ca: optional(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
-  cert: optional(Schema.String),
-  key: optional(Schema.String),
-  passphrase: optional(Schema.Union([Schema.String, Schema.Redacted(Schema.String)])),
-  servername: optional(Schema.String),
-  minVersion: optional(Schema.String),
-  maxVersion: optional(Schema.String),
-  ciphers: optional(Schema.String),
-  ciphersuites: optional(Schema.String),
-  fingerprints: optional(Schema.Array(Schema.String))
+  mode: Schema.optional(Schema.String),
+  ca: Schema.optional(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
+  cert: Schema.optional(Schema.String),
+  key: Schema.optional(Schema.String),
+  passphrase: Schema.optional(Schema.Union([Schema.String, Schema.Redacted(Schema.String)])),
+  servername: Schema.optional(Schema.String),
+  minVersion: Schema.optional(Schema.String),
+  maxVersion: Schema.optional(Schema.String),
+  ciphers: Schema.optional(Schema.String),
+  ciphersuites: Schema.optional(Schema.String),
+  fingerprints: Schema.optional(Schema.Array(Schema.String))
 } satisfies Fields<SslPolicy.SslOptions>
 
-const choice = <const L extends ReadonlyArray<string>>(literals: L) => optional(Schema.Literals(literals))
+const choice = <const L extends ReadonlyArray<string>>(literals: L) => Schema.optional(Schema.Literals(literals))
 
 const typesFields = {
   bigint: choice(["bigint", "number", "string"]),
   decimal: choice(["string", "number"]),
   float: choice(["exact", "shortest"]),
   dates: choice(["date", "string"]),
-  timeZone: optional(Schema.String),
+  timeZone: Schema.optional(Schema.String),
   json: choice(["parse", "string"]),
   bit: choice(["bytes", "bigint"]),
   set: choice(["string", "array"]),
@@ -76,45 +74,45 @@ const typesFields = {
 const localInfileFields = { source: AFunction } satisfies Fields<LocalInfileOptions>
 
 const connectionFields = {
-  host: optional(Schema.String),
-  port: optional(Schema.Number),
-  socketPath: optional(Schema.String),
-  user: optional(Schema.String),
-  password: optional(Password),
-  password2: optional(Password),
-  password3: optional(Password),
-  database: optional(Schema.String),
-  ssl: optional(Schema.Struct(sslFields)),
-  compression: optional(CompressionOptions),
-  connectTimeout: optional(DurationInput),
-  keepAlive: optional(Schema.Union([DurationInput, Schema.Literal(false)])),
-  readTimeout: optional(DurationInput),
-  statementTimeout: optional(DurationInput),
-  killQueryOnInterrupt: optional(Schema.Boolean),
-  cancelTimeout: optional(DurationInput),
-  serverPublicKey: optional(Schema.String),
-  allowPublicKeyRetrieval: optional(Schema.Boolean),
-  allowCleartextPasswords: optional(Schema.Boolean),
-  multipleStatements: optional(Schema.Boolean),
-  localInfile: optional(Schema.Struct(localInfileFields)),
-  statementCacheSize: optional(Schema.Number),
-  maxPacketSize: optional(Schema.Number),
-  collation: optional(Schema.Number),
-  types: optional(Schema.Struct(typesFields)),
-  connectAttributes: optional(Schema.Record(Schema.String, Schema.String)),
-  programName: optional(Schema.String)
+  host: Schema.optional(Schema.String),
+  port: Schema.optional(Schema.Number),
+  socketPath: Schema.optional(Schema.String),
+  user: Schema.optional(Schema.String),
+  password: Schema.optional(Password),
+  password2: Schema.optional(Password),
+  password3: Schema.optional(Password),
+  database: Schema.optional(Schema.String),
+  ssl: Schema.optional(Schema.Struct(sslFields)),
+  compression: Schema.optional(CompressionOptions),
+  connectTimeout: Schema.optional(DurationInput),
+  keepAlive: Schema.optional(Schema.Union([DurationInput, Schema.Literal(false)])),
+  readTimeout: Schema.optional(DurationInput),
+  statementTimeout: Schema.optional(DurationInput),
+  killQueryOnInterrupt: Schema.optional(Schema.Boolean),
+  cancelTimeout: Schema.optional(DurationInput),
+  serverPublicKey: Schema.optional(Schema.String),
+  allowPublicKeyRetrieval: Schema.optional(Schema.Boolean),
+  allowCleartextPasswords: Schema.optional(Schema.Boolean),
+  multipleStatements: Schema.optional(Schema.Boolean),
+  localInfile: Schema.optional(Schema.Struct(localInfileFields)),
+  statementCacheSize: Schema.optional(Schema.Number),
+  maxPacketSize: Schema.optional(Schema.Number),
+  collation: Schema.optional(Schema.Number),
+  types: Schema.optional(Schema.Struct(typesFields)),
+  connectAttributes: Schema.optional(Schema.Record(Schema.String, Schema.String)),
+  programName: Schema.optional(Schema.String)
 } satisfies Fields<ConnectionOptions>
 
 const poolFields = {
-  minConnections: optional(Schema.Number),
-  maxConnections: optional(Schema.Number),
-  acquireTimeout: optional(DurationInput),
-  idleTimeout: optional(DurationInput),
-  maxLifetime: optional(DurationInput),
-  validateAfter: optional(DurationInput),
-  validationTimeout: optional(DurationInput),
-  heartbeatInterval: optional(Schema.Union([DurationInput, Schema.Literal(false)])),
-  resetOnRelease: optional(Schema.Boolean)
+  minConnections: Schema.optional(Schema.Number),
+  maxConnections: Schema.optional(Schema.Number),
+  acquireTimeout: Schema.optional(DurationInput),
+  idleTimeout: Schema.optional(DurationInput),
+  maxLifetime: Schema.optional(DurationInput),
+  validateAfter: Schema.optional(DurationInput),
+  validationTimeout: Schema.optional(DurationInput),
+  heartbeatInterval: Schema.optional(Schema.Union([DurationInput, Schema.Literal(false)])),
+  resetOnRelease: Schema.optional(Schema.Boolean)
 } satisfies Fields<PoolOptions>
 
 /** The keys of the pool's options, to split them from a connection's. */
@@ -122,9 +120,9 @@ export const poolKeys: ReadonlyArray<string> = Object.keys(poolFields)
 
 /** The effect/sql client's own options: neither a connection's nor the pool's. */
 const sqlClientFields = {
-  spanAttributes: optional(Schema.Record(Schema.String, Schema.Unknown)),
-  transformResultNames: optional(AFunction),
-  transformQueryNames: optional(AFunction)
+  spanAttributes: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  transformResultNames: Schema.optional(AFunction),
+  transformQueryNames: Schema.optional(AFunction)
 }
 
 export const sqlClientKeys: ReadonlyArray<string> = Object.keys(sqlClientFields)
@@ -271,14 +269,14 @@ const pathOf = (issue: SchemaIssue.Issue): Array<PropertyKey> => {
  * Checks `input` against one of the schemas above: the first unknown key, or the first value of
  * the wrong type, is refused, naming the option.
  */
-export const decodeOptions = (schema: Struct, input: unknown, what = "options"): Result.Result<void, ConfigError> => {
+export const decodeOptions = (schema: Struct, input: unknown): Result.Result<void, ConfigError> => {
   if (typeof input !== "object" || input === null)
-    return Result.fail(new ConfigError({ option: what, message: `${what}: expected an object of options` }))
+    return Result.fail(new ConfigError({ option: "options", message: "options: expected an object of options" }))
   const unknown = firstUnknownKey(schema.fields, input, "")
   if (unknown !== undefined) return Result.fail(unknown)
   const decoded = Schema.decodeUnknownResult(schema)(input)
   if (Result.isSuccess(decoded)) return Result.void
-  const option = pathOf(decoded.failure.issue).map(String).join(".") || what
+  const option = pathOf(decoded.failure.issue).map(String).join(".") || "options"
   const reason = decoded.failure.message.split("\n")[0]!
   return Result.fail(new ConfigError({ option, message: `${option}: ${reason}` }))
 }
