@@ -52,6 +52,13 @@ export const settings = (prefix = "MYSQL"): Config.Config<UrlSettings> => {
     )
     const applied = applyParameters(base, given, (name) => variableName(name, prefix))
     if (Result.isFailure(applied)) return Effect.fail(configError(applied.failure.message))
+    if (applied.success.options.user === "")
+      return Effect.fail(
+        configError(
+          `no user to log in as: set ${prefix}_URL (mysql://user:password@host:port/database), or ${prefix}_USER ` +
+            `with ${prefix}_HOST, ${prefix}_PASSWORD and ${prefix}_DATABASE as needed`
+        )
+      )
     return Effect.succeed({
       options: applied.success.options,
       sslFiles: { ...fromUrl.success.sslFiles, ...applied.success.sslFiles }

@@ -4,10 +4,11 @@
  */
 
 import type { CompressionOptions } from "@effect-mysql/compression"
-import type { ValueOptions } from "@effect-mysql/protocol"
+import { Collations, type ValueOptions } from "@effect-mysql/protocol"
 import { Endpoint, SslPolicy } from "@effect-mysql/transport"
 import { Duration, Effect, Option, Redacted, Result } from "effect"
 import { ConfigError } from "./Errors.ts"
+import { ConnectionOptionsSchema, decodeOptions } from "./internal/OptionsSchema.ts"
 import type { LocalInfileOptions } from "./LocalInfile.ts"
 
 /** A password, or an Effect that yields one for each new connection (short-lived IAM tokens). */
@@ -84,19 +85,22 @@ export interface ConnectionOptions {
   readonly programName?: string
 }
 
+/** A password that no printer shows: `util.inspect`, `JSON.stringify` and `Formatter` see `<redacted>`. */
+export type HiddenPassword = Exclude<Password, string>
+
 /** Options checked and completed with their defaults. */
 export interface ResolvedOptions {
   readonly endpoint: Endpoint.Endpoint
   readonly user: string
-  readonly password: Password | undefined
-  readonly password2: Password | undefined
-  readonly password3: Password | undefined
+  readonly password: HiddenPassword | undefined
+  readonly password2: HiddenPassword | undefined
+  readonly password3: HiddenPassword | undefined
   readonly database: string | undefined
   readonly ssl: SslPolicy.SslPolicy
   readonly compression: CompressionOptions | undefined
-  readonly connectTimeout: Duration.Input
-  readonly keepAlive: Duration.Input | false
-  readonly readTimeout: Duration.Input | undefined
+  readonly connectTimeout: Duration.Duration
+  readonly keepAlive: Duration.Duration | false
+  readonly readTimeout: Duration.Duration | undefined
   readonly statementTimeout: Duration.Duration | undefined
   readonly killQueryOnInterrupt: boolean
   readonly cancelTimeout: Duration.Duration
@@ -124,8 +128,60 @@ export const positiveDuration = (input: Duration.Input): Duration.Duration | und
   return Option.isSome(duration) && Duration.isPositive(duration.value) ? duration.value : undefined
 }
 
+/** The longest delay a timer takes on every runtime (2³¹−1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MILLIS = 2 ** 31 - 1
+
+/**
+ * A duration as the timers that use it need it: positive, finite and at most `MAX_TIMER_MILLIS`;
+ * otherwise what is wrong with it, to follow the value in a message.
+ */
+export const timerInput = (input: Duration.Input): Result.Result<Duration.Duration, string> => {
+  const duration = Duration.fromInput(input)
+  if (Option.isNone(duration) || !Duration.isPositive(duration.value))
+    return Result.fail('is not a positive duration (use e.g. "5 seconds" or a number of milliseconds)')
+  if (!Duration.isFinite(duration.value) || Duration.toMillis(duration.value) > MAX_TIMER_MILLIS)
+    return Result.fail(
+      `is longer than the longest timer, ${MAX_TIMER_MILLIS} ms (about 24 days): leave the option out for no limit`
+    )
+  return Result.succeed(duration.value)
+}
+
+/** A duration option checked by `timerInput`; the refusal names the option. */
+export const timerDuration = (option: string, input: Duration.Input): Result.Result<Duration.Duration, ConfigError> =>
+  Result.mapError(
+    timerInput(input),
+    (problem) => new ConfigError({ option, message: `${option}: ${String(input)} ${problem}` })
+  )
+
+/** The option an `SslPolicy` refusal is about, from the `ssl.…` name it starts with. */
+const sslOption = (message: string): string => /^ssl\.\w+/.exec(message)?.[0] ?? "ssl"
+
+const utf8Charsets: ReadonlyArray<string> = ["utf8mb4", "utf8mb3", "utf8"]
+
+/** Refuses a collation whose character set is not UTF-8: text and parameters are sent as UTF-8. */
+const checkCollation = (id: number): Result.Result<number, ConfigError> => {
+  if (!Number.isInteger(id) || id < 1 || id > 255)
+    return fail("collation", "must be a collation id from 1 to 255 (the handshake has one byte for it)")
+  const known = Collations.collation(id)
+  if (known === undefined) return fail("collation", `${id} is not a known collation id: use 45 (utf8mb4_general_ci)`)
+  if (!utf8Charsets.includes(known.charset))
+    return fail(
+      "collation",
+      `${id} is ${known.name}, character set ${known.charset}: this client sends text and parameters as UTF-8, ` +
+        "so the connection's character set must be utf8mb4 (or utf8mb3); use 45 (utf8mb4_general_ci) or " +
+        `224 (utf8mb4_unicode_ci). Columns may keep ${known.charset}: the server converts.`
+    )
+  return Result.succeed(id)
+}
+
+/** A string password as `Redacted`; other forms are hidden already. */
+export const hidePassword = (password: Password | undefined): HiddenPassword | undefined =>
+  typeof password === "string" ? Redacted.make(password) : password
+
 /** Checks the options; every refusal names the option and says what to change. */
 export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptions, ConfigError> => {
+  const decoded = decodeOptions(ConnectionOptionsSchema, options)
+  if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
   if (typeof options.user !== "string" || options.user.length === 0) return fail("user", "give the user to log in as")
   if (options.user.includes("\0")) return fail("user", "must not contain a NUL character")
   if (options.database?.includes("\0")) return fail("database", "must not contain a NUL character")
@@ -137,42 +193,44 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
       ? Endpoint.unix(options.socketPath)
       : Endpoint.tcp(options.host === undefined || options.host === "" ? "localhost" : options.host, port)
   const ssl = SslPolicy.resolve(options.ssl ?? {}, endpoint)
-  if (Result.isFailure(ssl)) return fail("ssl", ssl.failure.message.replace(/^ssl\.?\w*:?\s*/, ""))
+  if (Result.isFailure(ssl))
+    return Result.fail(new ConfigError({ option: sslOption(ssl.failure.message), message: ssl.failure.message }))
   const cacheSize = options.statementCacheSize ?? 256
   if (!Number.isInteger(cacheSize) || cacheSize < 0) return fail("statementCacheSize", "must be an integer ≥ 0")
   const maxPacketSize = options.maxPacketSize ?? 64 * 1024 * 1024
   if (!Number.isSafeInteger(maxPacketSize) || maxPacketSize < 1024)
     return fail("maxPacketSize", "must be an integer of at least 1024 bytes")
-  const collation = options.collation ?? 45
-  if (!Number.isInteger(collation) || collation < 1 || collation > 255)
-    return fail("collation", "must be a collation id from 1 to 255 (the handshake has one byte for it)")
+  const collation = checkCollation(options.collation ?? 45)
+  if (Result.isFailure(collation)) return Result.fail(collation.failure)
   if (options.serverPublicKey !== undefined && !options.serverPublicKey.includes("-----BEGIN PUBLIC KEY-----"))
     return fail("serverPublicKey", "must be the PEM text of an RSA public key (-----BEGIN PUBLIC KEY-----)")
-  for (const name of ["connectTimeout", "readTimeout", "statementTimeout", "cancelTimeout"] as const) {
-    const value = options[name]
-    if (value !== undefined && positiveDuration(value) === undefined)
-      return fail(
-        name,
-        `${String(value)} is not a positive duration (use e.g. "5 seconds" or a number of milliseconds)`
-      )
-  }
+  const connectTimeout = timerDuration("connectTimeout", options.connectTimeout ?? "10 seconds")
+  if (Result.isFailure(connectTimeout)) return Result.fail(connectTimeout.failure)
+  const cancelTimeout = timerDuration("cancelTimeout", options.cancelTimeout ?? "5 seconds")
+  if (Result.isFailure(cancelTimeout)) return Result.fail(cancelTimeout.failure)
+  const keepAlive =
+    options.keepAlive === false ? undefined : timerDuration("keepAlive", options.keepAlive ?? "60 seconds")
+  if (keepAlive !== undefined && Result.isFailure(keepAlive)) return Result.fail(keepAlive.failure)
+  const readTimeout = options.readTimeout === undefined ? undefined : timerDuration("readTimeout", options.readTimeout)
+  if (readTimeout !== undefined && Result.isFailure(readTimeout)) return Result.fail(readTimeout.failure)
   const statementTimeout =
-    options.statementTimeout === undefined ? undefined : positiveDuration(options.statementTimeout)
+    options.statementTimeout === undefined ? undefined : timerDuration("statementTimeout", options.statementTimeout)
+  if (statementTimeout !== undefined && Result.isFailure(statementTimeout)) return Result.fail(statementTimeout.failure)
   return Result.succeed({
     endpoint,
     user: options.user,
-    password: options.password,
-    password2: options.password2,
-    password3: options.password3,
+    password: hidePassword(options.password),
+    password2: hidePassword(options.password2),
+    password3: hidePassword(options.password3),
     database: options.database === "" ? undefined : options.database,
     ssl: ssl.success,
     compression: options.compression,
-    connectTimeout: options.connectTimeout ?? "10 seconds",
-    keepAlive: options.keepAlive ?? "60 seconds",
-    readTimeout: options.readTimeout,
-    statementTimeout,
+    connectTimeout: connectTimeout.success,
+    keepAlive: keepAlive === undefined ? false : keepAlive.success,
+    readTimeout: readTimeout?.success,
+    statementTimeout: statementTimeout?.success,
     killQueryOnInterrupt: options.killQueryOnInterrupt ?? true,
-    cancelTimeout: positiveDuration(options.cancelTimeout ?? "5 seconds")!,
+    cancelTimeout: cancelTimeout.success,
     serverPublicKey: options.serverPublicKey,
     allowPublicKeyRetrieval: options.allowPublicKeyRetrieval ?? false,
     allowCleartextPasswords: options.allowCleartextPasswords ?? false,
@@ -180,7 +238,7 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     localInfile: options.localInfile,
     statementCacheSize: cacheSize,
     maxPacketSize,
-    collation,
+    collation: collation.success,
     types: options.types ?? {},
     connectAttributes: options.connectAttributes ?? {},
     programName: options.programName

@@ -57,8 +57,10 @@ export const make: (
 )(function* (
   options: MysqlClientOptions
 ): Effect.fn.Return<MysqlClient, SqlError, Scope.Scope | Transport | Reactivity.Reactivity> {
-  const parts = split({ multipleStatements: true, ...options })
   // Refuse bad options before anything opens, with the option's name in the message.
+  const checked = split({ multipleStatements: true, ...options })
+  if (Result.isFailure(checked)) return yield* toSqlError(checked.failure, "configure")
+  const parts = checked.success
   const resolved = resolve(parts.connection)
   if (Result.isFailure(resolved)) return yield* toSqlError(resolved.failure, "configure")
   const pool = yield* Effect.mapError(MysqlPool.make(parts.connection, parts.pool), (e) => toSqlError(e, "configure"))

@@ -2,8 +2,13 @@
  * The options of `MysqlClient`: those of every pooled connection, of the pool, and of effect/sql
  * (span attributes, name transforms).
  */
-import type { ConnectionOptions } from "./ConnectionOptions.ts"
+import { Result } from "effect"
+import { type ConnectionOptions, hidePassword, type Password } from "./ConnectionOptions.ts"
+import type { ConfigError } from "./Errors.ts"
+import { ClientOptionsSchema, decodeOptions, poolKeys, sqlClientKeys } from "./internal/OptionsSchema.ts"
 import type { PoolOptions } from "./MysqlPool.ts"
+
+const passwordKeys: ReadonlyArray<string> = ["password", "password2", "password3"]
 
 export interface MysqlClientOptions extends ConnectionOptions, PoolOptions {
   /** Added to every statement's span, before the client's own `db.*` attributes. */
@@ -14,30 +19,22 @@ export interface MysqlClientOptions extends ConnectionOptions, PoolOptions {
   readonly transformQueryNames?: (name: string) => string
 }
 
-const poolKeys = [
-  "minConnections",
-  "maxConnections",
-  "acquireTimeout",
-  "idleTimeout",
-  "maxLifetime",
-  "validateAfter",
-  "validationTimeout",
-  "heartbeatInterval",
-  "resetOnRelease"
-] as const satisfies ReadonlyArray<keyof PoolOptions>
-
-const clientKeys = ["spanAttributes", "transformResultNames", "transformQueryNames"] as const
-
-/** Splits the client's options into those of each connection and those of the pool. */
+/**
+ * Checks the client's options against the one options schema, then splits them into those of each
+ * connection and those of the pool. Passwords given as strings become `Redacted` here, so nothing
+ * that keeps the options prints them.
+ */
 export const split = (
   options: MysqlClientOptions
-): { readonly connection: ConnectionOptions; readonly pool: PoolOptions } => {
+): Result.Result<{ readonly connection: ConnectionOptions; readonly pool: PoolOptions }, ConfigError> => {
+  const decoded = decodeOptions(ClientOptionsSchema, options)
+  if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
   const connection: Record<string, unknown> = {}
   const pool: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(options)) {
-    if (value === undefined) continue
-    if ((poolKeys as ReadonlyArray<string>).includes(key)) pool[key] = value
-    else if (!(clientKeys as ReadonlyArray<string>).includes(key)) connection[key] = value
+    if (value === undefined || sqlClientKeys.includes(key)) continue
+    if (poolKeys.includes(key)) pool[key] = value
+    else connection[key] = passwordKeys.includes(key) ? hidePassword(value as Password) : value
   }
-  return { connection: connection as unknown as ConnectionOptions, pool: pool as PoolOptions }
+  return Result.succeed({ connection: connection as unknown as ConnectionOptions, pool: pool as PoolOptions })
 }

@@ -14,9 +14,10 @@
  * - closing the pool's scope waits for borrowed connections to come back, then closes them all.
  */
 import type { Transport } from "@effect-mysql/transport"
-import { Clock, Duration, Effect, Exit, Pool, Schedule, Scope } from "effect"
-import { type ConnectionOptions, positiveDuration } from "./ConnectionOptions.ts"
+import { Clock, Duration, Effect, Exit, Pool, Result, Schedule, Scope } from "effect"
+import { type ConnectionOptions, timerDuration } from "./ConnectionOptions.ts"
 import { ConfigError, type MysqlError, PoolTimeoutError } from "./Errors.ts"
+import { decodeOptions, PoolOptionsSchema } from "./internal/OptionsSchema.ts"
 import * as MysqlConnection from "./MysqlConnection.ts"
 
 export interface PoolOptions {
@@ -76,12 +77,12 @@ const durationOption = (
   name: keyof PoolOptions,
   input: Duration.Input | undefined,
   fallback: Duration.Input
-): Duration.Duration | ConfigError =>
-  positiveDuration(input ?? fallback) ??
-  new ConfigError({ option: name, message: `${name}: ${String(input)} is not a positive duration` })
+): Duration.Duration | ConfigError => Result.merge(timerDuration(name, input ?? fallback))
 
 /** Checks the pool options; a refusal names the option. */
 export const resolvePoolOptions = (options: PoolOptions): ResolvedPoolOptions | ConfigError => {
+  const decoded = decodeOptions(PoolOptionsSchema, options)
+  if (Result.isFailure(decoded)) return decoded.failure
   const min = options.minConnections ?? 0
   const max = options.maxConnections ?? 10
   if (!Number.isInteger(max) || max < 1)

@@ -13,6 +13,7 @@
  */
 import { SslPolicy } from "@effect-mysql/transport"
 import { Duration, Option, Redacted, Result } from "effect"
+import { timerInput } from "./ConnectionOptions.ts"
 import { ConfigError } from "./Errors.ts"
 import type { MysqlClientOptions } from "./MysqlClientOptions.ts"
 
@@ -50,13 +51,18 @@ const booleanValue = (value: string): boolean | undefined => {
   return undefined
 }
 
-/** A plain number is seconds, as in MySQL's `connect-timeout`; "500 millis" and the like also work. */
-const durationValue = (value: string): Duration.Duration | undefined => {
+/**
+ * A plain number is seconds, as in MySQL's `connect-timeout`; "500 millis" and the like also work.
+ * The same bounds as the option's apply (no `Infinity`, nothing a timer cannot wait).
+ */
+const durationValue = (value: string): Duration.Duration | string => {
   const trimmed = value.trim()
   const parsed = /^\d+(\.\d+)?$/.test(trimmed)
     ? Option.some(Duration.seconds(Number(trimmed)))
     : Duration.fromInput(trimmed as Duration.Input)
-  return Option.isSome(parsed) && Duration.isPositive(parsed.value) ? parsed.value : undefined
+  if (Option.isNone(parsed)) return `${value} is not a duration (a number of seconds, or e.g. "500 millis")`
+  const checked = timerInput(parsed.value)
+  return Result.isSuccess(checked) ? checked.success : `${value} ${checked.failure}`
 }
 
 const integerValue = (value: string, min: number, max: number): number | undefined => {
@@ -75,7 +81,7 @@ const duration =
   (set: (draft: Draft, value: Duration.Duration) => void): Apply =>
   (draft, value) => {
     const parsed = durationValue(value)
-    if (parsed === undefined) return `${value} is not a duration (a number of seconds, or e.g. "500 millis")`
+    if (typeof parsed === "string") return parsed
     set(draft, parsed)
     return undefined
   }
@@ -205,7 +211,7 @@ export const parameters: Readonly<Record<string, Apply>> = {
       return undefined
     }
     const parsed = durationValue(value)
-    if (parsed === undefined) return `${value} is not a duration, or false`
+    if (typeof parsed === "string") return `${parsed}, or false`
     draft.options.heartbeatInterval = parsed
     return undefined
   },
@@ -254,9 +260,35 @@ const decode = (part: string, name: string): string | ConfigError => {
   }
 }
 
+/**
+ * What makes a URL mean something else than it seems to: a second `@` (an unencoded one in the
+ * password, which the URL parser would take as part of the user information or the host), a
+ * fragment (dropped by the URL parser, with any `?` parameters after it). Checked on the raw text.
+ */
+const ambiguity = (text: string): ConfigError | undefined => {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(text)?.[1] ?? ""
+  if (authority.indexOf("@") !== authority.lastIndexOf("@"))
+    return fail("url", "has more than one @ before the host: write an @ in the user or password as %40")
+  if (text.includes("#"))
+    return fail("url", "has a fragment (#…), which a URL drops: write a # in the password or a value as %23")
+  return undefined
+}
+
+/** A parameter given twice would silently override the first: refused instead. */
+const duplicate = (params: URLSearchParams): string | undefined => {
+  const seen = new Set<string>()
+  for (const name of params.keys()) {
+    if (seen.has(name)) return name
+    seen.add(name)
+  }
+  return undefined
+}
+
 /** Parses a connection URL; the password never appears in an error. */
 export const parse = (url: string | Redacted.Redacted<string>): Result.Result<UrlSettings, ConfigError> => {
   const text = Redacted.isRedacted(url) ? Redacted.value(url) : url
+  const ambiguous = ambiguity(text)
+  if (ambiguous !== undefined) return Result.fail(ambiguous)
   let parsed: URL
   try {
     parsed = new URL(text)
@@ -271,7 +303,15 @@ export const parse = (url: string | Redacted.Redacted<string>): Result.Result<Ur
   if (password instanceof ConfigError) return Result.fail(password)
   const database = decode(parsed.pathname.replace(/^\//, ""), "url.database")
   if (database instanceof ConfigError) return Result.fail(database)
-  if (database.includes("/")) return Result.fail(fail("url.database", `${database} is not a database name`))
+  if (database.includes("/"))
+    return Result.fail(
+      fail(
+        "url.database",
+        database.includes("@")
+          ? "contains @ and /: is there an unencoded / in the password? Write / as %2F and @ as %40"
+          : `${database} is not a database name`
+      )
+    )
   let port: number | undefined
   if (parsed.port !== "") {
     port = Number(parsed.port)
@@ -284,5 +324,8 @@ export const parse = (url: string | Redacted.Redacted<string>): Result.Result<Ur
   if (port !== undefined) base.port = port
   if (parsed.password !== "") base.password = Redacted.make(password)
   if (database !== "") base.database = database
+  const twice = duplicate(parsed.searchParams)
+  if (twice !== undefined)
+    return Result.fail(fail(`url parameter ${twice}`, "is given more than once: give each parameter once"))
   return applyParameters(base, parsed.searchParams.entries(), (name) => `url parameter ${name}`)
 }

@@ -1,7 +1,7 @@
 // URLs and Config as client options: every parameter, percent-decoding, refusals that name the parameter.
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Redacted, Result } from "effect"
-import { ClientConfig, Url } from "../src/index.ts"
+import { ClientConfig, MysqlClient, Url } from "../src/index.ts"
 
 const parsed = (url: string) => {
   const result = Url.parse(url)
@@ -85,6 +85,46 @@ describe("Url.parse", () => {
   })
 })
 
+describe("Url.parse refuses a URL that overrides itself", () => {
+  it("a parameter given twice, instead of letting the last one win", () => {
+    const error = refusal("mysql://u:secret@h/db?ssl-mode=VERIFY_IDENTITY&ssl-mode=DISABLED")
+    assert.strictEqual(error.option, "url parameter ssl-mode")
+    assert.include(error.message, "more than once")
+  })
+
+  it("a fragment, which the URL parser drops with what follows it", () => {
+    assert.include(refusal("mysql://u:secret@h/db?ssl-mode=REQUIRED#ssl-mode=DISABLED").message, "fragment")
+    assert.include(refusal("mysql://u:pa#ss@h/db").message, "%23")
+  })
+
+  it("an unencoded @ in the password, saying how to encode it", () => {
+    const error = refusal("mysql://u:p@ss@h/db")
+    assert.include(error.message, "%40")
+    assert.notInclude(error.message, "p@ss")
+    assert.include(refusal("mysql://u:p@ss/x@h/db").message, "%40")
+  })
+
+  it("a duration no timer can wait", () => {
+    assert.include(
+      refusal("mysql://u@h/db?connect-timeout=Infinity").message,
+      "url parameter connect-timeout: Infinity"
+    )
+    assert.include(refusal("mysql://u@h/db?read-timeout=9999999999").message, "2147483647 ms")
+    assert.include(refusal("mysql://u@h/db?heartbeat-interval=Infinity").message, "heartbeat-interval")
+  })
+})
+
+describe("MysqlClient.optionsFromUrl", () => {
+  it.effect("a CA file that cannot be read keeps its path and the system's reason", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(MysqlClient.optionsFromUrl("mysql://u@h/db?ssl-ca=/nonexistent/ca.pem"))
+      assert.strictEqual(error.option, "ssl-ca")
+      assert.include(error.message, "/nonexistent/ca.pem")
+      assert.include(error.message, "ENOENT")
+    })
+  )
+})
+
 describe("ClientConfig", () => {
   const read = (env: Record<string, string>) => ClientConfig.settings().parse(ConfigProvider.fromEnv({ env }))
 
@@ -125,6 +165,16 @@ describe("ClientConfig", () => {
       assert.notInclude(badUrl.message, "hunter2")
       const badPort = yield* Effect.flip(read({ MYSQL_PORT: "99999" }))
       assert.include(badPort.message, "MYSQL_PORT")
+    })
+  )
+
+  it.effect("with nothing set names the variables to set", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(read({}))
+      assert.include(error.message, "MYSQL_URL")
+      assert.include(error.message, "MYSQL_USER")
+      const hostOnly = yield* Effect.flip(read({ MYSQL_HOST: "db" }))
+      assert.include(hostOnly.message, "MYSQL_USER")
     })
   )
 })

@@ -15,7 +15,10 @@ const readText = (path: string): Effect.Effect<string, unknown> =>
     (fs): Effect.Effect<string, unknown> =>
       fs._tag === "Some"
         ? fs.value.readFileString(path)
-        : Effect.tryPromise(async () => (await import("node:fs/promises")).readFile(path, "utf8"))
+        : Effect.tryPromise({
+            try: async () => (await import("node:fs/promises")).readFile(path, "utf8"),
+            catch: (error) => error
+          })
   )
 
 const messageOf = (error: unknown): string =>

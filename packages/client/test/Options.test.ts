@@ -1,0 +1,183 @@
+// The options as the client checks them before anything opens: unknown keys with a did-you-mean,
+// values of the wrong type, durations a timer can wait, collations the client can encode for, the
+// exact ssl option at fault, and passwords no printer shows.
+import { inspect } from "node:util"
+import { assert, describe, it } from "@effect/vitest"
+import { RuntimeTransport } from "@effect-mysql/transport"
+import { Cause, Effect, Formatter, Layer, Result } from "effect"
+import { ConfigError, ConnectionOptions, MysqlClient, MysqlPool } from "../src/index.ts"
+
+const refusal = (options: object): ConfigError => {
+  const result = ConnectionOptions.resolve(options as ConnectionOptions.ConnectionOptions)
+  if (Result.isSuccess(result)) throw new Error(`${JSON.stringify(options)} was accepted`)
+  return result.failure
+}
+
+const poolRefusal = (options: object): ConfigError => {
+  const result = MysqlPool.resolvePoolOptions(options as MysqlPool.PoolOptions)
+  if (!(result instanceof ConfigError)) throw new Error(`${JSON.stringify(options)} was accepted`)
+  return result
+}
+
+/** What building the client layer fails with, unwrapped from its SqlError; nothing listens on port 1. */
+const clientRefusal = (options: object) =>
+  Effect.gen(function* () {
+    const layer = MysqlClient.layer({ host: "127.0.0.1", port: 1, ...options } as MysqlClient.MysqlClientOptions).pipe(
+      Layer.provide(RuntimeTransport.layer)
+    )
+    const error = yield* Effect.flip(Effect.scoped(Layer.build(layer)))
+    const cause = (error as { reason?: { cause?: unknown } }).reason?.cause
+    assert.instanceOf(cause, ConfigError, String(Cause.pretty(Cause.fail(error))))
+    return cause as ConfigError
+  })
+
+describe("unknown options", () => {
+  it("are refused with the option other drivers' spelling stands for", () => {
+    const cases: ReadonlyArray<readonly [object, string, string]> = [
+      [{ username: "app" }, "username", "did you mean user?"],
+      [{ user: "app", rejectUnauthorized: false }, "rejectUnauthorized", "did you mean ssl.mode"],
+      [{ user: "app", ssl: { rejectUnauthorized: false } }, "ssl.rejectUnauthorized", "did you mean ssl.mode"],
+      [{ user: "app", ssl: { mdoe: "required" } }, "ssl.mdoe", "did you mean ssl.mode?"],
+      [{ user: "app", types: { timezone: "Z" } }, "types.timezone", "did you mean types.timeZone?"],
+      [{ user: "app", compression: { zstdlevel: 3 } }, "compression.zstdlevel", "did you mean compression.zstdLevel?"],
+      [{ user: "app", maxConnections: 4 }, "maxConnections", "not of a single connection"]
+    ]
+    for (const [options, option, hint] of cases) {
+      const error = refusal(options)
+      assert.strictEqual(error.option, option)
+      assert.include(error.message, hint)
+    }
+  })
+
+  it("of the pool are refused the same way", () => {
+    assert.include(
+      poolRefusal({ connectionLimit: 5 }).message,
+      "connectionLimit: unknown option; did you mean maxConnections?"
+    )
+    assert.include(poolRefusal({ connectionTTL: 5 }).message, "did you mean maxLifetime?")
+  })
+
+  it.effect("given to MysqlClient fail the layer before any connection is tried", () =>
+    Effect.gen(function* () {
+      const limit = yield* clientRefusal({ user: "app", connectionLimit: 5 })
+      assert.strictEqual(limit.option, "connectionLimit")
+      assert.include(limit.message, "did you mean maxConnections?")
+      const ttl = yield* clientRefusal({ user: "app", connectionTTL: 5 })
+      assert.include(ttl.message, "did you mean maxLifetime?")
+    })
+  )
+
+  it.effect("the effect/sql options stay known to MysqlClient", () =>
+    Effect.gen(function* () {
+      // Accepted: the layer gets as far as connecting, where nothing listens.
+      const error = yield* Effect.flip(
+        Effect.scoped(
+          Layer.build(
+            MysqlClient.layer({
+              host: "127.0.0.1",
+              port: 1,
+              user: "app",
+              spanAttributes: { service: "shop" },
+              transformQueryNames: (name) => name,
+              transformResultNames: (name) => name,
+              maxConnections: 2
+            }).pipe(Layer.provide(RuntimeTransport.layer))
+          )
+        )
+      )
+      assert.notInstanceOf((error as { reason?: { cause?: unknown } }).reason?.cause, ConfigError)
+    })
+  )
+
+  it("values of the wrong type are refused, naming the option", () => {
+    assert.strictEqual(refusal({ user: "app", port: "3306" }).option, "port")
+    assert.strictEqual(refusal({ user: "app", types: { bigint: "int" } }).option, "types.bigint")
+    assert.strictEqual(refusal({ user: "app", ssl: "required" }).option, "ssl")
+    assert.strictEqual(refusal({ user: "app", localInfile: { source: "/tmp/data.csv" } }).option, "localInfile.source")
+  })
+})
+
+describe("durations", () => {
+  it("a timer cannot wait are refused: Infinity, above 2^31-1 ms, invalid text", () => {
+    assert.include(
+      refusal({ user: "app", connectTimeout: Infinity }).message,
+      "connectTimeout: Infinity is longer than"
+    )
+    assert.include(refusal({ user: "app", connectTimeout: 2 ** 31 }).message, "2147483647 ms")
+    assert.include(refusal({ user: "app", readTimeout: "30 days" }).message, "readTimeout")
+    assert.include(refusal({ user: "app", keepAlive: "soon" }).message, "keepAlive: soon is not a positive duration")
+    assert.strictEqual(refusal({ user: "app", keepAlive: Infinity }).option, "keepAlive")
+    assert.strictEqual(refusal({ user: "app", statementTimeout: Infinity }).option, "statementTimeout")
+    assert.strictEqual(refusal({ user: "app", cancelTimeout: 2 ** 40 }).option, "cancelTimeout")
+    assert.include(poolRefusal({ acquireTimeout: Infinity }).message, "acquireTimeout: Infinity is longer than")
+    assert.strictEqual(poolRefusal({ heartbeatInterval: "often" }).option, "heartbeatInterval")
+  })
+
+  it("up to 2^31-1 ms, or keepAlive false, are accepted", () => {
+    const result = ConnectionOptions.resolve({ user: "app", connectTimeout: 2 ** 31 - 1, keepAlive: false })
+    assert.isTrue(Result.isSuccess(result))
+  })
+})
+
+describe("collation", () => {
+  it("with a character set other than UTF-8 is refused, saying which to use", () => {
+    const error = refusal({ user: "app", collation: 8 })
+    assert.strictEqual(error.option, "collation")
+    assert.include(error.message, "latin1")
+    assert.include(error.message, "45 (utf8mb4_general_ci)")
+    assert.strictEqual(refusal({ user: "app", collation: 63 }).option, "collation")
+  })
+
+  it("of utf8mb4 or utf8mb3 is accepted", () => {
+    for (const collation of [45, 46, 224, 33, 83]) {
+      assert.isTrue(Result.isSuccess(ConnectionOptions.resolve({ user: "app", collation })), String(collation))
+    }
+  })
+})
+
+describe("ssl refusals", () => {
+  it("name the exact ssl option and keep the whole message", () => {
+    const ca = refusal({ user: "app", ssl: { mode: "verify-ca", ca: "/etc/mysql/ca.pem" } })
+    assert.strictEqual(ca.option, "ssl.ca")
+    assert.include(ca.message, "ssl.ca must be PEM text")
+    const mode = refusal({ user: "app", ssl: { mode: "strict" } })
+    assert.strictEqual(mode.option, "ssl.mode")
+    assert.include(mode.message, 'ssl.mode "strict"')
+  })
+})
+
+describe("secrets", () => {
+  const secrets = ["hunter2", "second-factor", "third-factor", "pass-phrase"]
+  const printers = {
+    inspect: (value: unknown) => inspect(value, { depth: 10 }),
+    JSON: (value: unknown) => JSON.stringify(value),
+    Formatter: (value: unknown) => Formatter.format(value)
+  }
+
+  it("passwords given as strings are Redacted in the resolved options", () => {
+    const resolved = ConnectionOptions.resolve({
+      user: "app",
+      password: "hunter2",
+      password2: "second-factor",
+      password3: "third-factor",
+      ssl: {
+        mode: "required",
+        cert: "-----BEGIN CERTIFICATE-----\n",
+        key: "-----BEGIN PRIVATE KEY-----\n",
+        passphrase: "pass-phrase"
+      }
+    })
+    if (Result.isFailure(resolved)) throw new Error(resolved.failure.message)
+    for (const [name, print] of Object.entries(printers)) {
+      const text = print(resolved.success)
+      for (const secret of secrets) assert.notInclude(text, secret, name)
+    }
+  })
+
+  it.effect("a URL's password is Redacted in the options it stands for", () =>
+    Effect.gen(function* () {
+      const options = yield* MysqlClient.optionsFromUrl("mysql://app:hunter2@db.internal/shop")
+      for (const [name, print] of Object.entries(printers)) assert.notInclude(print(options), "hunter2", name)
+    })
+  )
+})
