@@ -75,9 +75,12 @@ export const verifyPeer = (settings: TlsSettings, outcome: HandshakeOutcome): Tl
   if (settings.fingerprints.length > 0) {
     const presented = normalizeFingerprint(outcome.certificate?.fingerprint256 ?? "")
     if (presented === undefined || !settings.fingerprints.includes(presented)) {
+      const fingerprint = outcome.certificate?.fingerprint256?.toUpperCase()
       return tlsError(
-        "chain-not-trusted",
-        `certificate fingerprint ${outcome.certificate?.fingerprint256 ?? "(none)"} is not one of ssl.fingerprints`
+        "fingerprint-mismatch",
+        fingerprint === undefined
+          ? "the server presented no certificate"
+          : `the server presented a certificate with SHA-256 fingerprint ${fingerprint}`
       )
     }
   } else if (settings.verifyChain && !outcome.authorized) {
