@@ -200,6 +200,10 @@ layer(fixture, { timeout: 60_000, excludeTestServices: true })("TLS upgrade", (i
       assert.strictEqual(outcome(revoked), "certificate-revoked")
       assert.match(Result.isFailure(revoked) ? revoked.failure.message : "", /revoked/)
       assert.strictEqual(outcome(notRevoked), "accepted")
+      // A CRL from some other CA leaves revocation unknown: refused, with advice about the CRL.
+      const unknown = yield* Effect.flip(tryTls(servers.ports.good, { ...ssl, crl: crl.fromOtherCa }))
+      assert.strictEqual(unknown._tag === "TlsError" ? unknown.reason : unknown._tag, "chain-not-trusted")
+      assert.match(unknown.message, /revocation of the server's certificate cannot be checked: give ssl\.crl/)
     })
   )
 

@@ -14,10 +14,14 @@ import * as LocalServers from "./LocalServers.ts"
 
 export const sourceBytes = 64 * 1024 * 1024
 
-/** CRLs of the test CA: one that revokes nothing, one that revokes the `good` server certificate. */
+/**
+ * CRLs of the test CA: one that revokes nothing, one that revokes the `good` server certificate;
+ * and one signed by the untrusted CA, which says nothing about certificates of the test CA.
+ */
 export interface RevocationLists {
   readonly empty: string
   readonly revokesGood: string
+  readonly fromOtherCa: string
 }
 
 export class Fixture extends Context.Service<
@@ -28,13 +32,14 @@ export class Fixture extends Context.Service<
 /** Uses the `openssl ca` database TestPki leaves in its directory (it issues the expired certificate with it). */
 const revocationLists = (pki: TestPki.TestPki): RevocationLists => {
   const openssl = (...args: ReadonlyArray<string>) => execFileSync("openssl", args, { cwd: pki.dir, stdio: "pipe" })
-  const gencrl = (name: string) => {
-    openssl("ca", "-config", "ca.cnf", "-gencrl", "-crldays", "30", "-out", name)
+  const gencrl = (name: string, ...issuer: ReadonlyArray<string>) => {
+    openssl("ca", "-config", "ca.cnf", "-gencrl", "-crldays", "30", ...issuer, "-out", name)
     return Fs.readFileSync(Path.join(pki.dir, name), "utf8")
   }
   const empty = gencrl("empty.crl")
+  const fromOtherCa = gencrl("other-ca.crl", "-cert", "untrusted-ca.pem", "-keyfile", "untrusted-ca.key")
   openssl("ca", "-config", "ca.cnf", "-revoke", pki.servers.good.cert.path)
-  return { empty, revokesGood: gencrl("revokes-good.crl") }
+  return { empty, revokesGood: gencrl("revokes-good.crl"), fromOtherCa }
 }
 
 export const layer = Layer.merge(
