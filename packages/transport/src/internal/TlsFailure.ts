@@ -55,12 +55,24 @@ export const tlsError = (reason: TlsFailure, detail?: string, code?: string): Tl
     ...(code === undefined ? {} : { code })
   })
 
+/** The server's handshake_failure alert: it found nothing acceptable in what the client offered. */
+const refusedOffer = /ALERT_HANDSHAKE_FAILURE|NO_SHARED_CIPHER|NoCipherSuitesInCommon|HandshakeFailure/i
+
 /** Classifies a runtime error thrown or emitted by a TLS stack. */
 export const fromRuntimeError = (error: unknown): TlsError => {
   const code = (error as { code?: unknown } | null)?.code
   const message = error instanceof Error ? error.message : String(error)
   const codeText = typeof code === "string" ? code : undefined
-  return tlsError(reasonOf(`${codeText ?? ""} ${message}`), message, codeText)
+  const text = `${codeText ?? ""} ${message}`
+  const reason = reasonOf(text)
+  if (reason === "handshake-failed" && refusedOffer.test(text)) {
+    return tlsError(
+      reason,
+      `the server accepted none of what the client offered, most often no cipher in common: compare ssl.ciphers and ssl.ciphersuites with the server's ssl_cipher and tls_version; ${message}`,
+      codeText
+    )
+  }
+  return tlsError(reason, message, codeText)
 }
 
 /** Whether an error on an established TLS socket is the peer's TLS alert rather than a socket error. */
