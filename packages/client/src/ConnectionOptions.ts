@@ -32,7 +32,10 @@ export interface ConnectionOptions {
   readonly compression?: CompressionOptions
   /** DNS, TCP, TLS and authentication together; default 10 seconds. */
   readonly connectTimeout?: Duration.Input
-  /** TCP keepalive initial delay (default 60 seconds), or `false`. */
+  /**
+   * TCP keepalive initial delay, or `false`. Default 60 seconds; on Deno, which cannot set the
+   * delay, the operating system's (and a delay given there is refused).
+   */
   readonly keepAlive?: Duration.Input | false
   /** Longest wait for the server's next bytes while a command runs; default none. */
   readonly readTimeout?: Duration.Input
@@ -91,7 +94,8 @@ export interface ResolvedOptions {
   readonly ssl: SslPolicy.SslPolicy
   readonly compression: CompressionOptions | undefined
   readonly connectTimeout: Duration.Input
-  readonly keepAlive: Duration.Input | false
+  /** undefined: the transport's default. */
+  readonly keepAlive: Duration.Input | false | undefined
   readonly readTimeout: Duration.Input | undefined
   readonly statementTimeout: Duration.Duration | undefined
   readonly killQueryOnInterrupt: boolean
@@ -164,7 +168,7 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     ssl: ssl.success,
     compression: options.compression,
     connectTimeout: options.connectTimeout ?? "10 seconds",
-    keepAlive: options.keepAlive ?? "60 seconds",
+    keepAlive: options.keepAlive,
     readTimeout: options.readTimeout,
     statementTimeout,
     killQueryOnInterrupt: options.killQueryOnInterrupt ?? true,
