@@ -6,9 +6,9 @@ import { Duration, Option, Result } from "effect"
 import type { ConnectOptions } from "../Transport.ts"
 import { TransportError } from "../TransportError.ts"
 
-export const defaultConnectTimeout = Duration.seconds(10)
-export const defaultKeepAliveDelay = Duration.seconds(60)
-export const defaultReadBufferSize = 256 * 1024
+const defaultConnectTimeout = Duration.seconds(10)
+const defaultKeepAliveDelay = Duration.seconds(60)
+const defaultReadBufferSize = 256 * 1024
 
 /** setTimeout turns a longer delay into 1 ms; a deadline this far away is as good as none. */
 export const maxTimerMillis = 2 ** 31 - 1
