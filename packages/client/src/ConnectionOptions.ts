@@ -33,7 +33,10 @@ export interface ConnectionOptions {
   readonly compression?: CompressionOptions
   /** DNS, TCP, TLS and authentication together; default 10 seconds. */
   readonly connectTimeout?: Duration.Input
-  /** TCP keepalive initial delay (default 60 seconds), or `false`. */
+  /**
+   * TCP keepalive initial delay, or `false`. Default 60 seconds; on Deno, which cannot set the
+   * delay, the operating system's (and a delay given there is refused).
+   */
   readonly keepAlive?: Duration.Input | false
   /** Longest wait for the server's next bytes while a command runs; default none. */
   readonly readTimeout?: Duration.Input
@@ -99,7 +102,8 @@ export interface ResolvedOptions {
   readonly ssl: SslPolicy.SslPolicy
   readonly compression: CompressionOptions | undefined
   readonly connectTimeout: Duration.Duration
-  readonly keepAlive: Duration.Duration | false
+  /** undefined: the transport's default (60 seconds, or the system's where a runtime cannot set it). */
+  readonly keepAlive: Duration.Duration | false | undefined
   readonly readTimeout: Duration.Duration | undefined
   readonly statementTimeout: Duration.Duration | undefined
   readonly killQueryOnInterrupt: boolean
@@ -209,7 +213,9 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
   const cancelTimeout = timerDuration("cancelTimeout", options.cancelTimeout ?? "5 seconds")
   if (Result.isFailure(cancelTimeout)) return Result.fail(cancelTimeout.failure)
   const keepAlive =
-    options.keepAlive === false ? undefined : timerDuration("keepAlive", options.keepAlive ?? "60 seconds")
+    options.keepAlive === undefined || options.keepAlive === false
+      ? undefined
+      : timerDuration("keepAlive", options.keepAlive)
   if (keepAlive !== undefined && Result.isFailure(keepAlive)) return Result.fail(keepAlive.failure)
   const readTimeout = options.readTimeout === undefined ? undefined : timerDuration("readTimeout", options.readTimeout)
   if (readTimeout !== undefined && Result.isFailure(readTimeout)) return Result.fail(readTimeout.failure)
@@ -226,7 +232,7 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     ssl: ssl.success,
     compression: options.compression,
     connectTimeout: connectTimeout.success,
-    keepAlive: keepAlive === undefined ? false : keepAlive.success,
+    keepAlive: options.keepAlive === false ? false : keepAlive?.success,
     readTimeout: readTimeout?.success,
     statementTimeout: statementTimeout?.success,
     killQueryOnInterrupt: options.killQueryOnInterrupt ?? true,

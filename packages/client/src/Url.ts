@@ -4,7 +4,7 @@
  * few of our own for the pool and timeouts. User and password are percent-decoded; the password
  * becomes `Redacted` at once. `?socket=/path` connects over a Unix socket.
  *
- * Parsing is pure: `ssl-ca`, `ssl-cert` and `ssl-key` name files, which are returned as paths for
+ * Parsing is pure: `ssl-ca`, `ssl-cert`, `ssl-key` and `ssl-crl` name files, which are returned as paths for
  * the caller to read (`MysqlClient.layerFromUrl` does). Every refusal is a `ConfigError` naming the
  * parameter, and never repeats the password.
  *
@@ -22,6 +22,7 @@ export interface SslFiles {
   readonly ca?: string
   readonly cert?: string
   readonly key?: string
+  readonly crl?: string
 }
 
 export interface UrlSettings {
@@ -129,6 +130,9 @@ export const parameters: Readonly<Record<string, Apply>> = {
   }),
   "ssl-key": path((draft, value) => {
     draft.sslFiles.key = value
+  }),
+  "ssl-crl": path((draft, value) => {
+    draft.sslFiles.crl = value
   }),
   "ssl-fingerprint": (draft, value) => {
     const fingerprints = list(value)

@@ -55,6 +55,8 @@ export interface SslOptions {
   readonly ciphersuites?: string | undefined
   /** SHA-256 fingerprints of the server certificates to accept (hex, colons optional). */
   readonly fingerprints?: ReadonlyArray<string> | undefined
+  /** PEM text of certificate revocation lists (-----BEGIN X509 CRL-----), checked with the chain. */
+  readonly crl?: string | ReadonlyArray<string> | undefined
 }
 
 /** What to do once TLS is to be set up: everything a layer needs, already checked. */
@@ -77,6 +79,8 @@ export interface TlsSettings {
   readonly maxVersion: TlsVersion | undefined
   readonly ciphers: string | undefined
   readonly ciphersuites: string | undefined
+  /** CRLs to check the server's certificate against; only set when the chain is verified. */
+  readonly crl: ReadonlyArray<string> | undefined
 }
 
 export type SslPolicy =
@@ -95,6 +99,7 @@ const pemBlock = (pem: string, label: RegExp) => label.test(pem)
 
 const certificateLabel = /-----BEGIN CERTIFICATE-----/
 const keyLabel = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/
+const crlLabel = /-----BEGIN X509 CRL-----/
 
 /** Accepts `AB:CD:…` or `abcd…`, returns upper-case hex, or undefined when it is not 32 bytes of hex. */
 export const normalizeFingerprint = (fingerprint: string): string | undefined => {
@@ -175,6 +180,16 @@ export const resolve = (options: SslOptions, endpoint: Endpoint): Result.Result<
     )
   }
 
+  const crl = options.crl === undefined ? undefined : typeof options.crl === "string" ? [options.crl] : [...options.crl]
+  if (crl?.some((pem) => !pemBlock(pem, crlLabel))) {
+    return fail("ssl.crl must be PEM text (-----BEGIN X509 CRL-----), not a file name: read the file first")
+  }
+  if (crl !== undefined && (fingerprints.length > 0 || (mode !== "verify-ca" && mode !== "verify-identity"))) {
+    return fail(
+      "ssl.crl is checked along with the certificate chain: use it with verify-ca or verify-identity and no ssl.fingerprints"
+    )
+  }
+
   const identity = options.servername ?? (endpoint._tag === "Tcp" ? endpoint.host : "localhost")
   const verifies = mode === "verify-ca" || mode === "verify-identity"
   return Result.succeed({
@@ -198,7 +213,8 @@ export const resolve = (options: SslOptions, endpoint: Endpoint): Result.Result<
       minVersion: options.minVersion,
       maxVersion: options.maxVersion,
       ciphers: ciphers?.join(":"),
-      ciphersuites: suites?.join(":")
+      ciphersuites: suites?.join(":"),
+      crl
     }
   })
 }

@@ -10,6 +10,9 @@ export const TlsFailure: Schema.Literals<
     "chain-not-trusted",
     "hostname-mismatch",
     "certificate-expired",
+    "certificate-revoked",
+    "fingerprint-mismatch",
+    "client-key-invalid",
     "client-certificate-rejected",
     "protocol-version-refused",
     "handshake-failed"
@@ -19,6 +22,9 @@ export const TlsFailure: Schema.Literals<
   "chain-not-trusted",
   "hostname-mismatch",
   "certificate-expired",
+  "certificate-revoked",
+  "fingerprint-mismatch",
+  "client-key-invalid",
   "client-certificate-rejected",
   "protocol-version-refused",
   "handshake-failed"

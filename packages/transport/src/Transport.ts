@@ -8,6 +8,7 @@
  */
 import { Context, type DateTime, type Duration, type Effect, type Scope } from "effect"
 import type { Endpoint } from "./Endpoint.ts"
+import type { SslConfigError } from "./SslConfigError.ts"
 import type { TlsSettings, Verification } from "./SslPolicy.ts"
 import type { TimeoutError } from "./TimeoutError.ts"
 import type { TlsError } from "./TlsError.ts"
@@ -16,21 +17,27 @@ import type { TransportError } from "./TransportError.ts"
 export interface ConnectOptions {
   /**
    * Budget for DNS, TCP connect and the TLS handshake together (default 10 seconds, as the MySQL
-   * client's connect_timeout): `upgradeTls` gets whatever `connect` left of it.
+   * client's connect_timeout): `upgradeTls` gets whatever `connect` left of it. An infinite
+   * duration means no budget; one beyond 2³¹−1 ms (24.8 days) is capped there.
    */
   readonly connectTimeout?: Duration.Input | undefined
   /**
    * TCP keepalive; `false` turns it off. The initial delay is how long the connection may be idle
-   * before the first probe (default 60 seconds).
+   * before the first probe (default 60 seconds; 1 to 32767 seconds). `{}` keeps the operating
+   * system's delay. Deno cannot set the delay: there a given `initialDelay` is refused.
    */
   readonly keepAlive?: false | { readonly initialDelay?: Duration.Input } | undefined
   /** Disable Nagle's algorithm (default true: the protocol is request/response). */
   readonly noDelay?: boolean | undefined
   /** Bytes received but not yet read before the socket is paused (default 256 KiB). */
   readonly readBufferSize?: number | undefined
-  /** Default deadline of each `read` (default none). */
+  /** Default deadline of each `read` (default none). Missing it leaves the connection open. */
   readonly readTimeout?: Duration.Input | undefined
-  /** Default deadline of each `write`, reached when the peer stops reading (default none). */
+  /**
+   * Default deadline of each `write`, reached when the peer stops reading (default none). A write
+   * that misses its deadline fails with `TimeoutError` and aborts the connection: part of it may
+   * already be on the wire.
+   */
   readonly writeTimeout?: Duration.Input | undefined
 }
 
@@ -86,11 +93,13 @@ export interface Connection {
    * Starts TLS on this same connection (after the SSL Request has been written), verifying the
    * server as `settings` say. Fails if plaintext bytes arrived that nobody read: a server, or a
    * man in the middle, that talks before the handshake must not have its bytes taken as encrypted.
+   * Fails with `SslConfigError`, before the handshake, when `settings` ask for something this
+   * runtime's TLS stack would ignore (see docs/tls.md).
    */
   readonly upgradeTls: (
     settings: TlsSettings,
     options?: OperationOptions
-  ) => Effect.Effect<TlsInfo, TlsError | TransportError | TimeoutError>
+  ) => Effect.Effect<TlsInfo, TlsError | TransportError | TimeoutError | SslConfigError>
   readonly info: Effect.Effect<ConnectionInfo>
   /** Closes the connection, flushing what was written; the scope does it too. */
   readonly close: Effect.Effect<void>

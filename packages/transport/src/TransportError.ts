@@ -2,10 +2,12 @@ import { type Cause, Schema } from "effect"
 
 /**
  * Why a byte connection failed outside TLS: it could not be opened, the peer closed it, the
- * operating system reported an error on it, or it was used after we closed it ourselves.
+ * operating system reported an error on it, it was used after we closed it ourselves, or a
+ * connect option is invalid or cannot be honoured on this runtime (refused before connecting).
  */
-export const TransportFailure: Schema.Literals<readonly ["connect-failed", "closed-by-peer", "io-error", "closed"]> =
-  Schema.Literals(["connect-failed", "closed-by-peer", "io-error", "closed"])
+export const TransportFailure: Schema.Literals<
+  readonly ["connect-failed", "closed-by-peer", "io-error", "closed", "invalid-option"]
+> = Schema.Literals(["connect-failed", "closed-by-peer", "io-error", "closed", "invalid-option"])
 export type TransportFailure = typeof TransportFailure.Type
 
 const TransportErrorBase: Schema.Class<

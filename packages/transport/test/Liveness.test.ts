@@ -3,7 +3,7 @@ import { spawn } from "node:child_process"
 import * as Net from "node:net"
 import { assert, layer } from "@effect/vitest"
 import { FaultProxy } from "@effect-mysql/testing"
-import { Effect, Fiber, Result } from "effect"
+import { type Duration, Effect, Fiber, Result } from "effect"
 import * as Endpoint from "../src/Endpoint.ts"
 import { runtime } from "../src/RuntimeTransport.ts"
 import * as SslPolicy from "../src/SslPolicy.ts"
@@ -143,19 +143,72 @@ layer(fixture, { timeout: 120_000, excludeTestServices: true })("liveness", (it)
     )
   }
 
-  it.effect("times out a write that the peer never takes", () =>
+  for (const tls of [false, true]) {
+    it.effect(
+      `times out a ${tls ? "TLS" : "plaintext"} write that the peer never takes, and closes the connection`,
+      () =>
+        Effect.gen(function* () {
+          const { pki, servers } = yield* Fixture
+          const proxy = yield* FaultProxy.start({
+            target: { host: "127.0.0.1", port: tls ? servers.ports.good : servers.ports.plain }
+          })
+          const endpoint = localhost(proxy.port)
+          const connection = yield* (yield* Transport).connect(endpoint, { writeTimeout: "500 millis" })
+          if (tls) {
+            const policy = yield* SslPolicy.make({ mode: "verify-identity", ca: pki.ca.pem }, endpoint)
+            if (policy.mode !== "disabled") yield* connection.upgradeTls(policy.tls)
+          }
+          yield* proxy.setMode(FaultProxy.blackhole)
+          // One 24 MiB write: more than the kernel buffers on the way can take.
+          const error = yield* Effect.flip(connection.write(new Uint8Array(24 * 1024 * 1024)))
+          assert.strictEqual(tagOf(error), "TimeoutError:write")
+          // Part of the write may be on the wire: the connection cannot be used any more.
+          assert.strictEqual(
+            tagOf(yield* Effect.flip(connection.read({ timeout: "5 seconds" }))),
+            "TransportError:closed"
+          )
+          assert.strictEqual(tagOf(yield* Effect.flip(connection.write(new Uint8Array(1)))), "TransportError:closed")
+        }).pipe(Effect.scoped)
+    )
+  }
+
+  it.effect("keeps a connect timeout beyond 2^31-1 ms, or an infinite one, from firing at once", () =>
+    Effect.gen(function* () {
+      const { port } = yield* unansweredPort
+      const transport = yield* Transport
+      // Acquiring a connection cannot be interrupted; each attempt fails once the port goes away.
+      const attempts = yield* Effect.forEach([2 ** 31, Infinity], (connectTimeout) =>
+        Effect.forkDetach(Effect.scoped(transport.connect(localhost(port), { connectTimeout })))
+      )
+      yield* Effect.sleep("1 second")
+      for (const attempt of attempts) assert.isUndefined(attempt.pollUnsafe(), "the connect ended early")
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("refuses invalid keepalive settings with a typed error, and a delay Deno cannot set", () =>
     Effect.gen(function* () {
       const { servers } = yield* Fixture
-      const proxy = yield* FaultProxy.start({ target: { host: "127.0.0.1", port: servers.ports.plain } })
-      const connection = yield* (yield* Transport).connect(localhost(proxy.port), { writeTimeout: "500 millis" })
-      yield* proxy.setMode(FaultProxy.blackhole)
-      const block = new Uint8Array(1024 * 1024)
-      const error = yield* Effect.flip(
-        Effect.gen(function* () {
-          for (let i = 0; i < 256; i++) yield* connection.write(block)
-        })
-      )
-      assert.strictEqual(tagOf(error), "TimeoutError:write")
+      const transport = yield* Transport
+      const endpoint = localhost(servers.ports.plain)
+      const invalid = [
+        "60 seconds",
+        { initialDelay: "soon" },
+        { initialDelay: "0 seconds" },
+        { initialDelay: "10 hours" }
+      ] as unknown as ReadonlyArray<{ readonly initialDelay: Duration.Input }>
+      for (const keepAlive of invalid) {
+        const error = yield* Effect.flip(transport.connect(endpoint, { keepAlive }))
+        assert.strictEqual(tagOf(error), "TransportError:invalid-option")
+        assert.match(error.message, /^keepAlive/)
+      }
+      assert.strictEqual(yield* echoes(yield* transport.connect(endpoint, { keepAlive: {} })), "ping")
+      const delayed = yield* Effect.result(transport.connect(endpoint, { keepAlive: { initialDelay: "30 seconds" } }))
+      if (runtime === "deno") {
+        assert.isTrue(Result.isFailure(delayed))
+        assert.match(Result.isFailure(delayed) ? delayed.failure.message : "", /cannot be honoured on Deno/)
+      } else {
+        assert.isTrue(Result.isSuccess(delayed))
+      }
     }).pipe(Effect.scoped)
   )
 

@@ -117,6 +117,27 @@ describe("SslPolicy.resolve", () => {
   })
 })
 
+describe("SslPolicy.resolve ssl.crl", () => {
+  const crlPem = "-----BEGIN X509 CRL-----\nMIIB\n-----END X509 CRL-----\n"
+
+  it("takes one CRL or several when the chain is verified", () => {
+    assert.deepStrictEqual(settingsOf({ mode: "verify-ca", ca: caPem, crl: crlPem }).crl, [crlPem])
+    assert.deepStrictEqual(settingsOf({ mode: "verify-identity", crl: [crlPem, crlPem] }).crl, [crlPem, crlPem])
+    assert.isUndefined(settingsOf({ mode: "verify-identity" }).crl)
+  })
+
+  it("refuses a CRL that is not PEM, or that nothing would check", () => {
+    assert.match(refusal({ mode: "verify-identity", crl: "/etc/ssl/crl.pem" }), /ssl\.crl must be PEM text/)
+    for (const mode of ["preferred", "required"] as const) {
+      assert.match(refusal({ mode, crl: crlPem }), /ssl\.crl is checked along with the certificate chain/)
+    }
+    assert.match(
+      refusal({ mode: "verify-ca", fingerprints: [fingerprint], crl: crlPem }),
+      /ssl\.crl is checked along with the certificate chain/
+    )
+  })
+})
+
 describe("SslPolicy.decide", () => {
   const decide = (mode: SslPolicy.SslMode, offered: boolean) => {
     const policy = Result.getOrThrow(SslPolicy.resolve({ mode, ca: caPem }, host))

@@ -1,4 +1,5 @@
 // The in-band upgrade against local TLS servers, one per certificate of the test PKI.
+import { createPrivateKey } from "node:crypto"
 import { assert, describe, layer } from "@effect/vitest"
 import { DateTime, Effect, Result } from "effect"
 import { runtime } from "../src/RuntimeTransport.ts"
@@ -122,32 +123,114 @@ layer(fixture, { timeout: 60_000, excludeTestServices: true })("TLS upgrade", (i
       const info = yield* tryTls(servers.ports.untrusted, { mode: "verify-ca", fingerprints: [pinned] })
       assert.strictEqual(info === "plaintext" ? undefined : info.verification.fingerprint, true)
       const other = yield* Effect.flip(tryTls(servers.ports.good, { mode: "required", fingerprints: [pinned] }))
-      assert.strictEqual(other._tag === "TlsError" ? other.reason : other._tag, "chain-not-trusted")
-      assert.match(other.message, /not one of ssl\.fingerprints/)
+      assert.strictEqual(other._tag === "TlsError" ? other.reason : other._tag, "fingerprint-mismatch")
+      // Says what was pinned against, what the server showed, and how to pin it; not CA advice.
+      assert.include(other.message, fingerprintOf(pki.servers.good.cert.pem))
+      assert.match(other.message, /matches none of the pinned ssl\.fingerprints/)
+      assert.match(other.message, /add it to ssl\.fingerprints/)
+      assert.notMatch(other.message, /ssl\.ca/)
     })
   )
 
-  it.effect("honours TLS versions and cipher choices", () =>
+  it.effect("honours TLS versions", () =>
     Effect.gen(function* () {
-      const { pki, servers } = yield* Fixture
+      const { servers } = yield* Fixture
       const refused = yield* Effect.flip(tryTls(servers.ports.tls12, { mode: "required", minVersion: "TLSv1.3" }))
       assert.strictEqual(refused._tag === "TlsError" ? refused.reason : refused._tag, "protocol-version-refused")
-      const tls12 = yield* tryTls(servers.ports.tls12, {
-        mode: "verify-identity",
-        ca: pki.ca.pem,
-        ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256"
-      })
+      const tls12 = yield* tryTls(servers.ports.good, { mode: "required", maxVersion: "TLSv1.2" })
+      assert.strictEqual(tls12 === "plaintext" ? undefined : tls12.version, "TLSv1.2")
+    })
+  )
+
+  // Deno's rustls takes no cipher choice and Bun's BoringSSL no TLS 1.3 suites: there the setting
+  // is refused before the handshake, never dropped.
+  it.effect("honours ssl.ciphers where the runtime can, and refuses it where it cannot", () =>
+    Effect.gen(function* () {
+      const { pki, servers } = yield* Fixture
+      const ssl = { mode: "verify-identity", ca: pki.ca.pem } as const
+      const chosen = Effect.flip(tryTls(servers.ports.tls12, { ...ssl, ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256" }))
+      // The server's key is ECDSA: an RSA-only cipher list shares nothing with it.
+      const unshared = Effect.flip(tryTls(servers.ports.tls12, { ...ssl, ciphers: "ECDHE-RSA-AES128-GCM-SHA256" }))
+      if (runtime === "deno") {
+        for (const refused of [yield* chosen, yield* unshared]) {
+          assert.strictEqual(refused._tag, "SslConfigError")
+          assert.match(refused.message, /ssl\.ciphers cannot be honoured on Deno/)
+        }
+        return
+      }
+      const tls12 = yield* tryTls(servers.ports.tls12, { ...ssl, ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256" })
       assert.strictEqual(tls12 === "plaintext" ? undefined : tls12.version, "TLSv1.2")
       assert.strictEqual(tls12 === "plaintext" ? undefined : tls12.cipher, "ECDHE-ECDSA-AES128-GCM-SHA256")
+      const failed = yield* unshared
+      assert.strictEqual(failed._tag === "TlsError" ? failed.reason : failed._tag, "handshake-failed")
+      assert.match(failed.message, /no cipher in common: compare ssl\.ciphers/)
+    })
+  )
+
+  it.effect("honours ssl.ciphersuites where the runtime can, and refuses it where it cannot", () =>
+    Effect.gen(function* () {
+      const { servers } = yield* Fixture
       const chacha = { mode: "required", ciphersuites: "TLS_CHACHA20_POLY1305_SHA256" } as const
-      if (runtime !== "node") {
-        // Deno's rustls and Bun's BoringSSL do not let TLS 1.3 suites be chosen: the upgrade
-        // refuses rather than ignore the setting.
-        const refusedSuite = yield* Effect.flip(tryTls(servers.ports.good, chacha))
-        assert.match(refusedSuite.message, /not among the configured ciphers/)
-      } else {
+      if (runtime === "node") {
         const suite = yield* tryTls(servers.ports.good, chacha)
         assert.strictEqual(suite === "plaintext" ? undefined : suite.cipher, "TLS_CHACHA20_POLY1305_SHA256")
+        return
+      }
+      const refused = yield* Effect.flip(tryTls(servers.ports.good, chacha))
+      assert.strictEqual(refused._tag, "SslConfigError")
+      assert.match(
+        refused.message,
+        new RegExp(`ssl\\.ciphersuites cannot be honoured on ${runtime === "deno" ? "Deno" : "Bun"}`)
+      )
+    })
+  )
+
+  it.effect("refuses a revoked server certificate given ssl.crl, or refuses ssl.crl where it cannot be checked", () =>
+    Effect.gen(function* () {
+      const { crl, pki, servers } = yield* Fixture
+      const ssl = { mode: "verify-identity", ca: pki.ca.pem } as const
+      const revoked = yield* Effect.result(tryTls(servers.ports.good, { ...ssl, crl: crl.revokesGood }))
+      const notRevoked = yield* Effect.result(tryTls(servers.ports.good, { ...ssl, crl: crl.empty }))
+      if (runtime === "deno") {
+        for (const refused of [revoked, notRevoked]) {
+          assert.isTrue(Result.isFailure(refused) && refused.failure._tag === "SslConfigError")
+          assert.match(Result.isFailure(refused) ? refused.failure.message : "", /ssl\.crl cannot be honoured on Deno/)
+        }
+        return
+      }
+      assert.strictEqual(outcome(revoked), "certificate-revoked")
+      assert.match(Result.isFailure(revoked) ? revoked.failure.message : "", /revoked/)
+      assert.strictEqual(outcome(notRevoked), "accepted")
+      // A CRL from some other CA leaves revocation unknown: refused, with advice about the CRL.
+      const unknown = yield* Effect.flip(tryTls(servers.ports.good, { ...ssl, crl: crl.fromOtherCa }))
+      assert.strictEqual(unknown._tag === "TlsError" ? unknown.reason : unknown._tag, "chain-not-trusted")
+      assert.match(unknown.message, /revocation of the server's certificate cannot be checked: give ssl\.crl/)
+    })
+  )
+
+  it.effect("names the client key when it cannot be used", () =>
+    Effect.gen(function* () {
+      const { pki, servers } = yield* Fixture
+      const cert = pki.client.cert.pem
+      const encrypted = createPrivateKey(pki.client.key.pem)
+        .export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "right" })
+        .toString()
+      const ssl = { mode: "verify-identity", ca: pki.ca.pem, cert } as const
+      const decrypted = yield* tryTls(servers.ports.mutual, { ...ssl, key: encrypted, passphrase: "right" })
+      assert.notStrictEqual(decrypted, "plaintext")
+      const cases = [
+        [{ key: encrypted, passphrase: "wrong" }, /wrong passphrase/],
+        [{ key: encrypted }, /ssl\.key is encrypted and no ssl\.passphrase/],
+        [
+          { key: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" },
+          /ssl\.key is not a valid private key/
+        ],
+        [{ key: pki.servers.good.key.pem }, /key does not match certificate/]
+      ] as const
+      for (const [key, message] of cases) {
+        const error = yield* Effect.flip(tryTls(servers.ports.mutual, { ...ssl, ...key }))
+        assert.strictEqual(error._tag === "TlsError" ? error.reason : error._tag, "client-key-invalid")
+        assert.match(error.message, message)
       }
     })
   )

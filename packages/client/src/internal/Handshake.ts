@@ -199,7 +199,10 @@ export const handshake = Effect.fnUntraced(function* (
   return yield* Effect.gen(function* () {
     const connection = yield* transport.connect(options.endpoint, {
       connectTimeout: connectDeadline,
-      keepAlive: options.keepAlive === false ? false : { initialDelay: options.keepAlive }
+      keepAlive:
+        options.keepAlive === undefined || options.keepAlive === false
+          ? options.keepAlive
+          : { initialDelay: options.keepAlive }
     })
     const channel = new PacketChannel(
       connection,

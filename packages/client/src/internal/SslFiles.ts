@@ -1,6 +1,6 @@
 /**
  * Reads the certificate and key files a URL or the environment names (`ssl-ca`, `ssl-cert`,
- * `ssl-key`) into the PEM text the `ssl` options take. Effect's `FileSystem` is used when the
+ * `ssl-key`, `ssl-crl`) into the PEM text the `ssl` options take. Effect's `FileSystem` is used when the
  * application provides one; otherwise `node:fs`, which Node, Deno and Bun all have.
  */
 import { Effect, FileSystem } from "effect"
@@ -27,7 +27,7 @@ const messageOf = (error: unknown): string =>
 export const readSslFiles = (files: SslFiles): Effect.Effect<Pem, ConfigError> =>
   Effect.gen(function* () {
     const pem: Pem = {}
-    for (const name of ["ca", "cert", "key"] as const) {
+    for (const name of ["ca", "cert", "key", "crl"] as const) {
       const path = files[name]
       if (path === undefined) continue
       pem[name] = yield* Effect.mapError(

@@ -1,6 +1,6 @@
 /**
  * The upgrade through Deno's node:tls, for what `Deno.startTls` cannot do (no verification, client
- * certificates, pinned fingerprints, TLS versions and ciphers, Unix sockets). Loaded only when needed.
+ * certificates, pinned fingerprints, TLS versions, Unix sockets). Loaded only when needed.
  */
 import { Effect } from "effect"
 import type { Channel } from "../internal/Channel.ts"

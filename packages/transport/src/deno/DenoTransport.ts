@@ -6,9 +6,11 @@
 import { Clock, Duration, Effect, Layer } from "effect"
 import * as Endpoint from "../Endpoint.ts"
 import type { Channel } from "../internal/Channel.ts"
-import { defaultConnectTimeout, defaultReadBufferSize, makeConnection } from "../internal/ConnectionCore.ts"
+import { makeConnection } from "../internal/ConnectionCore.ts"
+import { invalidOption, resolve } from "../internal/ConnectSettings.ts"
 import { withDeadline } from "../internal/Deadline.ts"
 import { fromRuntimeError } from "../internal/TlsFailure.ts"
+import type { TlsLimits } from "../internal/TlsSupport.ts"
 import { type TlsSettings, verificationOf } from "../SslPolicy.ts"
 import type { TlsError } from "../TlsError.ts"
 import { type Connection, type ConnectOptions, type TlsInfo, Transport } from "../Transport.ts"
@@ -53,9 +55,7 @@ const nativeCanDo = (endpoint: Endpoint.Endpoint, settings: TlsSettings) =>
   settings.cert === undefined &&
   settings.fingerprints.length === 0 &&
   settings.minVersion === undefined &&
-  settings.maxVersion === undefined &&
-  settings.ciphers === undefined &&
-  settings.ciphersuites === undefined
+  settings.maxVersion === undefined
 
 const upgradeNatively = (conn: DenoConn, settings: TlsSettings) =>
   Effect.tryPromise({
@@ -87,27 +87,45 @@ const upgradeNatively = (conn: DenoConn, settings: TlsSettings) =>
     })
   )
 
+/** Neither `Deno.startTls` nor Deno's node:tls (rustls underneath) takes these. */
+const limits: TlsLimits = {
+  crl: "neither Deno.startTls nor Deno's node:tls checks certificate revocation lists",
+  ciphers: "Deno's TLS stack (rustls) does not let ciphers be chosen",
+  ciphersuites: "Deno's TLS stack (rustls) does not let TLS 1.3 suites be chosen"
+}
+
 const connect = (endpoint: Endpoint.Endpoint, options: ConnectOptions = {}) =>
   Effect.gen(function* () {
-    const budget = options.connectTimeout ?? defaultConnectTimeout
+    const settings = yield* Effect.fromResult(resolve(options))
+    // Deno offers keepalive on or off only: the delay is the operating system's, also by default.
+    if (
+      options.keepAlive !== undefined &&
+      options.keepAlive !== false &&
+      options.keepAlive.initialDelay !== undefined
+    ) {
+      return yield* invalidOption(
+        "keepAlive.initialDelay cannot be honoured on Deno: Deno turns keepalive on or off only; pass keepAlive: {} to keep the operating system's delay, or run on Node or Bun"
+      )
+    }
     const started = yield* Clock.currentTimeMillis
     const conn = yield* withDeadline(
       openConn(endpoint),
-      budget,
+      Duration.millis(settings.connectMillis),
       "connect",
       `connecting to ${Endpoint.format(endpoint)}`
     )
     if (endpoint._tag === "Tcp") {
-      conn.setNoDelay?.(options.noDelay ?? true)
-      // Deno offers keepalive on or off only; the initial delay is the operating system's.
-      conn.setKeepAlive?.(options.keepAlive !== false)
+      conn.setNoDelay?.(settings.noDelay)
+      conn.setKeepAlive?.(settings.keepAlive !== false)
     }
-    const limit = options.readBufferSize ?? defaultReadBufferSize
+    const limit = settings.readBufferSize
     return makeConnection({
       endpoint,
       channel: new DenoChannel(conn, false),
-      options,
-      connectDeadline: started + Duration.toMillis(budget),
+      settings,
+      runtime: "Deno",
+      limits,
+      connectDeadline: started + settings.connectMillis,
       upgrade: (channel, settings): Effect.Effect<{ channel: Channel; info: TlsInfo }, TlsError | TransportError> => {
         const plain = (channel as DenoChannel).conn
         return nativeCanDo(endpoint, settings)

@@ -4,18 +4,17 @@
  */
 import { Clock, Duration, Effect } from "effect"
 import type { Endpoint } from "../Endpoint.ts"
+import type { SslConfigError } from "../SslConfigError.ts"
 import type { TlsSettings } from "../SslPolicy.ts"
 import type { TimeoutError } from "../TimeoutError.ts"
 import type { TlsError } from "../TlsError.ts"
-import type { Connection, ConnectOptions, OperationOptions, TlsInfo } from "../Transport.ts"
+import type { Connection, OperationOptions, TlsInfo } from "../Transport.ts"
 import { TransportError } from "../TransportError.ts"
 import type { Channel } from "./Channel.ts"
+import type { ConnectSettings } from "./ConnectSettings.ts"
 import { withDeadline } from "./Deadline.ts"
 import { tlsError } from "./TlsFailure.ts"
-
-export const defaultConnectTimeout = Duration.seconds(10)
-export const defaultKeepAliveDelay = Duration.seconds(60)
-export const defaultReadBufferSize = 256 * 1024
+import { refuseUnsupported, type TlsLimits } from "./TlsSupport.ts"
 
 export type Upgrader = (
   channel: Channel,
@@ -25,7 +24,10 @@ export type Upgrader = (
 export interface CoreOptions {
   readonly endpoint: Endpoint
   readonly channel: Channel
-  readonly options: ConnectOptions
+  readonly settings: ConnectSettings
+  /** The runtime, by name, and the TLS settings it cannot honour. */
+  readonly runtime: string
+  readonly limits: TlsLimits
   /** When the connect budget runs out, in epoch milliseconds. */
   readonly connectDeadline: number
   readonly upgrade: Upgrader
@@ -37,26 +39,31 @@ export const makeConnection = (core: CoreOptions): Connection => {
   let channel = core.channel
   let tls: TlsInfo | undefined
   let isClosed = false
-  const { readTimeout, writeTimeout } = core.options
+  const { readTimeout, writeTimeout } = core.settings
 
   const read = (options?: OperationOptions) =>
     Effect.suspend(() =>
       isClosed ? Effect.fail(closed()) : withDeadline(channel.read, options?.timeout ?? readTimeout, "read", "read")
     )
 
+  // A write cut short leaves part of a packet on the wire: nothing sent after it could be framed.
   const write = (bytes: Uint8Array, options?: OperationOptions) =>
     Effect.suspend(() =>
       isClosed
         ? Effect.fail(closed())
-        : withDeadline(channel.write(bytes), options?.timeout ?? writeTimeout, "write", "write")
+        : withDeadline(channel.write(bytes), options?.timeout ?? writeTimeout, "write", "write").pipe(
+            Effect.tapError((error) => (error._tag === "TimeoutError" ? abort : Effect.void))
+          )
     )
 
   const upgradeTls = (
     settings: TlsSettings,
     options?: OperationOptions
-  ): Effect.Effect<TlsInfo, TlsError | TransportError | TimeoutError> =>
+  ): Effect.Effect<TlsInfo, TlsError | TransportError | TimeoutError | SslConfigError> =>
     Effect.gen(function* () {
       if (isClosed) return yield* closed()
+      const unsupported = refuseUnsupported(core.runtime, core.limits, settings)
+      if (unsupported !== undefined) return yield* Effect.andThen(close, Effect.fail(unsupported))
       if (tls !== undefined) return yield* tlsError("handshake-failed", "the connection is already encrypted")
       const early = channel.buffered()
       if (early > 0) {

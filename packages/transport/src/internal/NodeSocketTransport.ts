@@ -3,55 +3,54 @@
  * for why Bun uses its node:net rather than `Bun.connect`).
  */
 import * as Net from "node:net"
-import { Clock, Duration, Effect } from "effect"
+import { Clock, Effect } from "effect"
 import * as Endpoint from "../Endpoint.ts"
 import { TimeoutError } from "../TimeoutError.ts"
 import type { Connection, ConnectOptions } from "../Transport.ts"
 import { TransportError } from "../TransportError.ts"
 import type { Channel } from "./Channel.ts"
-import {
-  defaultConnectTimeout,
-  defaultKeepAliveDelay,
-  defaultReadBufferSize,
-  makeConnection
-} from "./ConnectionCore.ts"
+import { makeConnection } from "./ConnectionCore.ts"
+import { type ConnectSettings, maxTimerMillis, resolve } from "./ConnectSettings.ts"
 import { upgrade } from "./NodeTlsUpgrade.ts"
 import { StreamChannel } from "./StreamChannel.ts"
+import type { TlsLimits } from "./TlsSupport.ts"
 
 /**
  * The socket, connected within `timeoutMillis`. The deadline is a timer of the socket's own
  * callback rather than a race of fibers (`withDeadline`), which cost about a sixth of a whole
  * connect and close in instructions (callgrind, 180 connects).
  */
-const openSocket = (endpoint: Endpoint.Endpoint, options: ConnectOptions, timeoutMillis: number) =>
+const openSocket = (endpoint: Endpoint.Endpoint, settings: ConnectSettings) =>
   Effect.callback<Net.Socket, TransportError | TimeoutError>((resume) => {
     const socket =
       endpoint._tag === "Unix"
         ? Net.connect({ path: endpoint.path })
         : Net.connect({ host: endpoint.host, port: endpoint.port })
-    const timer = setTimeout(() => {
-      socket.off("connect", onConnect)
-      socket.off("error", onError)
-      socket.on("error", () => {})
-      socket.destroy()
-      resume(
-        Effect.fail(
-          new TimeoutError({
-            operation: "connect",
-            timeoutMillis,
-            message: `connecting to ${Endpoint.format(endpoint)} did not finish within ${timeoutMillis} ms`
-          })
+    const timeoutMillis = settings.connectMillis
+    const timer = setTimeout(
+      () => {
+        socket.off("connect", onConnect)
+        socket.off("error", onError)
+        socket.on("error", () => {})
+        socket.destroy()
+        resume(
+          Effect.fail(
+            new TimeoutError({
+              operation: "connect",
+              timeoutMillis,
+              message: `connecting to ${Endpoint.format(endpoint)} did not finish within ${timeoutMillis} ms`
+            })
+          )
         )
-      )
-    }, timeoutMillis)
+      },
+      Math.min(timeoutMillis, maxTimerMillis)
+    )
     const onConnect = () => {
       clearTimeout(timer)
       socket.off("error", onError)
       if (endpoint._tag === "Tcp") {
-        socket.setNoDelay(options.noDelay ?? true)
-        if (options.keepAlive !== false) {
-          socket.setKeepAlive(true, Duration.toMillis(options.keepAlive?.initialDelay ?? defaultKeepAliveDelay))
-        }
+        socket.setNoDelay(settings.noDelay)
+        if (settings.keepAlive !== false) socket.setKeepAlive(true, settings.keepAlive.initialDelayMillis ?? 0)
       }
       resume(Effect.succeed(socket))
     }
@@ -77,21 +76,29 @@ const openSocket = (endpoint: Endpoint.Endpoint, options: ConnectOptions, timeou
     })
   })
 
-export const connect = (endpoint: Endpoint.Endpoint, options: ConnectOptions = {}) =>
+/** What the runtime is called in messages, and the TLS settings its node:tls would ignore. */
+export interface NodeLikeRuntime {
+  readonly name: string
+  readonly limits: TlsLimits
+}
+
+export const connect = (runtime: NodeLikeRuntime, endpoint: Endpoint.Endpoint, options: ConnectOptions = {}) =>
   Effect.gen(function* () {
-    const budget = options.connectTimeout ?? defaultConnectTimeout
+    const settings = yield* Effect.fromResult(resolve(options))
     const started = yield* Clock.currentTimeMillis
-    const limit = options.readBufferSize ?? defaultReadBufferSize
-    const socket = yield* openSocket(endpoint, options, Duration.toMillis(budget))
+    const limit = settings.readBufferSize
+    const socket = yield* openSocket(endpoint, settings)
     const plain = new StreamChannel(socket, { limit, tls: false })
     return makeConnection({
       endpoint,
       channel: plain,
-      options,
-      connectDeadline: started + Duration.toMillis(budget),
-      upgrade: (channel: Channel, settings) => upgrade((channel as StreamChannel).detach(), settings, { limit })
+      settings,
+      runtime: runtime.name,
+      limits: runtime.limits,
+      connectDeadline: started + settings.connectMillis,
+      upgrade: (channel: Channel, tls) => upgrade((channel as StreamChannel).detach(), tls, { limit })
     })
   })
 
-export const acquire = (endpoint: Endpoint.Endpoint, options?: ConnectOptions) =>
-  Effect.acquireRelease(connect(endpoint, options), (connection: Connection) => connection.close)
+export const acquire = (runtime: NodeLikeRuntime) => (endpoint: Endpoint.Endpoint, options?: ConnectOptions) =>
+  Effect.acquireRelease(connect(runtime, endpoint, options), (connection: Connection) => connection.close)

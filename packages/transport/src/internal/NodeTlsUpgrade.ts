@@ -8,6 +8,7 @@ import { Effect, Redacted } from "effect"
 import { type TlsSettings, verificationOf } from "../SslPolicy.ts"
 import type { TlsError } from "../TlsError.ts"
 import type { TlsInfo } from "../Transport.ts"
+import { checkClientKey } from "./ClientKey.ts"
 import { peerCertificate, verifyPeer } from "./PeerVerification.ts"
 import { StreamChannel, type StreamChannelOptions } from "./StreamChannel.ts"
 import { fromRuntimeError, tlsError } from "./TlsFailure.ts"
@@ -44,26 +45,9 @@ export const connectionOptions = (socket: Duplex, settings: TlsSettings): Tls.Co
     ...(settings.servername === undefined ? {} : { servername: settings.servername }),
     ...(settings.minVersion === undefined ? {} : { minVersion: settings.minVersion }),
     ...(settings.maxVersion === undefined ? {} : { maxVersion: settings.maxVersion }),
-    ...(ciphers === undefined ? {} : { ciphers })
+    ...(ciphers === undefined ? {} : { ciphers }),
+    ...(settings.crl === undefined ? {} : { crl: [...settings.crl] })
   }
-}
-
-/**
- * Deno's node:tls (rustls) and Bun's (BoringSSL) ignore the TLS 1.3 suite list, so the negotiated cipher is checked
- * against what was asked for. TLS 1.2 lists are checked only when they name ciphers outright: an
- * OpenSSL expression such as `HIGH:!aNULL` cannot be evaluated here.
- */
-const cipherRefusal = (settings: TlsSettings, version: string | null, cipher: string | undefined) => {
-  if (cipher === undefined) return undefined
-  const allowed =
-    version === "TLSv1.3"
-      ? settings.ciphersuites?.split(":")
-      : settings.ciphers?.split(":").every((name) => /^[A-Z0-9]+(?:-[A-Z0-9]+)+$/.test(name))
-        ? settings.ciphers.split(":")
-        : undefined
-  return allowed === undefined || allowed.includes(cipher)
-    ? undefined
-    : tlsError("handshake-failed", `the runtime negotiated ${cipher}, which is not among the configured ciphers`)
 }
 
 export interface Upgraded {
@@ -78,6 +62,8 @@ export const upgrade = (
   channelOptions: Omit<StreamChannelOptions, "tls">
 ): Effect.Effect<Upgraded, TlsError> =>
   Effect.callback((resume) => {
+    const keyProblem = checkClientKey(settings)
+    if (keyProblem !== undefined) return resume(Effect.fail(keyProblem))
     let tls: Tls.TLSSocket
     try {
       tls = Tls.connect(connectionOptions(socket, settings))
@@ -94,15 +80,13 @@ export const upgrade = (
       done()
       const certificate = tls.getPeerCertificate()
       const cipher = tls.getCipher()?.name
-      const failure =
-        cipherRefusal(settings, tls.getProtocol(), cipher) ??
-        verifyPeer(settings, {
-          authorized: tls.authorized,
-          authorizationError: tls.authorizationError === undefined ? undefined : String(tls.authorizationError),
-          certificate,
-          checkIdentity: (host) => Tls.checkServerIdentity(host, certificate),
-          now: new Date()
-        })
+      const failure = verifyPeer(settings, {
+        authorized: tls.authorized,
+        authorizationError: tls.authorizationError === undefined ? undefined : String(tls.authorizationError),
+        certificate,
+        checkIdentity: (host) => Tls.checkServerIdentity(host, certificate),
+        now: new Date()
+      })
       if (failure !== undefined) {
         tls.on("error", () => {})
         tls.destroy()

@@ -7,7 +7,7 @@
 import { DateTime } from "effect"
 import type { TlsSettings } from "../SslPolicy.ts"
 import { normalizeFingerprint } from "../SslPolicy.ts"
-import type { TlsError } from "../TlsError.ts"
+import { TlsError } from "../TlsError.ts"
 import type { PeerCertificate } from "../Transport.ts"
 import { reasonOf, tlsError } from "./TlsFailure.ts"
 
@@ -70,18 +70,34 @@ const outsideValidity = (certificate: NodePeerCertificate | undefined, now: Date
   return (from !== undefined && now < from) || (to !== undefined && now > to)
 }
 
+/**
+ * Once ssl.crl is given, OpenSSL wants a current CRL from every CA in the chain: a missing, stale or
+ * forged one leaves the certificate's revocation unknown, which calls for a CRL, not for a CA.
+ */
+const crlUnusable = (code: string) =>
+  new TlsError({
+    reason: "chain-not-trusted",
+    message: `the revocation of the server's certificate cannot be checked: give ssl.crl a current CRL from the CA that issued it, and from each intermediate CA (${code})`,
+    detail: code,
+    code
+  })
+
 /** The first check the settings ask for that the peer fails, or undefined when it passes them all. */
 export const verifyPeer = (settings: TlsSettings, outcome: HandshakeOutcome): TlsError | undefined => {
   if (settings.fingerprints.length > 0) {
     const presented = normalizeFingerprint(outcome.certificate?.fingerprint256 ?? "")
     if (presented === undefined || !settings.fingerprints.includes(presented)) {
+      const fingerprint = outcome.certificate?.fingerprint256?.toUpperCase()
       return tlsError(
-        "chain-not-trusted",
-        `certificate fingerprint ${outcome.certificate?.fingerprint256 ?? "(none)"} is not one of ssl.fingerprints`
+        "fingerprint-mismatch",
+        fingerprint === undefined
+          ? "the server presented no certificate"
+          : `the server presented a certificate with SHA-256 fingerprint ${fingerprint}`
       )
     }
   } else if (settings.verifyChain && !outcome.authorized) {
     const code = outcome.authorizationError ?? "UNKNOWN"
+    if (/CRL/.test(code)) return crlUnusable(code)
     const reason = outsideValidity(outcome.certificate, outcome.now) ? "certificate-expired" : reasonOf(code)
     return tlsError(reason === "handshake-failed" ? "chain-not-trusted" : reason, code, code)
   }

@@ -7,6 +7,7 @@ import { TlsError, type TlsFailure } from "../TlsError.ts"
 const patterns: ReadonlyArray<readonly [TlsFailure, RegExp]> = [
   ["hostname-mismatch", /ALTNAME_INVALID|not valid for name|NotValidForName|HOSTNAME_MISMATCH/i],
   ["certificate-expired", /CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|certificate expired|\bExpired\b|NotValidYet/i],
+  ["certificate-revoked", /CERT_REVOKED|\bRevoked\b/i],
   [
     "chain-not-trusted",
     /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE|CERT_CHAIN_TOO_LONG|INVALID_CA|UnknownIssuer|BadSignature|invalid peer certificate/i
@@ -28,6 +29,12 @@ const advice: Record<TlsFailure, string> = {
   "hostname-mismatch":
     "the server's certificate does not name the host connected to: connect by a name the certificate carries, set ssl.servername, or use verify-ca",
   "certificate-expired": "the server's certificate is outside its validity period: renew it on the server",
+  "certificate-revoked":
+    "the server's certificate is revoked by a CRL in ssl.crl: give the server a new certificate, or update ssl.crl if the list is wrong",
+  "fingerprint-mismatch":
+    "the server's certificate matches none of the pinned ssl.fingerprints: if its certificate was replaced on purpose, check the new fingerprint on the server (openssl x509 -noout -fingerprint -sha256 -in <its certificate>) and add it to ssl.fingerprints",
+  "client-key-invalid":
+    "the client certificate cannot be presented: give ssl.cert with its own private key in ssl.key, and ssl.passphrase if that key is encrypted",
   "client-certificate-rejected":
     "the server refused the client certificate (or wanted one): give ssl.cert and ssl.key signed by a CA the server trusts",
   "protocol-version-refused":
@@ -48,12 +55,24 @@ export const tlsError = (reason: TlsFailure, detail?: string, code?: string): Tl
     ...(code === undefined ? {} : { code })
   })
 
+/** The server's handshake_failure alert: it found nothing acceptable in what the client offered. */
+const refusedOffer = /ALERT_HANDSHAKE_FAILURE|NO_SHARED_CIPHER|NoCipherSuitesInCommon|HandshakeFailure/i
+
 /** Classifies a runtime error thrown or emitted by a TLS stack. */
 export const fromRuntimeError = (error: unknown): TlsError => {
   const code = (error as { code?: unknown } | null)?.code
   const message = error instanceof Error ? error.message : String(error)
   const codeText = typeof code === "string" ? code : undefined
-  return tlsError(reasonOf(`${codeText ?? ""} ${message}`), message, codeText)
+  const text = `${codeText ?? ""} ${message}`
+  const reason = reasonOf(text)
+  if (reason === "handshake-failed" && refusedOffer.test(text)) {
+    return tlsError(
+      reason,
+      `the server accepted none of what the client offered, most often no cipher in common: compare ssl.ciphers and ssl.ciphersuites with the server's ssl_cipher and tls_version; ${message}`,
+      codeText
+    )
+  }
+  return tlsError(reason, message, codeText)
 }
 
 /** Whether an error on an established TLS socket is the peer's TLS alert rather than a socket error. */

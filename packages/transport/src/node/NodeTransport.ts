@@ -3,4 +3,7 @@ import { Layer } from "effect"
 import { acquire } from "../internal/NodeSocketTransport.ts"
 import { Transport } from "../Transport.ts"
 
-export const layer: Layer.Layer<Transport> = Layer.succeed(Transport, Transport.of({ connect: acquire }))
+export const layer: Layer.Layer<Transport> = Layer.succeed(
+  Transport,
+  Transport.of({ connect: acquire({ name: "Node", limits: {} }) })
+)

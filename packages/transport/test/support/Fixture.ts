@@ -1,5 +1,8 @@
 /** What the unit tests share: a test PKI, the local servers, the runtime's Transport, and helpers. */
+import { execFileSync } from "node:child_process"
 import { X509Certificate } from "node:crypto"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
 import { concatBytes } from "@effect-mysql/protocol"
 import { TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Layer } from "effect"
@@ -11,10 +14,33 @@ import * as LocalServers from "./LocalServers.ts"
 
 export const sourceBytes = 64 * 1024 * 1024
 
+/**
+ * CRLs of the test CA: one that revokes nothing, one that revokes the `good` server certificate;
+ * and one signed by the untrusted CA, which says nothing about certificates of the test CA.
+ */
+export interface RevocationLists {
+  readonly empty: string
+  readonly revokesGood: string
+  readonly fromOtherCa: string
+}
+
 export class Fixture extends Context.Service<
   Fixture,
-  { readonly pki: TestPki.TestPki; readonly servers: LocalServers.LocalServers }
+  { readonly pki: TestPki.TestPki; readonly servers: LocalServers.LocalServers; readonly crl: RevocationLists }
 >()("test/Fixture") {}
+
+/** Uses the `openssl ca` database TestPki leaves in its directory (it issues the expired certificate with it). */
+const revocationLists = (pki: TestPki.TestPki): RevocationLists => {
+  const openssl = (...args: ReadonlyArray<string>) => execFileSync("openssl", args, { cwd: pki.dir, stdio: "pipe" })
+  const gencrl = (name: string, ...issuer: ReadonlyArray<string>) => {
+    openssl("ca", "-config", "ca.cnf", "-gencrl", "-crldays", "30", ...issuer, "-out", name)
+    return Fs.readFileSync(Path.join(pki.dir, name), "utf8")
+  }
+  const empty = gencrl("empty.crl")
+  const fromOtherCa = gencrl("other-ca.crl", "-cert", "untrusted-ca.pem", "-keyfile", "untrusted-ca.key")
+  openssl("ca", "-config", "ca.cnf", "-revoke", pki.servers.good.cert.path)
+  return { empty, revokesGood: gencrl("revokes-good.crl"), fromOtherCa }
+}
 
 export const layer = Layer.merge(
   Layer.effect(
@@ -22,7 +48,7 @@ export const layer = Layer.merge(
     Effect.gen(function* () {
       const pki = yield* TestPki.generate
       const servers = yield* LocalServers.start(pki, sourceBytes)
-      return { pki, servers }
+      return { pki, servers, crl: revocationLists(pki) }
     }).pipe(Effect.orDie)
   ),
   RuntimeTransport.layer

@@ -1,0 +1,85 @@
+/**
+ * `ConnectOptions` checked and turned into numbers before any socket exists, so that a bad value is
+ * a typed error at the call and never an exception inside a socket callback.
+ */
+import { Duration, Option, Result } from "effect"
+import type { ConnectOptions } from "../Transport.ts"
+import { TransportError } from "../TransportError.ts"
+
+const defaultConnectTimeout = Duration.seconds(10)
+const defaultKeepAliveDelay = Duration.seconds(60)
+const defaultReadBufferSize = 256 * 1024
+
+/** setTimeout turns a longer delay into 1 ms; a deadline this far away is as good as none. */
+export const maxTimerMillis = 2 ** 31 - 1
+
+/** The bounds Linux puts on TCP_KEEPIDLE, in seconds; Node rounds the delay down to whole seconds. */
+const keepAliveBounds = { min: 1, max: 32767 }
+
+export interface ConnectSettings {
+  /** The connect budget in milliseconds; Infinity means none. */
+  readonly connectMillis: number
+  /** undefined: keepalive with the operating system's delay. */
+  readonly keepAlive: false | { readonly initialDelayMillis: number | undefined }
+  readonly noDelay: boolean
+  readonly readBufferSize: number
+  readonly readTimeout: Duration.Duration | undefined
+  readonly writeTimeout: Duration.Duration | undefined
+}
+
+export const invalidOption = (message: string) => new TransportError({ reason: "invalid-option", message })
+
+const duration = (name: string, input: unknown): Result.Result<Duration.Duration | undefined, TransportError> => {
+  if (input === undefined) return Result.succeed(undefined)
+  const decoded = Option.getOrUndefined(Duration.fromInput(input as Duration.Input))
+  return decoded === undefined || Duration.isNegative(decoded)
+    ? Result.fail(invalidOption(`${name}: ${String(input)} is not a duration (e.g. "30 seconds", or milliseconds)`))
+    : Result.succeed(decoded)
+}
+
+/** An infinite deadline is no deadline. */
+const deadline = (value: Duration.Duration | undefined) =>
+  value === undefined || !Duration.isFinite(value) ? undefined : value
+
+const keepAliveOf = (keepAlive: unknown): Result.Result<ConnectSettings["keepAlive"], TransportError> => {
+  if (keepAlive === false) return Result.succeed(false)
+  if (keepAlive === undefined) return Result.succeed({ initialDelayMillis: Duration.toMillis(defaultKeepAliveDelay) })
+  if (typeof keepAlive !== "object" || keepAlive === null) {
+    return Result.fail(invalidOption(`keepAlive: ${String(keepAlive)} is neither false nor { initialDelay }`))
+  }
+  const input = (keepAlive as { readonly initialDelay?: unknown }).initialDelay
+  return Result.flatMap(
+    duration("keepAlive.initialDelay", input),
+    (delay): Result.Result<ConnectSettings["keepAlive"], TransportError> => {
+      if (delay === undefined) return Result.succeed({ initialDelayMillis: undefined })
+      const seconds = Duration.toSeconds(delay)
+      return seconds < keepAliveBounds.min || seconds > keepAliveBounds.max
+        ? Result.fail(
+            invalidOption(
+              `keepAlive.initialDelay: ${Duration.format(delay)} is outside what the operating system accepts (${keepAliveBounds.min} to ${keepAliveBounds.max} seconds)`
+            )
+          )
+        : Result.succeed({ initialDelayMillis: Duration.toMillis(delay) })
+    }
+  )
+}
+
+export const resolve = (options: ConnectOptions): Result.Result<ConnectSettings, TransportError> =>
+  Result.gen(function* () {
+    const connect = yield* duration("connectTimeout", options.connectTimeout)
+    const keepAlive = yield* keepAliveOf(options.keepAlive)
+    const readTimeout = yield* duration("readTimeout", options.readTimeout)
+    const writeTimeout = yield* duration("writeTimeout", options.writeTimeout)
+    const size = options.readBufferSize ?? defaultReadBufferSize
+    if (!Number.isSafeInteger(size) || size <= 0) {
+      return yield* Result.fail(invalidOption(`readBufferSize: ${String(size)} is not a positive number of bytes`))
+    }
+    return {
+      connectMillis: Duration.toMillis(connect ?? defaultConnectTimeout),
+      keepAlive,
+      noDelay: options.noDelay ?? true,
+      readBufferSize: size,
+      readTimeout: deadline(readTimeout),
+      writeTimeout: deadline(writeTimeout)
+    }
+  })

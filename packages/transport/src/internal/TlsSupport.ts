@@ -1,0 +1,33 @@
+/**
+ * What a runtime's TLS stack cannot do. A setting it would silently drop is refused before the
+ * handshake instead: a connection that quietly ignores a CRL or a cipher choice is less safe than
+ * the user asked for, and nothing would tell them.
+ */
+import { SslConfigError } from "../SslConfigError.ts"
+import type { TlsSettings } from "../SslPolicy.ts"
+
+export type TlsSetting = "crl" | "ciphers" | "ciphersuites"
+
+/** The settings a runtime ignores, each with the reason, for the message. */
+export type TlsLimits = Partial<Record<TlsSetting, string>>
+
+const alternative: Record<TlsSetting, string> = {
+  crl: "run on Node or Bun, or pin the server's certificate with ssl.fingerprints instead",
+  ciphers: "leave ssl.ciphers out to use the runtime's defaults, or run on Node or Bun",
+  ciphersuites: "leave ssl.ciphersuites out to use the runtime's defaults, or run on Node"
+}
+
+export const refuseUnsupported = (
+  runtime: string,
+  limits: TlsLimits,
+  settings: TlsSettings
+): SslConfigError | undefined => {
+  for (const setting of Object.keys(limits) as ReadonlyArray<TlsSetting>) {
+    if (settings[setting] !== undefined) {
+      return new SslConfigError({
+        message: `ssl.${setting} cannot be honoured on ${runtime}: ${limits[setting]}; ${alternative[setting]}`
+      })
+    }
+  }
+  return undefined
+}
