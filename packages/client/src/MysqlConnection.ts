@@ -48,7 +48,7 @@ import {
   type ResolvedOptions,
   resolve
 } from "./ConnectionOptions.ts"
-import { ConfigError, type LocalInfileError, type MysqlError, type ServerError } from "./Errors.ts"
+import { ArgumentError, ConfigError, type LocalInfileError, type MysqlError } from "./Errors.ts"
 import { Cancellation } from "./internal/Cancellation.ts"
 import { authenticate, connectAttributes, firstPlugin, handshake, type Session } from "./internal/Handshake.ts"
 import { InterpolationError, interpolate } from "./internal/Interpolation.ts"
@@ -168,10 +168,15 @@ export interface MysqlConnection {
   readonly setMultipleStatements: (enabled: boolean) => Effect.Effect<void, MysqlError>
 }
 
+/** Arguments refused before anything was sent. */
+const argumentError = (message: string, sql: string, position?: number): Effect.Effect<never, ArgumentError> =>
+  Effect.fail(new ArgumentError({ message, sql, ...(position === undefined ? {} : { position }) }))
+
 /** Failures after which the connection's state is known (the server said no): it stays usable. */
 const keepsConnection = (error: MysqlError): boolean =>
   error._tag === "ServerError" ||
   error._tag === "ConfigError" ||
+  error._tag === "ArgumentError" ||
   (error._tag === "LocalInfileError" && error.reason === "refused")
 
 /** What `run` needs to know about one command besides its steps. */
@@ -369,8 +374,15 @@ class Connection implements MysqlConnection {
 
   private queryResults(sql: string, options: TextQueryOptions | undefined) {
     return Effect.suspend(() => {
+      if (Array.isArray(options)) {
+        return argumentError(
+          "query takes options, not values, as its second argument: pass values with execute(sql, params) " +
+            "(a prepared statement) or query(sql, { params }) (written into the text)",
+          sql
+        )
+      }
       const text = options?.params === undefined ? sql : this.interpolated(sql, options.params)
-      if (text instanceof InterpolationError) return this.argumentError(text.message, sql)
+      if (text instanceof InterpolationError) return argumentError(text.message, sql, text.position)
       const framed = frameQuery(text, this.session.capabilities)
       if (R.isFailure(framed)) return Effect.fail(framed.failure)
       return Effect.andThen(
@@ -386,17 +398,6 @@ class Connection implements MysqlConnection {
       noBackslashEscapes: (this.statusFlags & StatusFlag.SERVER_STATUS_NO_BACKSLASH_ESCAPES) !== 0,
       timeZone: this.options.types.timeZone
     })
-  }
-
-  /** ER_WRONG_ARGUMENTS, as the server would answer a statement given the wrong parameters. */
-  private argumentError(message: string, sql: string): Effect.Effect<never, ServerError> {
-    return Effect.fail(
-      toServerError(
-        { _tag: "ErrPacket", errorCode: 1210, sqlState: "HY000", errorMessage: message },
-        this.session.serverVersion.flavor,
-        sql
-      )
-    )
   }
 
   readonly query = <R = Row>(sql: string, options?: TextQueryOptions) =>
@@ -457,21 +458,31 @@ class Connection implements MysqlConnection {
   private sendExecute(statement: Statement, params: ReadonlyArray<ParameterValue>): Effect.Effect<void, MysqlError> {
     return Effect.suspend((): Effect.Effect<void, MysqlError> => {
       if (params.length !== statement.params.length) {
-        return this.argumentError(
+        return argumentError(
           `the statement has ${statement.params.length} parameter(s), ${params.length} given`,
           statement.sql
         )
+      }
+      for (let i = 0; i < params.length; i++) {
+        const problem = ComStmtExecute.parameterProblem(params[i])
+        if (problem !== undefined) return argumentError(`parameter ${i + 1}: ${problem}`, statement.sql, i + 1)
       }
       const timeZone = this.options.types.timeZone
       const framed = ComStmtExecute.frame(
         { statementId: statement.id, parameters: params },
         timeZone === undefined ? {} : { timeZone }
       )
-      return R.isFailure(framed) ? Effect.fail(framed.failure) : this.channel.sendFramedCommand(framed.success)
+      // Nothing was sent: a value the encoder refuses (a typed parameter out of its type's range) is
+      // the caller's argument, not a broken connection.
+      if (R.isFailure(framed)) return argumentError(framed.failure.message, statement.sql)
+      return this.channel.sendFramedCommand(framed.success)
     })
   }
 
   private executeResults(sql: string, params: ReadonlyArray<ParameterValue>, options: QueryOptions | undefined) {
+    if (!Array.isArray(params)) {
+      return argumentError("execute takes its values as an array: execute(sql, [value, …], options)", sql)
+    }
     return Effect.flatMap(this.cachedStatement(sql), (statement) =>
       Effect.andThen(this.sendExecute(statement, params), this.readResponse(this.reader(sql, options, statement), sql))
     )

@@ -119,3 +119,44 @@ describe("types", () => {
     })
   )
 })
+
+const unsendable: ReadonlyArray<readonly [string, unknown]> = [
+  ["NaN", Number.NaN],
+  ["Infinity", Number.POSITIVE_INFINITY],
+  ["-Infinity", Number.NEGATIVE_INFINITY],
+  ["an invalid Date", new Date(Number.NaN)],
+  ["a symbol", Symbol("s")],
+  ["a function", () => 1]
+]
+
+describe("parameters", () => {
+  it.effect("a value that cannot be sent is an ArgumentError naming its position; the connection stays usable", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect(optionsFor("plain"))
+      for (const [name, value] of unsendable) {
+        const prepared = yield* Effect.flip(conn.execute("SELECT ?, ?", [1, value as never]))
+        assert.strictEqual(prepared._tag, "ArgumentError", `${name} (execute): ${prepared.message}`)
+        assert.strictEqual((prepared as { position?: number }).position, 2, name)
+        const text = yield* Effect.flip(conn.query("SELECT ?, ?", { params: [1, value as never] }))
+        assert.strictEqual(text._tag, "ArgumentError", `${name} (query): ${text.message}`)
+        assert.strictEqual((text as { position?: number }).position, 2, name)
+        assert.strictEqual(conn.failure, undefined, name)
+        assert.deepStrictEqual((yield* conn.execute("SELECT ? AS v", ["x"])).rows, [{ v: "x" }], name)
+      }
+    })
+  )
+
+  it.effect("values given to query as a second argument are refused, saying how to pass them", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect(optionsFor("plain"))
+      const error = yield* Effect.flip(conn.query("SELECT ?", [1] as never))
+      assert.strictEqual(error._tag, "ArgumentError")
+      assert.match(error.message, /execute\(sql, params\)/)
+      assert.match(error.message, /params/)
+      assert.strictEqual(conn.failure, undefined)
+      const notArray = yield* Effect.flip(conn.execute("SELECT ?", { rowShape: "array" } as never))
+      assert.strictEqual(notArray._tag, "ArgumentError")
+      assert.deepStrictEqual((yield* conn.query("SELECT 1 AS one")).rows, [{ one: 1 }])
+    })
+  )
+})

@@ -15,13 +15,16 @@
  *
  * Pure; no IO.
  */
-import { parseTimeZone } from "@effect-mysql/protocol"
+import { ComStmtExecute, parseTimeZone } from "@effect-mysql/protocol"
 
 /** The reason a statement could not be completed with its parameters. */
 export class InterpolationError {
   readonly message: string
-  constructor(message: string) {
+  /** The parameter at fault, counted from 1, when one is. */
+  readonly position: number | undefined
+  constructor(message: string, position?: number) {
     this.message = message
+    this.position = position
   }
 }
 
@@ -61,7 +64,6 @@ const pad = (n: number, width = 2) => String(n).padStart(width, "0")
 
 /** 'YYYY-MM-DD HH:MM:SS.mmm' in the given zone, the form DATETIME and TIMESTAMP accept. */
 const dateLiteral = (date: Date, timeZone: string | undefined): string | InterpolationError => {
-  if (Number.isNaN(date.getTime())) return new InterpolationError("an invalid Date cannot be sent")
   const offset = parseTimeZone(timeZone ?? "local")
   if (offset === undefined) return new InterpolationError(`invalid timeZone ${JSON.stringify(timeZone)}`)
   const local = Number.isNaN(offset)
@@ -91,11 +93,13 @@ const dateLiteral = (date: Date, timeZone: string | undefined): string | Interpo
 /** The SQL literal of one parameter value. */
 export const literal = (value: unknown, options: InterpolationOptions): string | InterpolationError => {
   if (value === null || value === undefined) return "NULL"
+  const problem = ComStmtExecute.parameterProblem(value)
+  if (problem !== undefined) return new InterpolationError(problem)
   switch (typeof value) {
     case "boolean":
       return value ? "TRUE" : "FALSE"
     case "number":
-      return Number.isFinite(value) ? String(value) : new InterpolationError(`${value} has no SQL literal`)
+      return String(value)
     case "bigint":
       return value.toString()
     case "string":
@@ -107,8 +111,7 @@ export const literal = (value: unknown, options: InterpolationOptions): string |
   if (typeof value === "object" && (value as { _tag?: unknown })._tag === "TypedParameter") {
     return literal((value as { value: unknown }).value, options)
   }
-  if (typeof value === "object") return quoteString(JSON.stringify(value), options.noBackslashEscapes)
-  return new InterpolationError(`a ${typeof value} has no SQL literal`)
+  return quoteString(JSON.stringify(value), options.noBackslashEscapes)
 }
 
 /**
@@ -157,7 +160,8 @@ export const interpolate = (
         )
       }
       const value = literal(params[used++], options)
-      if (value instanceof InterpolationError) return new InterpolationError(`parameter ${used}: ${value.message}`)
+      if (value instanceof InterpolationError)
+        return new InterpolationError(`parameter ${used}: ${value.message}`, used)
       out += sql.slice(from, i) + value
       from = ++i
     } else i++
