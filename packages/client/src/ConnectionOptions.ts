@@ -4,7 +4,7 @@
  */
 
 import type { CompressionOptions } from "@effect-mysql/compression"
-import type { ValueOptions } from "@effect-mysql/protocol"
+import { timeZoneProblem, type ValueOptions } from "@effect-mysql/protocol"
 import { Endpoint, SslPolicy } from "@effect-mysql/transport"
 import { Duration, Effect, Option, Redacted, Result } from "effect"
 import { ConfigError } from "./Errors.ts"
@@ -152,6 +152,8 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
         `${String(value)} is not a positive duration (use e.g. "5 seconds" or a number of milliseconds)`
       )
   }
+  const zoneProblem = options.types?.timeZone === undefined ? undefined : timeZoneProblem(options.types.timeZone)
+  if (zoneProblem !== undefined) return fail("types.timeZone", zoneProblem)
   const statementTimeout =
     options.statementTimeout === undefined ? undefined : positiveDuration(options.statementTimeout)
   return Result.succeed({

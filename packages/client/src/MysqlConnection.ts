@@ -35,6 +35,7 @@ import {
   protocolError,
   SetOption,
   StatusFlag,
+  timeZoneProblem,
   type ValueOptions
 } from "@effect-mysql/protocol"
 import { type Endpoint, type TlsInfo, type Transport, TransportError } from "@effect-mysql/transport"
@@ -171,6 +172,10 @@ export interface MysqlConnection {
 /** Arguments refused before anything was sent. */
 const argumentError = (message: string, sql: string, position?: number): Effect.Effect<never, ArgumentError> =>
   Effect.fail(new ArgumentError({ message, sql, ...(position === undefined ? {} : { position }) }))
+
+/** A statement's own `types.timeZone` that cannot be used (the connection's was checked at connect). */
+const zoneProblem = (options: QueryOptions | undefined): string | undefined =>
+  options?.types?.timeZone === undefined ? undefined : timeZoneProblem(options.types.timeZone)
 
 /** Failures after which the connection's state is known (the server said no): it stays usable. */
 const keepsConnection = (error: MysqlError): boolean =>
@@ -381,6 +386,8 @@ class Connection implements MysqlConnection {
           sql
         )
       }
+      const zone = zoneProblem(options)
+      if (zone !== undefined) return argumentError(zone, sql)
       const text = options?.params === undefined ? sql : this.interpolated(sql, options.params)
       if (text instanceof InterpolationError) return argumentError(text.message, sql, text.position)
       const framed = frameQuery(text, this.session.capabilities)
@@ -483,6 +490,8 @@ class Connection implements MysqlConnection {
     if (!Array.isArray(params)) {
       return argumentError("execute takes its values as an array: execute(sql, [value, …], options)", sql)
     }
+    const zone = zoneProblem(options)
+    if (zone !== undefined) return argumentError(zone, sql)
     return Effect.flatMap(this.cachedStatement(sql), (statement) =>
       Effect.andThen(this.sendExecute(statement, params), this.readResponse(this.reader(sql, options, statement), sql))
     )

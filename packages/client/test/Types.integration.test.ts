@@ -160,3 +160,31 @@ describe("parameters", () => {
     })
   )
 })
+
+describe("time zones", () => {
+  const winter = new Date("2024-01-15T11:00:00.000Z") // 12:00 in Berlin (CET, UTC+1)
+  const summer = new Date("2024-07-15T10:00:00.000Z") // 12:00 in Berlin (CEST, UTC+2)
+
+  it.effect("an IANA zone writes and reads Dates as its wall-clock time, summer and winter", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect(optionsFor("plain", { types: { timeZone: "Europe/Berlin" } }))
+      yield* conn.query("CREATE TEMPORARY TABLE tz (id INT, v DATETIME(3))")
+      yield* conn.execute("INSERT INTO tz VALUES (?, ?)", [1, winter])
+      yield* conn.query("INSERT INTO tz VALUES (?, ?)", { params: [2, summer] })
+      const text = yield* conn.query("SELECT v FROM tz ORDER BY id", { types: { dates: "string" } })
+      assert.deepStrictEqual(text.rows, [{ v: "2024-01-15 12:00:00.000" }, { v: "2024-07-15 12:00:00.000" }])
+      assert.deepStrictEqual((yield* conn.query("SELECT v FROM tz ORDER BY id")).rows, [{ v: winter }, { v: summer }])
+      const binary = yield* conn.execute("SELECT v FROM tz WHERE id = ?", [2])
+      assert.deepStrictEqual(binary.rows, [{ v: summer }])
+    })
+  )
+
+  it.effect("an unknown zone is a ConfigError at connect", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(connect(optionsFor("plain", { types: { timeZone: "Europe/Nowhere" } })))
+      assert.strictEqual(error._tag, "ConfigError")
+      assert.strictEqual((error as { option?: string }).option, "types.timeZone")
+      assert.match(error.message, /Europe\/Nowhere/)
+    })
+  )
+})

@@ -15,7 +15,7 @@
  *
  * Pure; no IO.
  */
-import { ComStmtExecute, parseTimeZone } from "@effect-mysql/protocol"
+import { ComStmtExecute, formatDateTime, fromDate, parseTimeZone, timeZoneProblem } from "@effect-mysql/protocol"
 
 /** The reason a statement could not be completed with its parameters. */
 export class InterpolationError {
@@ -31,7 +31,7 @@ export class InterpolationError {
 export interface InterpolationOptions {
   /** NO_BACKSLASH_ESCAPES is in the session's sql_mode. */
   readonly noBackslashEscapes: boolean
-  /** The zone `Date` values are written in ("local", "Z", "+05:30"); default "local". */
+  /** The zone `Date` values are written in ("local", "Z", "+05:30", "Europe/Berlin"); default "local". */
   readonly timeZone?: string | undefined
 }
 
@@ -60,34 +60,11 @@ const hex = (bytes: Uint8Array): string => {
   return `X'${out}'`
 }
 
-const pad = (n: number, width = 2) => String(n).padStart(width, "0")
-
 /** 'YYYY-MM-DD HH:MM:SS.mmm' in the given zone, the form DATETIME and TIMESTAMP accept. */
 const dateLiteral = (date: Date, timeZone: string | undefined): string | InterpolationError => {
-  const offset = parseTimeZone(timeZone ?? "local")
-  if (offset === undefined) return new InterpolationError(`invalid timeZone ${JSON.stringify(timeZone)}`)
-  const local = Number.isNaN(offset)
-  const d = local ? date : new Date(date.getTime() + offset * 60_000)
-  const [y, mo, da, h, mi, s, ms] = local
-    ? [
-        d.getFullYear(),
-        d.getMonth() + 1,
-        d.getDate(),
-        d.getHours(),
-        d.getMinutes(),
-        d.getSeconds(),
-        d.getMilliseconds()
-      ]
-    : [
-        d.getUTCFullYear(),
-        d.getUTCMonth() + 1,
-        d.getUTCDate(),
-        d.getUTCHours(),
-        d.getUTCMinutes(),
-        d.getUTCSeconds(),
-        d.getUTCMilliseconds()
-      ]
-  return `'${pad(y, 4)}-${pad(mo)}-${pad(da)} ${pad(h)}:${pad(mi)}:${pad(s)}.${pad(ms, 3)}'`
+  const zone = parseTimeZone(timeZone ?? "local")
+  if (zone === undefined) return new InterpolationError(timeZoneProblem(timeZone ?? "local")!)
+  return `'${formatDateTime(fromDate(date, zone), 3)}'`
 }
 
 /** The SQL literal of one parameter value. */

@@ -132,7 +132,7 @@ const readDateTime = (plan: ColumnPlan, i: number, buf: Uint8Array, p: number, l
     )
   }
   if (month === 0 || day === 0) return null
-  return toDate(year, month, day, hour, minute, second, microsecond, plan.options.offsetMinutes)
+  return toDate(year, month, day, hour, minute, second, microsecond, plan.options.zone)
 }
 
 /** TIME at `p` (after the length byte), `length` 0, 8 or 12, as "[-]HH:MM:SS[.ffffff]". */
@@ -307,7 +307,7 @@ const checkedInt = (value: unknown, bits: number, unsigned: boolean, offset: num
 const dateParts = (plan: ColumnPlan, i: number, value: unknown, offset: number) => {
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) return fail("invalid Date", offset, plan.names[i])
-    return fromDate(value, plan.options.offsetMinutes)
+    return fromDate(value, plan.options.zone)
   }
   if (typeof value === "string") {
     if (/^0000-00-00( 00:00:00(\.0+)?)?$/.test(value)) return undefined

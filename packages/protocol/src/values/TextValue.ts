@@ -180,7 +180,7 @@ const parseDateText = (plan: ColumnPlan, buf: Uint8Array, start: number, end: nu
     }
   }
   if (month === 0 || day === 0) return null
-  return toDate(year, month, day, hour, minute, second, microsecond, plan.options.offsetMinutes)
+  return toDate(year, month, day, hour, minute, second, microsecond, plan.options.zone)
 }
 
 /** BIT bytes (big-endian) as an unsigned bigint. */
@@ -426,7 +426,7 @@ export const dateText = (plan: ColumnPlan, i: number, value: unknown, offset: nu
   }
   if (!(value instanceof Date)) return typeError("Date", value, offset, field)
   if (Number.isNaN(value.getTime())) return fail("invalid Date", offset, field)
-  const parts = fromDate(value, plan.options.offsetMinutes)
+  const parts = fromDate(value, plan.options.zone)
   if (plan.kinds[i] === Kind.DATE) return formatDate(parts.year, parts.month, parts.day)
   return formatDateTime(parts, fractionDigits(plan.decimals[i], parts.microsecond))
 }
