@@ -366,7 +366,7 @@ class Connection implements MysqlConnection {
       }
       if (response._tag === "ErrPacket") return yield* serverError(response, serverVersion.flavor, undefined, undefined)
       return yield* Effect.fail(
-        protocolError("Command", `unexpected ${response._tag} in answer to a command`, "header", 0)
+        protocolError("CommandResponse", `unexpected ${response._tag} in answer to a command`, "header", 0)
       )
     })
   }

@@ -47,7 +47,7 @@ import { Result } from "effect"
 import { ColumnFlag, ColumnType } from "./ColumnType.ts"
 import type { FramedPacket } from "./Framing.ts"
 import { decodeWith, encodeWith, frameWith } from "./Packet.ts"
-import { type ProtocolError, protocolError } from "./ProtocolError.ts"
+import { encodeError, type ProtocolError, protocolError } from "./ProtocolError.ts"
 import { readBinaryValue, writeBinaryValue } from "./values/BinaryValue.ts"
 import { type ColumnInfo, type ColumnPlan, makeColumnPlan } from "./values/ColumnPlan.ts"
 import { type ResolvedValueOptions, resolveValueOptions } from "./values/ValueOptions.ts"
@@ -281,7 +281,7 @@ const writeWith = <A>(
   const count = parameters.length
   const types = parameters.map(parameterTypeOf)
   const plan = parameterPlan(types, options.timeZone)
-  if (typeof plan === "string") return Result.fail(protocolError(PACKET, plan))
+  if (typeof plan === "string") return Result.fail(encodeError(PACKET, plan))
   const queryAttributes = options.queryAttributes === true
   return run(
     PACKET,
