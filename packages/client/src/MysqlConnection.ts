@@ -124,11 +124,19 @@ export interface MysqlConnection {
    * dropped its transaction with it, and there is nothing left to roll back.
    */
   readonly inTransaction: boolean
-  /** Runs text SQL (COM_QUERY) and answers the first statement's result. */
+  /**
+   * Runs text SQL (COM_QUERY) and answers the first statement's result; `queryAll` answers every
+   * statement's. Values go in `options.params` (written into the text); an array in place of the
+   * options is refused with an `ArgumentError`.
+   */
   readonly query: <R = Row>(sql: string, options?: TextQueryOptions) => Effect.Effect<Result<R>, MysqlError>
   /** Runs text SQL and answers every statement's result, in order (multi-statements, CALL). */
   readonly queryAll: (sql: string, options?: TextQueryOptions) => Effect.Effect<ReadonlyArray<Result>, MysqlError>
-  /** Runs SQL with `?` parameters as a prepared statement (binary protocol, cached per connection). */
+  /**
+   * Runs SQL with `?` parameters as a prepared statement (binary protocol, cached per connection)
+   * and answers the first result; `executeAll` answers every result (a CALL's). A value with no SQL
+   * form is refused with an `ArgumentError` before anything is sent.
+   */
   readonly execute: <R = Row>(
     sql: string,
     params?: ReadonlyArray<ParameterValue>,
