@@ -30,6 +30,7 @@ import {
   decodeAuthPhasePacket,
   decodeStmtPrepareResponse,
   ErrPacket,
+  type FramedPacket,
   frameQuery,
   packetsAfterPrepareOk,
   protocolError,
@@ -470,8 +471,12 @@ class Connection implements MysqlConnection {
     })
   }
 
-  private sendExecute(statement: Statement, params: ReadonlyArray<ParameterValue>): Effect.Effect<void, MysqlError> {
-    return Effect.suspend((): Effect.Effect<void, MysqlError> => {
+  /** The COM_STMT_EXECUTE of `params`, or the ArgumentError that refuses them; nothing is sent. */
+  private executePacket(
+    statement: Statement,
+    params: ReadonlyArray<ParameterValue>
+  ): Effect.Effect<FramedPacket, ArgumentError> {
+    return Effect.suspend((): Effect.Effect<FramedPacket, ArgumentError> => {
       if (params.length !== statement.params.length) {
         return argumentError(
           `the statement has ${statement.params.length} parameter(s), ${params.length} given`,
@@ -487,11 +492,15 @@ class Connection implements MysqlConnection {
         { statementId: statement.id, parameters: params },
         timeZone === undefined ? {} : { timeZone }
       )
-      // Nothing was sent: a value the encoder refuses (a typed parameter out of its type's range) is
-      // the caller's argument, not a broken connection.
+      // A value the encoder refuses (a typed parameter out of its type's range) is the caller's
+      // argument, not a broken connection.
       if (R.isFailure(framed)) return argumentError(framed.failure.message, statement.sql)
-      return this.channel.sendFramedCommand(framed.success)
+      return Effect.succeed(framed.success)
     })
+  }
+
+  private sendExecute(statement: Statement, params: ReadonlyArray<ParameterValue>): Effect.Effect<void, MysqlError> {
+    return Effect.flatMap(this.executePacket(statement, params), (packet) => this.channel.sendFramedCommand(packet))
   }
 
   private executeResults(sql: string, params: ReadonlyArray<ParameterValue>, options: QueryOptions | undefined) {
@@ -568,8 +577,10 @@ class Connection implements MysqlConnection {
           } else {
             // A whole command of its own (possibly a prepare), stopped like any other when interrupted.
             const statement = yield* self.guard(self.cancellation.run(self.cachedStatement(sql), undefined, sql))
+            // Refused arguments end the stream before the statement goes out, with nothing to abandon.
+            const packet = yield* self.executePacket(statement, params)
             reader = self.reader(sql, options, statement, true)
-            yield* self.guard(self.sendExecute(statement, params))
+            yield* self.guard(self.channel.sendFramedCommand(packet))
           }
           return self.guard(self.pullRows(reader)) as Effect.Effect<
             readonly [R, ...Array<R>],

@@ -1,7 +1,7 @@
 // Every column type through the real server, written with the binary protocol and read back with
 // both the text protocol (COM_QUERY) and the binary one (COM_STMT_EXECUTE), edge values included.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import type { MysqlConnection } from "../src/index.ts"
 import { connect, optionsFor } from "./support.ts"
 
@@ -140,6 +140,8 @@ describe("parameters", () => {
         const text = yield* Effect.flip(conn.query("SELECT ?, ?", { params: [1, value as never] }))
         assert.strictEqual(text._tag, "ArgumentError", `${name} (query): ${text.message}`)
         assert.strictEqual((text as { position?: number }).position, 2, name)
+        const streamed = yield* Effect.flip(Stream.runCollect(conn.stream("SELECT ?, ?", [1, value as never])))
+        assert.strictEqual(streamed._tag, "ArgumentError", `${name} (stream): ${streamed.message}`)
         assert.strictEqual(conn.failure, undefined, name)
         assert.deepStrictEqual((yield* conn.execute("SELECT ? AS v", ["x"])).rows, [{ v: "x" }], name)
       }
