@@ -4,7 +4,7 @@
  */
 
 import type { CompressionOptions } from "@effect-mysql/compression"
-import { Collations, type ValueOptions } from "@effect-mysql/protocol"
+import { Collations, timeZoneProblem, type ValueOptions } from "@effect-mysql/protocol"
 import { Endpoint, SslPolicy } from "@effect-mysql/transport"
 import { Duration, Effect, Option, Redacted, Result } from "effect"
 import { ConfigError } from "./Errors.ts"
@@ -219,6 +219,8 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
   if (keepAlive !== undefined && Result.isFailure(keepAlive)) return Result.fail(keepAlive.failure)
   const readTimeout = options.readTimeout === undefined ? undefined : timerDuration("readTimeout", options.readTimeout)
   if (readTimeout !== undefined && Result.isFailure(readTimeout)) return Result.fail(readTimeout.failure)
+  const zoneProblem = options.types?.timeZone === undefined ? undefined : timeZoneProblem(options.types.timeZone)
+  if (zoneProblem !== undefined) return fail("types.timeZone", zoneProblem)
   const statementTimeout =
     options.statementTimeout === undefined ? undefined : timerDuration("statementTimeout", options.statementTimeout)
   if (statementTimeout !== undefined && Result.isFailure(statementTimeout)) return Result.fail(statementTimeout.failure)

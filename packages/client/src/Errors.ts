@@ -80,11 +80,37 @@ const ConfigErrorBase: Schema.Class<
 /** Options that cannot work, refused before any connection is attempted. */
 export class ConfigError extends ConfigErrorBase {}
 
+const ArgumentErrorBase: Schema.Class<
+  ArgumentError,
+  Schema.TaggedStruct<
+    "ArgumentError",
+    {
+      /** The parameter at fault, counted from 1, when one is. */
+      readonly position: Schema.optional<Schema.Number>
+      /** The statement the arguments were given for. */
+      readonly sql: Schema.optional<Schema.String>
+      readonly message: Schema.String
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<ArgumentError>()("ArgumentError", {
+  position: Schema.optional(Schema.Number),
+  sql: Schema.optional(Schema.String),
+  message: Schema.String
+})
+
+/**
+ * Arguments a statement cannot be run with (a value with no SQL form, the wrong number of values,
+ * values where options belong), refused before anything is sent: the connection stays usable.
+ */
+export class ArgumentError extends ArgumentErrorBase {}
+
 /** Everything a connection can fail with. */
 export type MysqlError =
   | ServerError
   | AuthenticationError
   | ConfigError
+  | ArgumentError
   | LocalInfileError
   | SslConfigError
   | CompressionNegotiationError

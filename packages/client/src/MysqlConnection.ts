@@ -30,11 +30,13 @@ import {
   decodeAuthPhasePacket,
   decodeStmtPrepareResponse,
   ErrPacket,
+  type FramedPacket,
   frameQuery,
   packetsAfterPrepareOk,
   protocolError,
   SetOption,
   StatusFlag,
+  timeZoneProblem,
   type ValueOptions
 } from "@effect-mysql/protocol"
 import { type Endpoint, type TlsInfo, type Transport, TransportError } from "@effect-mysql/transport"
@@ -48,7 +50,7 @@ import {
   type ResolvedOptions,
   resolve
 } from "./ConnectionOptions.ts"
-import { ConfigError, type LocalInfileError, type MysqlError, type ServerError } from "./Errors.ts"
+import { ArgumentError, ConfigError, type LocalInfileError, type MysqlError } from "./Errors.ts"
 import { Cancellation } from "./internal/Cancellation.ts"
 import { authenticate, connectAttributes, firstPlugin, handshake, type Session } from "./internal/Handshake.ts"
 import { InterpolationError, interpolate } from "./internal/Interpolation.ts"
@@ -123,11 +125,19 @@ export interface MysqlConnection {
    * dropped its transaction with it, and there is nothing left to roll back.
    */
   readonly inTransaction: boolean
-  /** Runs text SQL (COM_QUERY) and answers the first statement's result. */
+  /**
+   * Runs text SQL (COM_QUERY) and answers the first statement's result; `queryAll` answers every
+   * statement's. Values go in `options.params` (written into the text); an array in place of the
+   * options is refused with an `ArgumentError`.
+   */
   readonly query: <R = Row>(sql: string, options?: TextQueryOptions) => Effect.Effect<Result<R>, MysqlError>
   /** Runs text SQL and answers every statement's result, in order (multi-statements, CALL). */
   readonly queryAll: (sql: string, options?: TextQueryOptions) => Effect.Effect<ReadonlyArray<Result>, MysqlError>
-  /** Runs SQL with `?` parameters as a prepared statement (binary protocol, cached per connection). */
+  /**
+   * Runs SQL with `?` parameters as a prepared statement (binary protocol, cached per connection)
+   * and answers the first result; `executeAll` answers every result (a CALL's). A value with no SQL
+   * form is refused with an `ArgumentError` before anything is sent.
+   */
   readonly execute: <R = Row>(
     sql: string,
     params?: ReadonlyArray<ParameterValue>,
@@ -168,10 +178,19 @@ export interface MysqlConnection {
   readonly setMultipleStatements: (enabled: boolean) => Effect.Effect<void, MysqlError>
 }
 
+/** Arguments refused before anything was sent. */
+const argumentError = (message: string, sql: string, position?: number): Effect.Effect<never, ArgumentError> =>
+  Effect.fail(new ArgumentError({ message, sql, ...(position === undefined ? {} : { position }) }))
+
+/** A statement's own `types.timeZone` that cannot be used (the connection's was checked at connect). */
+const zoneProblem = (options: QueryOptions | undefined): string | undefined =>
+  options?.types?.timeZone === undefined ? undefined : timeZoneProblem(options.types.timeZone)
+
 /** Failures after which the connection's state is known (the server said no): it stays usable. */
 const keepsConnection = (error: MysqlError): boolean =>
   error._tag === "ServerError" ||
   error._tag === "ConfigError" ||
+  error._tag === "ArgumentError" ||
   (error._tag === "LocalInfileError" && error.reason === "refused")
 
 /** What `run` needs to know about one command besides its steps. */
@@ -356,7 +375,7 @@ class Connection implements MysqlConnection {
       }
       if (response._tag === "ErrPacket") return yield* serverError(response, serverVersion.flavor, undefined, undefined)
       return yield* Effect.fail(
-        protocolError("Command", `unexpected ${response._tag} in answer to a command`, "header", 0)
+        protocolError("CommandResponse", `unexpected ${response._tag} in answer to a command`, "header", 0)
       )
     })
   }
@@ -369,8 +388,17 @@ class Connection implements MysqlConnection {
 
   private queryResults(sql: string, options: TextQueryOptions | undefined) {
     return Effect.suspend(() => {
+      if (Array.isArray(options)) {
+        return argumentError(
+          "query takes options, not values, as its second argument: pass values with execute(sql, params) " +
+            "(a prepared statement) or query(sql, { params }) (written into the text)",
+          sql
+        )
+      }
+      const zone = zoneProblem(options)
+      if (zone !== undefined) return argumentError(zone, sql)
       const text = options?.params === undefined ? sql : this.interpolated(sql, options.params)
-      if (text instanceof InterpolationError) return this.argumentError(text.message, sql)
+      if (text instanceof InterpolationError) return argumentError(text.message, sql, text.position)
       const framed = frameQuery(text, this.session.capabilities)
       if (R.isFailure(framed)) return Effect.fail(framed.failure)
       return Effect.andThen(
@@ -386,17 +414,6 @@ class Connection implements MysqlConnection {
       noBackslashEscapes: (this.statusFlags & StatusFlag.SERVER_STATUS_NO_BACKSLASH_ESCAPES) !== 0,
       timeZone: this.options.types.timeZone
     })
-  }
-
-  /** ER_WRONG_ARGUMENTS, as the server would answer a statement given the wrong parameters. */
-  private argumentError(message: string, sql: string): Effect.Effect<never, ServerError> {
-    return Effect.fail(
-      toServerError(
-        { _tag: "ErrPacket", errorCode: 1210, sqlState: "HY000", errorMessage: message },
-        this.session.serverVersion.flavor,
-        sql
-      )
-    )
   }
 
   readonly query = <R = Row>(sql: string, options?: TextQueryOptions) =>
@@ -454,24 +471,44 @@ class Connection implements MysqlConnection {
     })
   }
 
-  private sendExecute(statement: Statement, params: ReadonlyArray<ParameterValue>): Effect.Effect<void, MysqlError> {
-    return Effect.suspend((): Effect.Effect<void, MysqlError> => {
+  /** The COM_STMT_EXECUTE of `params`, or the ArgumentError that refuses them; nothing is sent. */
+  private executePacket(
+    statement: Statement,
+    params: ReadonlyArray<ParameterValue>
+  ): Effect.Effect<FramedPacket, ArgumentError> {
+    return Effect.suspend((): Effect.Effect<FramedPacket, ArgumentError> => {
       if (params.length !== statement.params.length) {
-        return this.argumentError(
+        return argumentError(
           `the statement has ${statement.params.length} parameter(s), ${params.length} given`,
           statement.sql
         )
+      }
+      for (let i = 0; i < params.length; i++) {
+        const problem = ComStmtExecute.parameterProblem(params[i])
+        if (problem !== undefined) return argumentError(`parameter ${i + 1}: ${problem}`, statement.sql, i + 1)
       }
       const timeZone = this.options.types.timeZone
       const framed = ComStmtExecute.frame(
         { statementId: statement.id, parameters: params },
         timeZone === undefined ? {} : { timeZone }
       )
-      return R.isFailure(framed) ? Effect.fail(framed.failure) : this.channel.sendFramedCommand(framed.success)
+      // A value the encoder refuses (a typed parameter out of its type's range) is the caller's
+      // argument, not a broken connection.
+      if (R.isFailure(framed)) return argumentError(framed.failure.message, statement.sql)
+      return Effect.succeed(framed.success)
     })
   }
 
+  private sendExecute(statement: Statement, params: ReadonlyArray<ParameterValue>): Effect.Effect<void, MysqlError> {
+    return Effect.flatMap(this.executePacket(statement, params), (packet) => this.channel.sendFramedCommand(packet))
+  }
+
   private executeResults(sql: string, params: ReadonlyArray<ParameterValue>, options: QueryOptions | undefined) {
+    if (!Array.isArray(params)) {
+      return argumentError("execute takes its values as an array: execute(sql, [value, …], options)", sql)
+    }
+    const zone = zoneProblem(options)
+    if (zone !== undefined) return argumentError(zone, sql)
     return Effect.flatMap(this.cachedStatement(sql), (statement) =>
       Effect.andThen(this.sendExecute(statement, params), this.readResponse(this.reader(sql, options, statement), sql))
     )
@@ -540,8 +577,10 @@ class Connection implements MysqlConnection {
           } else {
             // A whole command of its own (possibly a prepare), stopped like any other when interrupted.
             const statement = yield* self.guard(self.cancellation.run(self.cachedStatement(sql), undefined, sql))
+            // Refused arguments end the stream before the statement goes out, with nothing to abandon.
+            const packet = yield* self.executePacket(statement, params)
             reader = self.reader(sql, options, statement, true)
-            yield* self.guard(self.sendExecute(statement, params))
+            yield* self.guard(self.channel.sendFramedCommand(packet))
           }
           return self.guard(self.pullRows(reader)) as Effect.Effect<
             readonly [R, ...Array<R>],

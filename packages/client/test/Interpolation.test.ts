@@ -40,6 +40,25 @@ describe("interpolate", () => {
     assert.instanceOf(literal(Number.NaN, plain), InterpolationError)
   })
 
+  it("refuses a value with no SQL form, naming its position, without throwing", () => {
+    const circular: Record<string, unknown> = {}
+    circular.self = circular
+    for (const value of [
+      Number.NaN,
+      Number.NEGATIVE_INFINITY,
+      new Date(Number.NaN),
+      Symbol("s"),
+      () => 1,
+      circular,
+      { n: 1n }
+    ]) {
+      const result = interpolate("SELECT ?, ?", [1, value], plain)
+      assert.instanceOf(result, InterpolationError, String(typeof value))
+      assert.strictEqual((result as InterpolationError).position, 2)
+      assert.match((result as InterpolationError).message, /^parameter 2: /)
+    }
+  })
+
   it("refuses a count mismatch", () => {
     assert.instanceOf(interpolate("SELECT ?, ?", [1], plain), InterpolationError)
     assert.instanceOf(interpolate("SELECT ?", [1, 2], plain), InterpolationError)

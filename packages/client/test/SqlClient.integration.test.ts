@@ -3,7 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Ref, Schema, Stream } from "effect"
 import { Model } from "effect/schema"
 import { Migrator, SqlClient, type SqlError, SqlModel, SqlResolver, SqlSchema } from "effect/sql"
-import { MysqlClient } from "../src/index.ts"
+import { MysqlClient, type Result } from "../src/index.ts"
 import { clientLayer } from "./support.ts"
 
 const Live = clientLayer("plain")
@@ -128,6 +128,22 @@ describe("statements", () => {
   )
 })
 
+describe("several statements", () => {
+  it.effect("a statement list answers one entry per statement: rows for a result set, the result otherwise", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const results = (yield* sql`SELECT 1 AS a; DO 0; SELECT 'b' AS b`) as ReadonlyArray<unknown>
+      assert.strictEqual(results.length, 3)
+      assert.deepStrictEqual(results[0], [{ a: 1 }])
+      assert.strictEqual((results[1] as Result).affectedRows, 0)
+      assert.deepStrictEqual(results[2], [{ b: "b" }])
+      assert.deepStrictEqual(yield* sql`SELECT 1 AS a`, [{ a: 1 }])
+      const values = yield* sql`SELECT 1 AS a; SELECT 2 AS b, 3 AS c`.values
+      assert.deepStrictEqual(values, [[[1]], [[2, 3]]] as never)
+    }).pipe(Effect.provide(Live))
+  )
+})
+
 describe("transactions", () => {
   it.effect("nested withTransaction: an inner failure rolls back to its savepoint, the outer commits", () =>
     Effect.gen(function* () {
@@ -193,6 +209,23 @@ describe("errors", () => {
       const missing = yield* Effect.flip(sql`SELECT * FROM sqlc_no_such_table`)
       assert.strictEqual(reasonOf(missing), "SqlSyntaxError")
     }).pipe(Effect.scoped, Effect.provide(Live))
+  )
+
+  it.effect("a parameter value that cannot be sent is refused before sending and keeps the connection", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.withTransaction(
+        Effect.gen(function* () {
+          const before = yield* sql`SELECT CONNECTION_ID() AS id`
+          const prepared = yield* Effect.flip(sql`SELECT ${1}, ${Number.NaN}`)
+          assert.strictEqual((prepared.reason.cause as { _tag: string })._tag, "ArgumentError")
+          assert.strictEqual((prepared.reason.cause as { position: number }).position, 2)
+          const unprepared = yield* Effect.flip(sql`SELECT ${Number.POSITIVE_INFINITY}`.unprepared)
+          assert.strictEqual((unprepared.reason.cause as { _tag: string })._tag, "ArgumentError")
+          assert.deepStrictEqual(yield* sql`SELECT CONNECTION_ID() AS id`, before)
+        })
+      )
+    }).pipe(Effect.provide(Live))
   )
 
   it.live("a lock wait timeout and a deadlock", () =>

@@ -1,7 +1,7 @@
 // Every column type through the real server, written with the binary protocol and read back with
 // both the text protocol (COM_QUERY) and the binary one (COM_STMT_EXECUTE), edge values included.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import type { MysqlConnection } from "../src/index.ts"
 import { connect, optionsFor } from "./support.ts"
 
@@ -116,6 +116,77 @@ describe("types", () => {
         rowShape: "array"
       })
       assert.deepStrictEqual(binary.rows, [["", null]])
+    })
+  )
+})
+
+const unsendable: ReadonlyArray<readonly [string, unknown]> = [
+  ["NaN", Number.NaN],
+  ["Infinity", Number.POSITIVE_INFINITY],
+  ["-Infinity", Number.NEGATIVE_INFINITY],
+  ["an invalid Date", new Date(Number.NaN)],
+  ["a symbol", Symbol("s")],
+  ["a function", () => 1]
+]
+
+describe("parameters", () => {
+  it.effect("a value that cannot be sent is an ArgumentError naming its position; the connection stays usable", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect(optionsFor("plain"))
+      for (const [name, value] of unsendable) {
+        const prepared = yield* Effect.flip(conn.execute("SELECT ?, ?", [1, value as never]))
+        assert.strictEqual(prepared._tag, "ArgumentError", `${name} (execute): ${prepared.message}`)
+        assert.strictEqual((prepared as { position?: number }).position, 2, name)
+        const text = yield* Effect.flip(conn.query("SELECT ?, ?", { params: [1, value as never] }))
+        assert.strictEqual(text._tag, "ArgumentError", `${name} (query): ${text.message}`)
+        assert.strictEqual((text as { position?: number }).position, 2, name)
+        const streamed = yield* Effect.flip(Stream.runCollect(conn.stream("SELECT ?, ?", [1, value as never])))
+        assert.strictEqual(streamed._tag, "ArgumentError", `${name} (stream): ${streamed.message}`)
+        assert.strictEqual(conn.failure, undefined, name)
+        assert.deepStrictEqual((yield* conn.execute("SELECT ? AS v", ["x"])).rows, [{ v: "x" }], name)
+      }
+    })
+  )
+
+  it.effect("values given to query as a second argument are refused, saying how to pass them", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect(optionsFor("plain"))
+      const error = yield* Effect.flip(conn.query("SELECT ?", [1] as never))
+      assert.strictEqual(error._tag, "ArgumentError")
+      assert.match(error.message, /execute\(sql, params\)/)
+      assert.match(error.message, /params/)
+      assert.strictEqual(conn.failure, undefined)
+      const notArray = yield* Effect.flip(conn.execute("SELECT ?", { rowShape: "array" } as never))
+      assert.strictEqual(notArray._tag, "ArgumentError")
+      assert.deepStrictEqual((yield* conn.query("SELECT 1 AS one")).rows, [{ one: 1 }])
+    })
+  )
+})
+
+describe("time zones", () => {
+  const winter = new Date("2024-01-15T11:00:00.000Z") // 12:00 in Berlin (CET, UTC+1)
+  const summer = new Date("2024-07-15T10:00:00.000Z") // 12:00 in Berlin (CEST, UTC+2)
+
+  it.effect("an IANA zone writes and reads Dates as its wall-clock time, summer and winter", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect(optionsFor("plain", { types: { timeZone: "Europe/Berlin" } }))
+      yield* conn.query("CREATE TEMPORARY TABLE tz (id INT, v DATETIME(3))")
+      yield* conn.execute("INSERT INTO tz VALUES (?, ?)", [1, winter])
+      yield* conn.query("INSERT INTO tz VALUES (?, ?)", { params: [2, summer] })
+      const text = yield* conn.query("SELECT v FROM tz ORDER BY id", { types: { dates: "string" } })
+      assert.deepStrictEqual(text.rows, [{ v: "2024-01-15 12:00:00.000" }, { v: "2024-07-15 12:00:00.000" }])
+      assert.deepStrictEqual((yield* conn.query("SELECT v FROM tz ORDER BY id")).rows, [{ v: winter }, { v: summer }])
+      const binary = yield* conn.execute("SELECT v FROM tz WHERE id = ?", [2])
+      assert.deepStrictEqual(binary.rows, [{ v: summer }])
+    })
+  )
+
+  it.effect("an unknown zone is a ConfigError at connect", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(connect(optionsFor("plain", { types: { timeZone: "Europe/Nowhere" } })))
+      assert.strictEqual(error._tag, "ConfigError")
+      assert.strictEqual((error as { option?: string }).option, "types.timeZone")
+      assert.match(error.message, /Europe\/Nowhere/)
     })
   )
 })

@@ -15,7 +15,7 @@
  * Pure code over `Uint8Array`; no IO.
  */
 import { Result } from "effect"
-import { type ProtocolError, protocolError } from "./ProtocolError.ts"
+import { encodeError, type ProtocolError, protocolError } from "./ProtocolError.ts"
 import { readBinaryValue, writeBinaryValue } from "./values/BinaryValue.ts"
 import { type ColumnInfo, type ColumnPlan, makeColumnPlan } from "./values/ColumnPlan.ts"
 import { protoIndex, type RowDecoder, type RowEncoder, type RowObject, rowError, valueAt } from "./values/RowCodec.ts"
@@ -107,7 +107,7 @@ export const makeBinaryRowDecoder = (
   options?: ValueOptions
 ): Result.Result<RowDecoder, ProtocolError> => {
   const resolved = resolveValueOptions(options)
-  if (typeof resolved === "string") return Result.fail(protocolError(PACKET, resolved))
+  if (typeof resolved === "string") return Result.fail(encodeError(PACKET, resolved))
   return Result.succeed(new BinaryRowDecoder(makeColumnPlan(columns, resolved)))
 }
 
@@ -140,7 +140,7 @@ class BinaryRowEncoder implements RowEncoder {
       }
       return Result.succeed(w.finish())
     } catch (e) {
-      return Result.fail(rowError(PACKET, e, plan.names[i], w.pos))
+      return Result.fail(rowError(PACKET, e, plan.names[i], w.pos, true))
     }
   }
 }
@@ -151,7 +151,7 @@ export const makeBinaryRowEncoder = (
   options?: ValueOptions
 ): Result.Result<RowEncoder, ProtocolError> => {
   const resolved = resolveValueOptions(options)
-  if (typeof resolved === "string") return Result.fail(protocolError(PACKET, resolved))
+  if (typeof resolved === "string") return Result.fail(encodeError(PACKET, resolved))
   return Result.succeed(new BinaryRowEncoder(makeColumnPlan(columns, resolved)))
 }
 

@@ -47,7 +47,7 @@ import { Result } from "effect"
 import { ColumnFlag, ColumnType } from "./ColumnType.ts"
 import type { FramedPacket } from "./Framing.ts"
 import { decodeWith, encodeWith, frameWith } from "./Packet.ts"
-import { type ProtocolError, protocolError } from "./ProtocolError.ts"
+import { encodeError, type ProtocolError, protocolError } from "./ProtocolError.ts"
 import { readBinaryValue, writeBinaryValue } from "./values/BinaryValue.ts"
 import { type ColumnInfo, type ColumnPlan, makeColumnPlan } from "./values/ColumnPlan.ts"
 import { type ResolvedValueOptions, resolveValueOptions } from "./values/ValueOptions.ts"
@@ -159,6 +159,38 @@ export const parameterTypeOf = (value: ParameterValue): { readonly type: number;
   return { type: ColumnType.VAR_STRING, unsigned: false }
 }
 
+/**
+ * Why a parameter value cannot be sent, or `undefined` when it can: MySQL has no NaN or infinities,
+ * an invalid Date has no wall-clock time, symbols and functions have no SQL value, and an object
+ * goes as its JSON text, so it must have one. Clients check their arguments with it before writing
+ * anything, so that a bad value never costs the connection.
+ */
+export const parameterProblem = (value: unknown): string | undefined => {
+  if (isTyped(value)) return parameterProblem(value.value)
+  switch (typeof value) {
+    case "number":
+      return Number.isFinite(value) ? undefined : `${value} has no MySQL value (there is no NaN or infinity)`
+    case "symbol":
+    case "function":
+      return `a ${typeof value} has no SQL value`
+    case "object":
+      if (value === null || value instanceof Uint8Array || value instanceof Float32Array) return undefined
+      if (value instanceof Date) {
+        return Number.isNaN(value.getTime()) ? "an invalid Date (its time is NaN) has no date and time" : undefined
+      }
+      return jsonProblem(value)
+  }
+  return undefined
+}
+
+const jsonProblem = (value: object): string | undefined => {
+  try {
+    return JSON.stringify(value) === undefined ? "the object has no JSON text" : undefined
+  } catch (e) {
+    return `the object cannot be sent as JSON: ${e instanceof Error ? e.message : String(e)}`
+  }
+}
+
 /** The bytes of a parameter value (not null) for its wire type. */
 const wireValue = (value: ParameterValue): unknown => {
   if (isTyped(value)) return value.value
@@ -249,7 +281,7 @@ const writeWith = <A>(
   const count = parameters.length
   const types = parameters.map(parameterTypeOf)
   const plan = parameterPlan(types, options.timeZone)
-  if (typeof plan === "string") return Result.fail(protocolError(PACKET, plan))
+  if (typeof plan === "string") return Result.fail(encodeError(PACKET, plan))
   const queryAttributes = options.queryAttributes === true
   return run(
     PACKET,

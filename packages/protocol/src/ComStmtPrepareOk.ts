@@ -31,7 +31,7 @@ import { EofPacket } from "./EofPacket.ts"
 import { capability } from "./internal/conditions.ts"
 import { define, int1, int2, int4, type PacketCodec, UInt8, UInt16, UInt32 } from "./Packet.ts"
 import type { ProtocolError } from "./ProtocolError.ts"
-import { protocolError } from "./ProtocolError.ts"
+import { encodeError, protocolError } from "./ProtocolError.ts"
 
 /** The decoded COM_STMT_PREPARE_OK packet. */
 export const ComStmtPrepareOkSchema: Schema.Struct<{
@@ -142,7 +142,7 @@ export const encodeStmtPrepareResponse = (
 ): Result.Result<ReadonlyArray<Uint8Array>, ProtocolError> => {
   const { ok } = response
   if (metadataSent(ok) && (response.params.length !== ok.numParams || response.columns.length !== ok.numColumns)) {
-    return Result.fail(protocolError("ComStmtPrepareOk", "numParams and numColumns must match the definitions given"))
+    return Result.fail(encodeError("ComStmtPrepareOk", "numParams and numColumns must match the definitions given"))
   }
   const out: Array<Uint8Array> = []
   const first = ComStmtPrepareOk.encode(ok, caps)

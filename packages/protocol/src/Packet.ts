@@ -27,7 +27,7 @@ import { Result, Schema } from "effect"
 import type { CapabilitySet } from "./Capabilities.ts"
 import { emptyCapabilitySet } from "./Capabilities.ts"
 import { encodePacket, type FramedPacket, MAX_PACKET_PAYLOAD, PACKET_HEADER_LENGTH } from "./Framing.ts"
-import { ProtocolError, protocolError } from "./ProtocolError.ts"
+import { encodeError, ProtocolError, protocolError } from "./ProtocolError.ts"
 import { isWireError, Reader, WireError, Writer } from "./Wire.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -306,11 +306,15 @@ export interface DefineOptions<A> {
   readonly capacity?: number
 }
 
-/** Turns an internal failure into a `ProtocolError` for `packet`. */
-export const toProtocolError = (packet: string, e: unknown): ProtocolError => {
+/**
+ * Turns an internal failure into a `ProtocolError` for `packet`: a decode error (the peer sent it),
+ * or an encode error when `encoding` (a value we were given).
+ */
+export const toProtocolError = (packet: string, e: unknown, encoding = false): ProtocolError => {
   if (e instanceof ProtocolError) return e
-  if (isWireError(e)) return protocolError(packet, e.message, e.field ?? currentField, e.offset)
-  return protocolError(packet, `internal error: ${e instanceof Error ? e.message : String(e)}`, currentField)
+  const make = encoding ? encodeError : protocolError
+  if (isWireError(e)) return make(packet, e.message, e.field ?? currentField, e.offset)
+  return make(packet, `internal error: ${e instanceof Error ? e.message : String(e)}`, currentField)
 }
 
 /**
@@ -371,7 +375,7 @@ const runWriter = <A>(
     f(w)
     return Result.succeed(finish(w))
   } catch (e) {
-    return Result.fail(toProtocolError(packet, e))
+    return Result.fail(toProtocolError(packet, e, true))
   }
 }
 
@@ -414,7 +418,7 @@ export const define = <S extends Schema.ConstraintDecoder<unknown>>(
         : value
     // The guard is several times faster than a full decode; the decode runs only to explain a failure.
     if (isValid(withTag)) return Result.succeed(withTag as A)
-    return Result.mapError(validateSchema(withTag), (e) => protocolError(name, `invalid value: ${schemaMessage(e)}`))
+    return Result.mapError(validateSchema(withTag), (e) => encodeError(name, `invalid value: ${schemaMessage(e)}`))
   }
   return {
     name,

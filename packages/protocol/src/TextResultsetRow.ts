@@ -16,7 +16,7 @@
  * Pure code over `Uint8Array`; no IO.
  */
 import { Result } from "effect"
-import { type ProtocolError, protocolError } from "./ProtocolError.ts"
+import { encodeError, type ProtocolError, protocolError } from "./ProtocolError.ts"
 import { type ColumnInfo, type ColumnPlan, makeColumnPlan } from "./values/ColumnPlan.ts"
 import { protoIndex, type RowDecoder, type RowEncoder, type RowObject, rowError, valueAt } from "./values/RowCodec.ts"
 import { readTextValue, writeTextValue } from "./values/TextValue.ts"
@@ -118,7 +118,7 @@ export const makeTextRowDecoder = (
   options?: ValueOptions
 ): Result.Result<RowDecoder, ProtocolError> => {
   const resolved = resolveValueOptions(options)
-  if (typeof resolved === "string") return Result.fail(protocolError(PACKET, resolved))
+  if (typeof resolved === "string") return Result.fail(encodeError(PACKET, resolved))
   return Result.succeed(new TextRowDecoder(makeColumnPlan(columns, resolved)))
 }
 
@@ -139,7 +139,7 @@ class TextRowEncoder implements RowEncoder {
       for (; i < plan.count; i++) writeTextValue(w, plan, i, valueAt(values, plan.names, i))
       return Result.succeed(w.finish())
     } catch (e) {
-      return Result.fail(rowError(PACKET, e, plan.names[i], w.pos))
+      return Result.fail(rowError(PACKET, e, plan.names[i], w.pos, true))
     }
   }
 }
@@ -150,7 +150,7 @@ export const makeTextRowEncoder = (
   options?: ValueOptions
 ): Result.Result<RowEncoder, ProtocolError> => {
   const resolved = resolveValueOptions(options)
-  if (typeof resolved === "string") return Result.fail(protocolError(PACKET, resolved))
+  if (typeof resolved === "string") return Result.fail(encodeError(PACKET, resolved))
   return Result.succeed(new TextRowEncoder(makeColumnPlan(columns, resolved)))
 }
 

@@ -42,11 +42,13 @@ export * from "./TextResultsetRow.ts"
 export { decodeBinaryValue, encodeBinaryValue } from "./values/BinaryValue.ts"
 export type { ColumnInfo } from "./values/ColumnPlan.ts"
 export type { RowDecoder, RowEncoder, RowObject } from "./values/RowCodec.ts"
+export { type DateTimeParts, formatDateTime, fromDate, type Zone } from "./values/Temporal.ts"
 export { decodeTextValue, encodeTextValue } from "./values/TextValue.ts"
 export {
   parseTimeZone,
   type ResolvedValueOptions,
   resolveValueOptions,
+  timeZoneProblem,
   type ValueOptions
 } from "./values/ValueOptions.ts"
 export type { Reader, WireError, Writer } from "./Wire.ts"

@@ -192,6 +192,21 @@ describe("responses", () => {
     expect(e.message).toMatch(/invalid value/)
   })
 
+  it("error messages name the packet, the field and who sent it malformed, or what could not be encoded", () => {
+    // header 0x00, affectedRows: 0xfc announces a 2-byte integer, only one follows
+    const truncated = err(OkPacket.decode(fromHex("00fc01")))
+    expect(truncated.kind).toBe("decode")
+    expect(truncated.packet).toBe("OkPacket")
+    expect(truncated.field).toBe("affectedRows")
+    expect(truncated.message).toMatch(/^the server sent a malformed OkPacket: affectedRows at byte 2: truncated: /)
+    expect(truncated.message).toContain(truncated.detail)
+    const command = err(decodeCommand(new Uint8Array(0)))
+    expect(command.message).toMatch(/^the client sent a malformed Command: command at byte 0: empty command packet$/)
+    const encoded = err(OkPacket.encode({ ...makeOkPacket(), affectedRows: -1 }))
+    expect(encoded.kind).toBe("encode")
+    expect(encoded.message).toMatch(/^cannot encode OkPacket: invalid value: /)
+  })
+
   it("a truncated column definition names the field and offset", () => {
     const bytes = ok(ColumnDefinition41.encode(makeColumnDefinition({ name: "id", type: ColumnType.LONG })))
     const e = err(ColumnDefinition41.decode(bytes.subarray(0, bytes.length - 5)))

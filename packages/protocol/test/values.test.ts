@@ -6,7 +6,7 @@ import { encodeTextRow, makeTextRowDecoder } from "../src/TextResultsetRow.ts"
 import { decodeBinaryValue, encodeBinaryValue } from "../src/values/BinaryValue.ts"
 import type { ColumnInfo } from "../src/values/ColumnPlan.ts"
 import { decodeTextValue, encodeTextValue, floatText } from "../src/values/TextValue.ts"
-import type { ValueOptions } from "../src/values/ValueOptions.ts"
+import { timeZoneProblem, type ValueOptions } from "../src/values/ValueOptions.ts"
 
 const col = (type: number, extra: Partial<ColumnInfo> = {}): ColumnInfo => ({
   name: "v",
@@ -216,7 +216,40 @@ describe("dates and times", () => {
       new Date(Date.UTC(2024, 0, 1, 8))
     )
     expectRoundTrip(datetime0, new Date(Date.UTC(2024, 5, 1, 12)), { timeZone: "+02:00" })
-    expect(Result.isFailure(decodeTextValue(datetime0, bytes, { timeZone: "Europe/Paris" }))).toBe(true)
+    expect(Result.isFailure(decodeTextValue(datetime0, bytes, { timeZone: "Mars/Olympus_Mons" }))).toBe(true)
+    expect(Result.isFailure(decodeTextValue(datetime0, bytes, { timeZone: "EST" }))).toBe(true)
+  })
+
+  it("time zones: IANA names follow daylight saving time, both ways", () => {
+    const text = (s: string) => new TextEncoder().encode(s)
+    const berlin = { timeZone: "Europe/Berlin" }
+    // Winter: UTC+1; summer: UTC+2.
+    expect(ok(decodeTextValue(datetime0, text("2024-01-15 12:00:00"), berlin))).toStrictEqual(
+      new Date(Date.UTC(2024, 0, 15, 11))
+    )
+    expect(ok(decodeTextValue(datetime0, text("2024-07-15 12:00:00"), berlin))).toStrictEqual(
+      new Date(Date.UTC(2024, 6, 15, 10))
+    )
+    expect(new TextDecoder().decode(ok(encodeTextValue(datetime0, new Date(Date.UTC(2024, 6, 15, 10)), berlin))!)).toBe(
+      "2024-07-15 12:00:00"
+    )
+    expectRoundTrip(datetime0, new Date(Date.UTC(2024, 0, 15, 11)), berlin)
+    expectRoundTrip(datetime0, new Date(Date.UTC(2024, 6, 15, 10)), berlin)
+    // 2024-10-27 02:30 happens twice (clocks back at 03:00 CEST): the earlier instant, in CEST.
+    expect(ok(decodeTextValue(datetime0, text("2024-10-27 02:30:00"), berlin))).toStrictEqual(
+      new Date(Date.UTC(2024, 9, 27, 0, 30))
+    )
+    // 2024-03-31 02:30 never happens (clocks forward at 02:00 CET): read as 03:30 CEST.
+    expect(ok(decodeTextValue(datetime0, text("2024-03-31 02:30:00"), berlin))).toStrictEqual(
+      new Date(Date.UTC(2024, 2, 31, 1, 30))
+    )
+    // Southern hemisphere: summer in January.
+    expect(ok(decodeTextValue(datetime0, text("2024-01-15 12:00:00"), { timeZone: "Australia/Sydney" }))).toStrictEqual(
+      new Date(Date.UTC(2024, 0, 15, 1))
+    )
+    expect(timeZoneProblem("Europe/Berlin")).toBeUndefined()
+    expect(timeZoneProblem("+05:30")).toBeUndefined()
+    expect(timeZoneProblem("Europe/Nowhere")).toMatch(/unknown time zone "Europe\/Nowhere"/)
   })
 
   it("years below 100 are not shifted to the 1900s", () => {

@@ -15,20 +15,23 @@
  *
  * Pure; no IO.
  */
-import { parseTimeZone } from "@effect-mysql/protocol"
+import { ComStmtExecute, formatDateTime, fromDate, parseTimeZone, timeZoneProblem } from "@effect-mysql/protocol"
 
 /** The reason a statement could not be completed with its parameters. */
 export class InterpolationError {
   readonly message: string
-  constructor(message: string) {
+  /** The parameter at fault, counted from 1, when one is. */
+  readonly position: number | undefined
+  constructor(message: string, position?: number) {
     this.message = message
+    this.position = position
   }
 }
 
 export interface InterpolationOptions {
   /** NO_BACKSLASH_ESCAPES is in the session's sql_mode. */
   readonly noBackslashEscapes: boolean
-  /** The zone `Date` values are written in ("local", "Z", "+05:30"); default "local". */
+  /** The zone `Date` values are written in ("local", "Z", "+05:30", "Europe/Berlin"); default "local". */
   readonly timeZone?: string | undefined
 }
 
@@ -57,45 +60,23 @@ const hex = (bytes: Uint8Array): string => {
   return `X'${out}'`
 }
 
-const pad = (n: number, width = 2) => String(n).padStart(width, "0")
-
 /** 'YYYY-MM-DD HH:MM:SS.mmm' in the given zone, the form DATETIME and TIMESTAMP accept. */
 const dateLiteral = (date: Date, timeZone: string | undefined): string | InterpolationError => {
-  if (Number.isNaN(date.getTime())) return new InterpolationError("an invalid Date cannot be sent")
-  const offset = parseTimeZone(timeZone ?? "local")
-  if (offset === undefined) return new InterpolationError(`invalid timeZone ${JSON.stringify(timeZone)}`)
-  const local = Number.isNaN(offset)
-  const d = local ? date : new Date(date.getTime() + offset * 60_000)
-  const [y, mo, da, h, mi, s, ms] = local
-    ? [
-        d.getFullYear(),
-        d.getMonth() + 1,
-        d.getDate(),
-        d.getHours(),
-        d.getMinutes(),
-        d.getSeconds(),
-        d.getMilliseconds()
-      ]
-    : [
-        d.getUTCFullYear(),
-        d.getUTCMonth() + 1,
-        d.getUTCDate(),
-        d.getUTCHours(),
-        d.getUTCMinutes(),
-        d.getUTCSeconds(),
-        d.getUTCMilliseconds()
-      ]
-  return `'${pad(y, 4)}-${pad(mo)}-${pad(da)} ${pad(h)}:${pad(mi)}:${pad(s)}.${pad(ms, 3)}'`
+  const zone = parseTimeZone(timeZone ?? "local")
+  if (zone === undefined) return new InterpolationError(timeZoneProblem(timeZone ?? "local")!)
+  return `'${formatDateTime(fromDate(date, zone), 3)}'`
 }
 
 /** The SQL literal of one parameter value. */
 export const literal = (value: unknown, options: InterpolationOptions): string | InterpolationError => {
   if (value === null || value === undefined) return "NULL"
+  const problem = ComStmtExecute.parameterProblem(value)
+  if (problem !== undefined) return new InterpolationError(problem)
   switch (typeof value) {
     case "boolean":
       return value ? "TRUE" : "FALSE"
     case "number":
-      return Number.isFinite(value) ? String(value) : new InterpolationError(`${value} has no SQL literal`)
+      return String(value)
     case "bigint":
       return value.toString()
     case "string":
@@ -107,8 +88,7 @@ export const literal = (value: unknown, options: InterpolationOptions): string |
   if (typeof value === "object" && (value as { _tag?: unknown })._tag === "TypedParameter") {
     return literal((value as { value: unknown }).value, options)
   }
-  if (typeof value === "object") return quoteString(JSON.stringify(value), options.noBackslashEscapes)
-  return new InterpolationError(`a ${typeof value} has no SQL literal`)
+  return quoteString(JSON.stringify(value), options.noBackslashEscapes)
 }
 
 /**
@@ -157,7 +137,8 @@ export const interpolate = (
         )
       }
       const value = literal(params[used++], options)
-      if (value instanceof InterpolationError) return new InterpolationError(`parameter ${used}: ${value.message}`)
+      if (value instanceof InterpolationError)
+        return new InterpolationError(`parameter ${used}: ${value.message}`, used)
       out += sql.slice(from, i) + value
       from = ++i
     } else i++

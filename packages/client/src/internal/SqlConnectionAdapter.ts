@@ -3,6 +3,11 @@
  * prepared statement (binary protocol, cached per connection); one without as COM_QUERY, one round
  * trip. `unprepared` sends text (several statements allowed) with its parameters written in.
  *
+ * A statement answers its rows. Text with several statements (or a CALL, which answers its result
+ * sets and then its status) answers one entry per result, in order: the rows of a result set, the
+ * `Result` (affectedRows, insertId, …) of a result without columns. Nothing the server sent is
+ * dropped.
+ *
  * BIGINT values follow effect/sql's `SafeIntegers`: a `bigint` when it is set, otherwise a `number`
  * (a `bigint` still, for the values beyond 2^53 that a number would round).
  */
@@ -52,32 +57,34 @@ export class SqlConnectionAdapter implements Connection {
     })
   }
 
-  /** The statement's first result: prepared with parameters, COM_QUERY without. */
-  private run(sql: string, params: ReadonlyArray<unknown>, extra: QueryOptions): Effect.Effect<Result, SqlError> {
+  /** Every result of the statement: prepared with parameters, COM_QUERY without. */
+  private run(
+    sql: string,
+    params: ReadonlyArray<unknown>,
+    extra: QueryOptions
+  ): Effect.Effect<ReadonlyArray<Result>, SqlError> {
     return this.options(extra).pipe(
       Effect.flatMap((options) =>
         params.length === 0
-          ? this.connection.query(sql, options)
-          : this.connection.execute(sql, params as Params, options)
+          ? this.connection.queryAll(sql, options)
+          : this.connection.executeAll(sql, params as Params, options)
       ),
       Effect.mapError((error) => toSqlError(error, "execute"))
     )
   }
 
   execute(sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) {
-    return Effect.map(this.run(sql, params, {}), (result) =>
-      transformRows === undefined ? result.rows : transformRows(result.rows)
-    )
+    return Effect.map(this.run(sql, params, {}), (results) => answer(results, transformRows))
   }
 
   executeRaw(sql: string, params: ReadonlyArray<unknown>) {
-    return this.run(sql, params, {})
+    return Effect.map(this.run(sql, params, {}), (results) => (results.length === 1 ? results[0]! : results))
   }
 
   executeValues(sql: string, params: ReadonlyArray<unknown>) {
     return Effect.map(
       this.run(sql, params, { rowShape: "array" }),
-      (result) => result.rows as unknown as ReadonlyArray<ReadonlyArray<unknown>>
+      (results) => answer(results, undefined) as ReadonlyArray<ReadonlyArray<unknown>>
     )
   }
 
@@ -91,20 +98,12 @@ export class SqlConnectionAdapter implements Connection {
   executeValuesUnprepared(sql: string, params: ReadonlyArray<unknown>) {
     return Effect.map(
       this.runText(sql, params, { rowShape: "array" }),
-      (results) => (results[0]?.rows ?? []) as unknown as ReadonlyArray<ReadonlyArray<unknown>>
+      (results) => answer(results, undefined) as ReadonlyArray<ReadonlyArray<unknown>>
     )
   }
 
-  /**
-   * One statement answers its rows; several answer one entry per statement, in order: the rows of
-   * a statement with a result set, the `Result` (affectedRows, insertId, …) of one without.
-   */
   executeUnprepared(sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) {
-    const rowsOf = (result: Result) => (transformRows === undefined ? result.rows : transformRows(result.rows))
-    return Effect.map(this.runText(sql, params, {}), (results): ReadonlyArray<unknown> => {
-      if (results.length === 1) return rowsOf(results[0]!)
-      return results.map((result) => (result.columns.length > 0 ? rowsOf(result) : result))
-    })
+    return Effect.map(this.runText(sql, params, {}), (results) => answer(results, transformRows))
   }
 
   executeStream(sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) {
@@ -120,4 +119,14 @@ export class SqlConnectionAdapter implements Connection {
           (chunk) => transformRows(chunk as ReadonlyArray<object>) as Arr.NonEmptyReadonlyArray<object>
         )
   }
+}
+
+/**
+ * The rows of a single result; for several, one entry per result in order: its rows when it has
+ * columns, the `Result` itself otherwise.
+ */
+const answer = (results: ReadonlyArray<Result>, transformRows: TransformRows): ReadonlyArray<unknown> => {
+  const rowsOf = (result: Result) => (transformRows === undefined ? result.rows : transformRows(result.rows))
+  if (results.length === 1) return rowsOf(results[0]!)
+  return results.map((result) => (result.columns.length > 0 ? rowsOf(result) : result))
 }

@@ -27,9 +27,10 @@
  */
 import { Result } from "effect"
 import type { ProtocolError } from "../ProtocolError.ts"
-import { protocolError } from "../ProtocolError.ts"
+import { encodeError } from "../ProtocolError.ts"
 import { WireError, Writer } from "../Wire.ts"
 import { type ColumnInfo, type ColumnPlan, Kind, makeColumnPlan } from "./ColumnPlan.ts"
+import { rowError } from "./RowCodec.ts"
 import {
   formatDate,
   formatDateTime,
@@ -132,7 +133,7 @@ const readDateTime = (plan: ColumnPlan, i: number, buf: Uint8Array, p: number, l
     )
   }
   if (month === 0 || day === 0) return null
-  return toDate(year, month, day, hour, minute, second, microsecond, plan.options.offsetMinutes)
+  return toDate(year, month, day, hour, minute, second, microsecond, plan.options.zone)
 }
 
 /** TIME at `p` (after the length byte), `length` 0, 8 or 12, as "[-]HH:MM:SS[.ffffff]". */
@@ -307,7 +308,7 @@ const checkedInt = (value: unknown, bits: number, unsigned: boolean, offset: num
 const dateParts = (plan: ColumnPlan, i: number, value: unknown, offset: number) => {
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) return fail("invalid Date", offset, plan.names[i])
-    return fromDate(value, plan.options.offsetMinutes)
+    return fromDate(value, plan.options.zone)
   }
   if (typeof value === "string") {
     if (/^0000-00-00( 00:00:00(\.0+)?)?$/.test(value)) return undefined
@@ -406,11 +407,6 @@ export const writeBinaryValue = (w: Writer, plan: ColumnPlan, i: number, value: 
 // Single values
 // ---------------------------------------------------------------------------------------------
 
-const toError = (e: unknown, field: string): ProtocolError =>
-  e instanceof WireError
-    ? protocolError("BinaryValue", e.message, e.field ?? field, e.offset)
-    : protocolError("BinaryValue", e instanceof Error ? e.message : String(e), field)
-
 /**
  * Decodes one binary-protocol value of `column` from the start of `bytes` (which must hold
  * exactly that value). SQL NULL is not in the value bytes (it is in the row's null bitmap).
@@ -421,14 +417,14 @@ export const decodeBinaryValue = (
   options?: ValueOptions
 ): Result.Result<unknown, ProtocolError> => {
   const resolved = resolveValueOptions(options)
-  if (typeof resolved === "string") return Result.fail(protocolError("BinaryValue", resolved, column.name))
+  if (typeof resolved === "string") return Result.fail(encodeError("BinaryValue", resolved, column.name))
   try {
     const cursor = { pos: 0 }
     const value = readBinaryValue(makeColumnPlan([column], resolved), 0, bytes, cursor, bytes.length)
     if (cursor.pos !== bytes.length) fail(`${bytes.length - cursor.pos} trailing byte(s)`, cursor.pos, column.name)
     return Result.succeed(value)
   } catch (e) {
-    return Result.fail(toError(e, column.name))
+    return Result.fail(rowError("BinaryValue", e, column.name, undefined))
   }
 }
 
@@ -439,17 +435,15 @@ export const encodeBinaryValue = (
   options?: ValueOptions
 ): Result.Result<Uint8Array, ProtocolError> => {
   const resolved = resolveValueOptions(options)
-  if (typeof resolved === "string") return Result.fail(protocolError("BinaryValue", resolved, column.name))
+  if (typeof resolved === "string") return Result.fail(encodeError("BinaryValue", resolved, column.name))
   if (value === null || value === undefined) {
-    return Result.fail(
-      protocolError("BinaryValue", "NULL has no binary value (it goes in the null bitmap)", column.name)
-    )
+    return Result.fail(encodeError("BinaryValue", "NULL has no binary value (it goes in the null bitmap)", column.name))
   }
   try {
     const w = new Writer(16)
     writeBinaryValue(w, makeColumnPlan([column], resolved), 0, value)
     return Result.succeed(w.finish())
   } catch (e) {
-    return Result.fail(toError(e, column.name))
+    return Result.fail(rowError("BinaryValue", e, column.name, undefined, true))
   }
 }

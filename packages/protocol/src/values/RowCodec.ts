@@ -5,7 +5,7 @@
  * Pure code; no IO.
  */
 import type { Result } from "effect"
-import { type ProtocolError, protocolError } from "../ProtocolError.ts"
+import { encodeError, type ProtocolError, protocolError } from "../ProtocolError.ts"
 import { WireError } from "../Wire.ts"
 import type { ColumnInfo } from "./ColumnPlan.ts"
 
@@ -32,12 +32,22 @@ export interface RowEncoder {
   encode(values: ReadonlyArray<unknown> | RowObject): Result.Result<Uint8Array, ProtocolError>
 }
 
-/** The `ProtocolError` for a failure while reading or writing column `field` of a row. */
-export const rowError = (packet: string, e: unknown, field: string | undefined, offset: number): ProtocolError => {
-  if (e instanceof WireError) return protocolError(packet, e.message, e.field ?? field, e.offset)
-  if (e instanceof SyntaxError) return protocolError(packet, `invalid JSON: ${e.message}`, field, offset)
-  if (e instanceof TypeError) return protocolError(packet, `invalid text: ${e.message}`, field, offset)
-  return protocolError(packet, e instanceof Error ? e.message : String(e), field, offset)
+/**
+ * The `ProtocolError` for a failure while reading (`encoding` false: the peer sent it) or writing
+ * (`encoding` true: a value we were given) column `field` of a row or a single value.
+ */
+export const rowError = (
+  packet: string,
+  e: unknown,
+  field: string | undefined,
+  offset: number | undefined,
+  encoding = false
+): ProtocolError => {
+  const make = encoding ? encodeError : protocolError
+  if (e instanceof WireError) return make(packet, e.message, e.field ?? field, e.offset)
+  if (e instanceof SyntaxError) return make(packet, `invalid JSON: ${e.message}`, field, offset)
+  if (e instanceof TypeError) return make(packet, `invalid text: ${e.message}`, field, offset)
+  return make(packet, e instanceof Error ? e.message : String(e), field, offset)
 }
 
 /** Index of a column named "__proto__" (stored with defineProperty), or -1. */

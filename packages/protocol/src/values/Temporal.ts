@@ -8,6 +8,35 @@
  *
  * Pure functions; no IO.
  */
+import { DateTime } from "effect"
+
+/**
+ * A resolved `timeZone` option: minutes east of UTC (`NaN`: the process's local zone), or a named
+ * (IANA) zone whose offset depends on the instant (daylight saving time).
+ */
+export type Zone = number | DateTime.TimeZone.Named
+
+const DAY = 86_400_000
+
+/** Minutes east of UTC in `zone` at the instant `millis`. */
+const namedOffset = (zone: DateTime.TimeZone.Named, millis: number): number =>
+  DateTime.zonedOffset(DateTime.makeZonedUnsafe(millis, { timeZone: zone })) / 60_000
+
+/**
+ * The instant a wall-clock time (given as if it were UTC, `wall`) names in `zone`. Around a
+ * transition a day holds at most one, so the offsets a day before and after are the only
+ * candidates: a time that happens twice (clocks turned back) is the earlier instant, a time that
+ * never happens (clocks turned forward) is read with the offset before the gap, so 02:30 in a gap
+ * from 02:00 to 03:00 is 03:30; `Temporal`'s and effect's "compatible" choice.
+ */
+const namedInstant = (zone: DateTime.TimeZone.Named, wall: number): number => {
+  const before = namedOffset(zone, wall - DAY)
+  const after = namedOffset(zone, wall + DAY)
+  const early = wall - before * 60_000
+  if (before === after || namedOffset(zone, early) === before) return early
+  const late = wall - after * 60_000
+  return namedOffset(zone, late) === after ? late : early
+}
 
 /** Wall-clock fields of a DATE/DATETIME/TIMESTAMP. */
 export interface DateTimeParts {
@@ -31,9 +60,8 @@ export interface TimeParts {
 }
 
 /**
- * A `Date` for wall-clock fields in a zone `offsetMinutes` east of UTC (`NaN`: the local zone).
- * Microseconds are truncated to milliseconds. Years 0-99 are kept as such (the `Date`
- * constructor would map them to 1900-1999).
+ * A `Date` for wall-clock fields in `zone`. Microseconds are truncated to milliseconds. Years 0-99
+ * are kept as such (the `Date` constructor would map them to 1900-1999).
  */
 export const toDate = (
   year: number,
@@ -43,10 +71,13 @@ export const toDate = (
   minute: number,
   second: number,
   microsecond: number,
-  offsetMinutes: number
+  zone: Zone
 ): Date => {
   const ms = (microsecond / 1000) | 0
-  if (Number.isNaN(offsetMinutes)) {
+  if (typeof zone !== "number") {
+    return new Date(namedInstant(zone, toDate(year, month, day, hour, minute, second, microsecond, 0).getTime()))
+  }
+  if (Number.isNaN(zone)) {
     if (year >= 100) return new Date(year, month - 1, day, hour, minute, second, ms)
     const d = new Date(2000, month - 1, day, hour, minute, second, ms)
     d.setFullYear(year)
@@ -58,12 +89,13 @@ export const toDate = (
     d.setUTCFullYear(year)
     t = d.getTime()
   }
-  return new Date(t - offsetMinutes * 60000)
+  return new Date(t - zone * 60000)
 }
 
-/** The wall-clock fields of `date` in the zone `offsetMinutes` east of UTC (`NaN`: local). */
-export const fromDate = (date: Date, offsetMinutes: number): DateTimeParts => {
-  if (Number.isNaN(offsetMinutes)) {
+/** The wall-clock fields of `date` in `zone`. */
+export const fromDate = (date: Date, zone: Zone): DateTimeParts => {
+  if (typeof zone !== "number") return fromDate(date, namedOffset(zone, date.getTime()))
+  if (Number.isNaN(zone)) {
     return {
       year: date.getFullYear(),
       month: date.getMonth() + 1,
@@ -74,7 +106,7 @@ export const fromDate = (date: Date, offsetMinutes: number): DateTimeParts => {
       microsecond: date.getMilliseconds() * 1000
     }
   }
-  const d = new Date(date.getTime() + offsetMinutes * 60000)
+  const d = new Date(date.getTime() + zone * 60000)
   return {
     year: d.getUTCFullYear(),
     month: d.getUTCMonth() + 1,

@@ -15,9 +15,10 @@ import { Result } from "effect"
 import { decodingFor } from "../Collations.ts"
 import { ColumnFlag } from "../ColumnType.ts"
 import type { ProtocolError } from "../ProtocolError.ts"
-import { protocolError } from "../ProtocolError.ts"
+import { encodeError } from "../ProtocolError.ts"
 import { encodeUtf8, WireError, type Writer } from "../Wire.ts"
 import { type ColumnInfo, type ColumnPlan, Kind, makeColumnPlan } from "./ColumnPlan.ts"
+import { rowError } from "./RowCodec.ts"
 import { formatDate, formatDateTime, fractionDigits, fromDate, parseDateTimeText, toDate } from "./Temporal.ts"
 import { resolveValueOptions, type ValueOptions } from "./ValueOptions.ts"
 
@@ -180,7 +181,7 @@ const parseDateText = (plan: ColumnPlan, buf: Uint8Array, start: number, end: nu
     }
   }
   if (month === 0 || day === 0) return null
-  return toDate(year, month, day, hour, minute, second, microsecond, plan.options.offsetMinutes)
+  return toDate(year, month, day, hour, minute, second, microsecond, plan.options.zone)
 }
 
 /** BIT bytes (big-endian) as an unsigned bigint. */
@@ -426,7 +427,7 @@ export const dateText = (plan: ColumnPlan, i: number, value: unknown, offset: nu
   }
   if (!(value instanceof Date)) return typeError("Date", value, offset, field)
   if (Number.isNaN(value.getTime())) return fail("invalid Date", offset, field)
-  const parts = fromDate(value, plan.options.offsetMinutes)
+  const parts = fromDate(value, plan.options.zone)
   if (plan.kinds[i] === Kind.DATE) return formatDate(parts.year, parts.month, parts.day)
   return formatDateTime(parts, fractionDigits(plan.decimals[i], parts.microsecond))
 }
@@ -444,11 +445,6 @@ export const writeTextValue = (w: Writer, plan: ColumnPlan, i: number, value: un
 // Single values
 // ---------------------------------------------------------------------------------------------
 
-const toError = (packet: string, e: unknown, field: string): ProtocolError =>
-  e instanceof WireError
-    ? protocolError(packet, e.message, e.field ?? field, e.offset)
-    : protocolError(packet, e instanceof Error ? e.message : String(e), field)
-
 /** Decodes one text-protocol value (`null` for SQL NULL) of `column`. */
 export const decodeTextValue = (
   column: ColumnInfo,
@@ -456,12 +452,12 @@ export const decodeTextValue = (
   options?: ValueOptions
 ): Result.Result<unknown, ProtocolError> => {
   const resolved = resolveValueOptions(options)
-  if (typeof resolved === "string") return Result.fail(protocolError("TextValue", resolved, column.name))
+  if (typeof resolved === "string") return Result.fail(encodeError("TextValue", resolved, column.name))
   if (bytes === null) return Result.succeed(null)
   try {
     return Result.succeed(readTextValue(makeColumnPlan([column], resolved), 0, bytes, 0, bytes.length))
   } catch (e) {
-    return Result.fail(toError("TextValue", e, column.name))
+    return Result.fail(rowError("TextValue", e, column.name, undefined))
   }
 }
 
@@ -472,11 +468,11 @@ export const encodeTextValue = (
   options?: ValueOptions
 ): Result.Result<Uint8Array | null, ProtocolError> => {
   const resolved = resolveValueOptions(options)
-  if (typeof resolved === "string") return Result.fail(protocolError("TextValue", resolved, column.name))
+  if (typeof resolved === "string") return Result.fail(encodeError("TextValue", resolved, column.name))
   if (value === null || value === undefined) return Result.succeed(null)
   try {
     return Result.succeed(textBytes(makeColumnPlan([column], resolved), 0, value, 0))
   } catch (e) {
-    return Result.fail(toError("TextValue", e, column.name))
+    return Result.fail(rowError("TextValue", e, column.name, undefined, true))
   }
 }

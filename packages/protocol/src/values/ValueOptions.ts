@@ -28,13 +28,19 @@
  * `dates: "string"` to keep them ("2024-02-29 13:14:15.123456", the server's own format with the
  * column's fractional digits). A date with a zero month or day ('0000-00-00', and the partial
  * zero dates non-strict SQL modes allow) has no `Date`: it decodes to `null`, or to its text with
- * `dates: "string"`. TIMESTAMP values arrive in the session's time zone: set `timeZone` to the
- * session's (`SET time_zone`) for correct instants. JSON: MySQL sends JSON columns as type JSON;
+ * `dates: "string"`. DATETIME and TIMESTAMP values are wall-clock times: `timeZone` says which
+ * zone they are read in and `Date` parameters are written in. TIMESTAMP values arrive in the
+ * session's time zone: set `timeZone` to the session's (`SET time_zone`) for correct instants. A
+ * named zone follows its daylight saving time: a wall-clock time that happens twice (clocks turned
+ * back) reads as the earlier instant, one that never happens (clocks turned forward) as if the
+ * clocks had not changed yet (02:30 in a gap from 02:00 to 03:00 is 03:30). JSON: MySQL sends JSON columns as type JSON;
  * MariaDB sends them as LONGTEXT and only marks them "json" in its extended metadata
  * (MARIADB_CLIENT_EXTENDED_METADATA), without which they decode as strings.
  *
  * Pure data; no IO.
  */
+import { DateTime, Option } from "effect"
+import type { Zone } from "./Temporal.ts"
 
 export interface ValueOptions {
   /**
@@ -55,7 +61,8 @@ export interface ValueOptions {
   readonly dates?: "date" | "string"
   /**
    * The time zone the server's wall-clock values are in: `"local"` (default, the process's zone,
-   * as mysql2 and mariadb do), `"Z"`/`"UTC"`, or a fixed offset `"+05:30"` / `"-08:00"`.
+   * as mysql2 and mariadb do), `"Z"`/`"UTC"`, a fixed offset `"+05:30"` / `"-08:00"`, or an IANA
+   * zone name (`"Europe/Berlin"`), whose offset follows daylight saving time.
    */
   readonly timeZone?: string
   /** JSON: `"parse"` (default) or `"string"` (the JSON text). */
@@ -76,8 +83,8 @@ export interface ResolvedValueOptions {
   readonly decimal: "string" | "number"
   readonly float: "exact" | "shortest"
   readonly dates: "date" | "string"
-  /** Offset from UTC in minutes, or `NaN` for the local zone. */
-  readonly offsetMinutes: number
+  /** The zone of wall-clock values: minutes east of UTC (`NaN`: local) or a named zone. */
+  readonly zone: Zone
   readonly json: "parse" | "string"
   readonly bit: "bytes" | "bigint"
   readonly set: "string" | "array"
@@ -85,32 +92,47 @@ export interface ResolvedValueOptions {
   readonly vector: "float32" | "bytes"
 }
 
-/** Offset in minutes of a time zone option, `NaN` for "local", `undefined` if malformed. */
-export const parseTimeZone = (timeZone: string): number | undefined => {
+/**
+ * The zone of a `timeZone` option: minutes east of UTC for "Z", "UTC" and fixed offsets, `NaN` for
+ * "local", the named zone for an IANA name the runtime knows; `undefined` for anything else.
+ */
+export const parseTimeZone = (timeZone: string): Zone | undefined => {
   if (timeZone === "local") return Number.NaN
   if (timeZone === "Z" || timeZone === "UTC" || timeZone === "utc") return 0
   const m = /^([+-])(\d{2}):?(\d{2})$/.exec(timeZone)
-  if (m === null) return undefined
+  if (m === null) return namedZone(timeZone)
   const minutes = Number(m[2]) * 60 + Number(m[3])
   if (minutes > 14 * 60) return undefined
   return m[1] === "-" ? -minutes : minutes
 }
+
+// Only names with a slash (Area/Location) or "Etc/…": Intl also accepts abbreviations such as
+// "EST" and "CET", which are fixed offsets or ambiguous, and lower-case spellings.
+const namedZone = (timeZone: string): DateTime.TimeZone.Named | undefined =>
+  timeZone.includes("/") ? Option.getOrUndefined(DateTime.zoneMakeNamed(timeZone)) : undefined
+
+/**
+ * Why a `timeZone` option cannot be used, or `undefined` when it can. Options are checked with it
+ * when a connection is configured, so that a bad zone is refused before the first value needs it.
+ */
+export const timeZoneProblem = (timeZone: string): string | undefined =>
+  parseTimeZone(timeZone) === undefined
+    ? `unknown time zone ${JSON.stringify(timeZone)}: use "local", "UTC", an offset like "+05:30", or an IANA zone name like "Europe/Berlin"`
+    : undefined
 
 /**
  * Fills in the defaults. A malformed `timeZone` is reported as a string message (callers turn
  * it into a `ProtocolError`).
  */
 export const resolveValueOptions = (options: ValueOptions = {}): ResolvedValueOptions | string => {
-  const offsetMinutes = parseTimeZone(options.timeZone ?? "local")
-  if (offsetMinutes === undefined) {
-    return `invalid timeZone ${JSON.stringify(options.timeZone)}: use "local", "Z" or an offset like "+05:30"`
-  }
+  const zone = parseTimeZone(options.timeZone ?? "local")
+  if (zone === undefined) return timeZoneProblem(options.timeZone ?? "local")!
   return {
     bigint: options.bigint ?? "bigint",
     decimal: options.decimal ?? "string",
     float: options.float ?? "exact",
     dates: options.dates ?? "date",
-    offsetMinutes,
+    zone,
     json: options.json ?? "parse",
     bit: options.bit ?? "bytes",
     set: options.set ?? "string",

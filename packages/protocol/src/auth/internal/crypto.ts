@@ -13,7 +13,7 @@ import { sha1 } from "@noble/hashes/legacy.js"
 import { sha256, sha512 } from "@noble/hashes/sha2.js"
 import { Effect } from "effect"
 import { concatBytes } from "../../Bytes.ts"
-import { type ProtocolError, protocolError } from "../../ProtocolError.ts"
+import { encodeError, type ProtocolError } from "../../ProtocolError.ts"
 
 const encoder = new TextEncoder()
 
@@ -31,7 +31,7 @@ export const digest = (
 ): Effect.Effect<Uint8Array, ProtocolError> =>
   Effect.try({
     try: () => hashes[algorithm](concatBytes(parts)),
-    catch: (cause) => protocolError(plugin, `${algorithm} digest failed: ${String(cause)}`)
+    catch: (cause) => encodeError(plugin, `${algorithm} digest failed: ${String(cause)}`)
   })
 
 const hashes: Record<DigestAlgorithm, (bytes: Uint8Array) => Uint8Array> = {

@@ -8,7 +8,7 @@
  */
 import { Effect } from "effect"
 import { concatBytes } from "../../Bytes.ts"
-import { type ProtocolError, protocolError } from "../../ProtocolError.ts"
+import { encodeError, type ProtocolError } from "../../ProtocolError.ts"
 
 /** RSA padding of the encrypted password. Only OAEP exists in WebCrypto. */
 export type RsaPadding = "oaep" | "pkcs1-v1_5"
@@ -84,7 +84,7 @@ export const rsaEncrypt = (
 ): Effect.Effect<Uint8Array, ProtocolError> => {
   if (padding !== "oaep") {
     return Effect.fail(
-      protocolError(
+      encodeError(
         plugin,
         "RSA PKCS#1 v1.5 padding (used by sha256_password on MySQL before 8.0.5) is not available in WebCrypto " +
           "on any runtime; connect over TLS (the password then travels in clear inside the tunnel), or use a " +
@@ -94,7 +94,7 @@ export const rsaEncrypt = (
     )
   }
   const spki = spkiFromPem(publicKeyPem)
-  if (typeof spki === "string") return Effect.fail(protocolError(plugin, spki, "publicKey"))
+  if (typeof spki === "string") return Effect.fail(encodeError(plugin, spki, "publicKey"))
   return Effect.tryPromise({
     try: async () => {
       const key = await globalThis.crypto.subtle.importKey(
@@ -109,6 +109,6 @@ export const rsaEncrypt = (
       )
     },
     catch: (cause) =>
-      protocolError(plugin, `RSA-OAEP encryption with the server's public key failed: ${String(cause)}`, "publicKey")
+      encodeError(plugin, `RSA-OAEP encryption with the server's public key failed: ${String(cause)}`, "publicKey")
   })
 }
