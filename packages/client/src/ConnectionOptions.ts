@@ -70,6 +70,16 @@ export interface ConnectionOptions {
   readonly statementCacheSize?: number
   /** Largest packet accepted from the server, in bytes; default 64 MiB. */
   readonly maxPacketSize?: number
+  /**
+   * Most results one response may hold (one per statement of a multi-statement query or CALL);
+   * default 10,000. Past it the statement fails with a `ProtocolError` and the connection is closed.
+   */
+  readonly maxResults?: number
+  /**
+   * Most bytes of packets a buffered (not streamed) response may hold; default 256 MiB. Past it
+   * the statement fails with a `ProtocolError` and the connection is closed: stream larger results.
+   */
+  readonly maxResponseSize?: number
   /** Collation id of the connection (default 45, utf8mb4_general_ci, known to MySQL and MariaDB). */
   readonly collation?: number
   /** How values are decoded (bigint, decimal, dates, time zone, …). */
@@ -103,6 +113,8 @@ export interface ResolvedOptions {
   readonly localInfile: LocalInfileOptions | undefined
   readonly statementCacheSize: number
   readonly maxPacketSize: number
+  readonly maxResults: number
+  readonly maxResponseSize: number
   readonly collation: number
   readonly types: ValueOptions
   readonly connectAttributes: Readonly<Record<string, string>>
@@ -139,6 +151,11 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
   const maxPacketSize = options.maxPacketSize ?? 64 * 1024 * 1024
   if (!Number.isSafeInteger(maxPacketSize) || maxPacketSize < 1024)
     return fail("maxPacketSize", "must be an integer of at least 1024 bytes")
+  const maxResults = options.maxResults ?? 10_000
+  if (!Number.isSafeInteger(maxResults) || maxResults < 1) return fail("maxResults", "must be an integer ≥ 1")
+  const maxResponseSize = options.maxResponseSize ?? 256 * 1024 * 1024
+  if (!Number.isSafeInteger(maxResponseSize) || maxResponseSize < 1024)
+    return fail("maxResponseSize", "must be an integer of at least 1024 bytes")
   const collation = options.collation ?? 45
   if (!Number.isInteger(collation) || collation < 1 || collation > 255)
     return fail("collation", "must be a collation id from 1 to 255 (the handshake has one byte for it)")
@@ -176,6 +193,8 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     localInfile: options.localInfile,
     statementCacheSize: cacheSize,
     maxPacketSize,
+    maxResults,
+    maxResponseSize,
     collation,
     types: options.types ?? {},
     connectAttributes: options.connectAttributes ?? {},

@@ -335,7 +335,9 @@ class Connection implements MysqlConnection {
       rowShape: options?.rowShape ?? "object",
       types: options?.types ?? this.options.types,
       sql,
-      shapes
+      shapes,
+      maxResults: this.options.maxResults,
+      maxResponseSize: this.options.maxResponseSize
     })
   }
 
