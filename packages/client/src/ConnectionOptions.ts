@@ -34,8 +34,18 @@ export interface ConnectionOptions {
   readonly connectTimeout?: Duration.Input
   /** TCP keepalive initial delay (default 60 seconds), or `false`. */
   readonly keepAlive?: Duration.Input | false
-  /** Longest wait for the server's next bytes while a command runs; default none. */
+  /**
+   * Longest wait for the server's next bytes while a command runs, and longest time one write may
+   * take; default none (see `stallCheckAfter`, which needs no guess at the slowest statement).
+   */
   readonly readTimeout?: Duration.Input
+  /**
+   * After this long without an answer (or with a write that cannot complete), ask the server over a
+   * short-lived second connection whether this connection still runs a statement; fail at once with
+   * a `TransportError` when the server no longer knows it, reports it idle, or cannot be reached
+   * within `connectTimeout`. Default 5 seconds; `false` turns the check off.
+   */
+  readonly stallCheckAfter?: Duration.Input | false
   /**
    * Longest time a statement may run; default none. When it passes, the server is told to stop
    * the statement (KILL QUERY) and the statement fails with a `StatementTimeoutError`. A query's
@@ -103,6 +113,7 @@ export interface ResolvedOptions {
   readonly connectTimeout: Duration.Input
   readonly keepAlive: Duration.Input | false
   readonly readTimeout: Duration.Input | undefined
+  readonly stallCheckAfter: Duration.Duration | undefined
   readonly statementTimeout: Duration.Duration | undefined
   readonly killQueryOnInterrupt: boolean
   readonly cancelTimeout: Duration.Duration
@@ -169,6 +180,13 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
         `${String(value)} is not a positive duration (use e.g. "5 seconds" or a number of milliseconds)`
       )
   }
+  const stallCheckAfter =
+    options.stallCheckAfter === false ? undefined : positiveDuration(options.stallCheckAfter ?? "5 seconds")
+  if (options.stallCheckAfter !== false && stallCheckAfter === undefined)
+    return fail(
+      "stallCheckAfter",
+      `${String(options.stallCheckAfter)} is not a positive duration or false (use e.g. "5 seconds")`
+    )
   const statementTimeout =
     options.statementTimeout === undefined ? undefined : positiveDuration(options.statementTimeout)
   return Result.succeed({
@@ -183,6 +201,7 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     connectTimeout: options.connectTimeout ?? "10 seconds",
     keepAlive: options.keepAlive ?? "60 seconds",
     readTimeout: options.readTimeout,
+    stallCheckAfter,
     statementTimeout,
     killQueryOnInterrupt: options.killQueryOnInterrupt ?? true,
     cancelTimeout: positiveDuration(options.cancelTimeout ?? "5 seconds")!,
