@@ -170,3 +170,21 @@ describe.concurrent("a silent network drop, with the default options", () => {
     30_000
   )
 })
+
+describe("readTimeout", () => {
+  it.live(
+    "bounds a write too: a 24 MiB query into a path that stopped reading, stall check off",
+    () =>
+      Effect.gen(function* () {
+        const proxy = yield* startProxy
+        const conn = yield* connect({ ...viaProxy(proxy), readTimeout: "500 millis", stallCheckAfter: false })
+        yield* proxy.setMode(FaultProxy.blackhole)
+        const huge = `SELECT LENGTH('${"x".repeat(24 * 1024 * 1024)}')`
+        const error = failureOf(yield* Effect.exit(conn.query(huge)))
+        assert.strictEqual(error._tag, "TimeoutError", error.message)
+        if (error._tag === "TimeoutError") assert.strictEqual(error.operation, "write")
+        assert.isDefined(conn.failure)
+      }),
+    30_000
+  )
+})
