@@ -17,7 +17,7 @@ const SqlLive = Layer.unwrap(
       database: yield* Config.String("MYSQL_DATABASE"),
       ssl: { mode: "verify-identity", ca: readFileSync(yield* Config.String("MYSQL_SSL_CA"), "utf8") },
       maxConnections: 5,
-      // No default: without it, a network that silently drops the connection hangs a statement.
+      // Optional: the stall check already finds a silently dropped connection; this bounds every wait.
       readTimeout: "30 seconds"
     })
   })

@@ -38,8 +38,18 @@ export interface ConnectionOptions {
    * delay, the operating system's (and a delay given there is refused).
    */
   readonly keepAlive?: Duration.Input | false
-  /** Longest wait for the server's next bytes while a command runs; default none. */
+  /**
+   * Longest wait for the server's next bytes while a command runs, and longest time one write may
+   * take; default none (see `stallCheckAfter`, which needs no guess at the slowest statement).
+   */
   readonly readTimeout?: Duration.Input
+  /**
+   * After this long without an answer (or with a write that cannot complete), ask the server over a
+   * short-lived second connection whether this connection still runs a statement; fail at once with
+   * a `TransportError` when the server no longer knows it, reports it idle, or cannot be reached
+   * within `connectTimeout`. Default 5 seconds; `false` turns the check off.
+   */
+  readonly stallCheckAfter?: Duration.Input | false
   /**
    * Longest time a statement may run; default none. When it passes, the server is told to stop
    * the statement (KILL QUERY) and the statement fails with a `StatementTimeoutError`. A query's
@@ -78,6 +88,16 @@ export interface ConnectionOptions {
   readonly statementCacheSize?: number
   /** Largest packet accepted from the server, in bytes; default 64 MiB. */
   readonly maxPacketSize?: number
+  /**
+   * Most results one response may hold (one per statement of a multi-statement query or CALL);
+   * default 10,000. Past it the statement fails with a `ProtocolError` and the connection is closed.
+   */
+  readonly maxResults?: number
+  /**
+   * Most bytes of packets a buffered (not streamed) response may hold; default 256 MiB. Past it
+   * the statement fails with a `ProtocolError` and the connection is closed: stream larger results.
+   */
+  readonly maxResponseSize?: number
   /** Collation id of the connection (default 45, utf8mb4_general_ci, known to MySQL and MariaDB). */
   readonly collation?: number
   /** How values are decoded (bigint, decimal, dates, time zone, …). */
@@ -105,6 +125,7 @@ export interface ResolvedOptions {
   /** undefined: the transport's default (60 seconds, or the system's where a runtime cannot set it). */
   readonly keepAlive: Duration.Duration | false | undefined
   readonly readTimeout: Duration.Duration | undefined
+  readonly stallCheckAfter: Duration.Duration | undefined
   readonly statementTimeout: Duration.Duration | undefined
   readonly killQueryOnInterrupt: boolean
   readonly cancelTimeout: Duration.Duration
@@ -115,6 +136,8 @@ export interface ResolvedOptions {
   readonly localInfile: LocalInfileOptions | undefined
   readonly statementCacheSize: number
   readonly maxPacketSize: number
+  readonly maxResults: number
+  readonly maxResponseSize: number
   readonly collation: number
   readonly types: ValueOptions
   readonly connectAttributes: Readonly<Record<string, string>>
@@ -204,6 +227,11 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
   const maxPacketSize = options.maxPacketSize ?? 64 * 1024 * 1024
   if (!Number.isSafeInteger(maxPacketSize) || maxPacketSize < 1024)
     return fail("maxPacketSize", "must be an integer of at least 1024 bytes")
+  const maxResults = options.maxResults ?? 10_000
+  if (!Number.isSafeInteger(maxResults) || maxResults < 1) return fail("maxResults", "must be an integer ≥ 1")
+  const maxResponseSize = options.maxResponseSize ?? 256 * 1024 * 1024
+  if (!Number.isSafeInteger(maxResponseSize) || maxResponseSize < 1024)
+    return fail("maxResponseSize", "must be an integer of at least 1024 bytes")
   const collation = checkCollation(options.collation ?? 45)
   if (Result.isFailure(collation)) return Result.fail(collation.failure)
   if (options.serverPublicKey !== undefined && !options.serverPublicKey.includes("-----BEGIN PUBLIC KEY-----"))
@@ -221,6 +249,11 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
   if (readTimeout !== undefined && Result.isFailure(readTimeout)) return Result.fail(readTimeout.failure)
   const zoneProblem = options.types?.timeZone === undefined ? undefined : timeZoneProblem(options.types.timeZone)
   if (zoneProblem !== undefined) return fail("types.timeZone", zoneProblem)
+  const stallCheckAfter =
+    options.stallCheckAfter === false
+      ? undefined
+      : timerDuration("stallCheckAfter", options.stallCheckAfter ?? "5 seconds")
+  if (stallCheckAfter !== undefined && Result.isFailure(stallCheckAfter)) return Result.fail(stallCheckAfter.failure)
   const statementTimeout =
     options.statementTimeout === undefined ? undefined : timerDuration("statementTimeout", options.statementTimeout)
   if (statementTimeout !== undefined && Result.isFailure(statementTimeout)) return Result.fail(statementTimeout.failure)
@@ -236,6 +269,7 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     connectTimeout: connectTimeout.success,
     keepAlive: options.keepAlive === false ? false : keepAlive?.success,
     readTimeout: readTimeout?.success,
+    stallCheckAfter: stallCheckAfter?.success,
     statementTimeout: statementTimeout?.success,
     killQueryOnInterrupt: options.killQueryOnInterrupt ?? true,
     cancelTimeout: cancelTimeout.success,
@@ -246,6 +280,8 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     localInfile: options.localInfile,
     statementCacheSize: cacheSize,
     maxPacketSize,
+    maxResults,
+    maxResponseSize,
     collation: collation.success,
     types: options.types ?? {},
     connectAttributes: options.connectAttributes ?? {},

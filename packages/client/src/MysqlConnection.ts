@@ -40,7 +40,7 @@ import {
   type ValueOptions
 } from "@effect-mysql/protocol"
 import { type Endpoint, type TlsInfo, type Transport, TransportError } from "@effect-mysql/transport"
-import { Channel, type Context, type Duration, Effect, Exit, Result as R, Scope, Semaphore, Stream } from "effect"
+import { Channel, type Context, Duration, Effect, Exit, Result as R, Scope, Semaphore, Stream } from "effect"
 import * as Cause from "effect/Cause"
 import {
   type ConnectionOptions,
@@ -54,6 +54,7 @@ import { ArgumentError, ConfigError, type LocalInfileError, type MysqlError } fr
 import { Cancellation } from "./internal/Cancellation.ts"
 import { authenticate, connectAttributes, firstPlugin, handshake, type Session } from "./internal/Handshake.ts"
 import { InterpolationError, interpolate } from "./internal/Interpolation.ts"
+import { Liveness, type Verdict } from "./internal/Liveness.ts"
 import { sendLocalInfile } from "./internal/LocalInfileSender.ts"
 import type { PacketChannel } from "./internal/PacketChannel.ts"
 import { ResponseReader } from "./internal/ResponseReader.ts"
@@ -259,6 +260,24 @@ class Connection implements MysqlConnection {
     return this.session.transport.abort
   }
 
+  /** Watches the connection's waits for a silent drop (internal/Liveness.ts) until it fails. */
+  watchLiveness(after: Duration.Duration, probe: Effect.Effect<Verdict>): Effect.Effect<void> {
+    const liveness = new Liveness()
+    this.channel.liveness = liveness
+    return liveness.watch({
+      after,
+      probe,
+      grace: Duration.seconds(1),
+      usable: () => this.broken === undefined,
+      lose: (message) =>
+        Effect.suspend(() => {
+          const error = new TransportError({ reason: "io-error", message })
+          this.channel.lost = error
+          return this.breakWith(error)
+        })
+    })
+  }
+
   private get closedError(): TransportError {
     return new TransportError({
       reason: "closed",
@@ -354,7 +373,9 @@ class Connection implements MysqlConnection {
       rowShape: options?.rowShape ?? "object",
       types: options?.types ?? this.options.types,
       sql,
-      shapes
+      shapes,
+      maxResults: this.options.maxResults,
+      maxResponseSize: this.options.maxResponseSize
     })
   }
 
@@ -740,17 +761,32 @@ export const connect: (
       : undefined
     const connection = new Connection(session, resolved.success, killQuery)
     yield* Effect.addFinalizer(() => connection.quit)
+    const stallCheckAfter = resolved.success.stallCheckAfter
+    if (stallCheckAfter !== undefined) {
+      const probe = probeVia(
+        options,
+        session.connectionId,
+        resolved.success.connectTimeout,
+        yield* Effect.context<Transport>()
+      )
+      yield* Effect.forkScoped(connection.watchLiveness(stallCheckAfter, probe))
+    }
     return connection
   }
 )
 
-/** The options of a connection that only sends one KILL: no compression, no timeouts of its own. */
-const killerOptions = ({
+/** The options of a side connection (one KILL, one probe): no compression, no timeouts or checks of its own. */
+const sideOptions = ({
   compression: _compression,
   localInfile: _localInfile,
   statementTimeout: _statementTimeout,
   ...options
-}: ConnectionOptions): ConnectionOptions => ({ ...options, killQueryOnInterrupt: false, multipleStatements: false })
+}: ConnectionOptions): ConnectionOptions => ({
+  ...options,
+  killQueryOnInterrupt: false,
+  multipleStatements: false,
+  stallCheckAfter: false
+})
 
 /**
  * `KILL QUERY <id>` over a second connection with the same account (which may always stop its own
@@ -762,5 +798,36 @@ const killQueryVia = (
   context: Context.Context<Transport>
 ): Effect.Effect<void, MysqlError> =>
   Effect.scoped(
-    Effect.flatMap(connect(killerOptions(options)), (killer) => killer.query(`KILL QUERY ${connectionId}`))
+    Effect.flatMap(connect(sideOptions(options)), (killer) => killer.query(`KILL QUERY ${connectionId}`))
   ).pipe(Effect.asVoid, Effect.provideContext(context))
+
+/**
+ * What the server says of connection `connectionId`, asked over a second connection with the same
+ * account (which sees its own threads in the process list without the PROCESS privilege).
+ */
+const probeVia = (
+  options: ConnectionOptions,
+  connectionId: number,
+  within: Duration.Input,
+  context: Context.Context<Transport>
+): Effect.Effect<Verdict> =>
+  Effect.scoped(
+    Effect.flatMap(connect(sideOptions(options)), (side) =>
+      side.query<{ COMMAND: string }>(`SELECT COMMAND FROM information_schema.PROCESSLIST WHERE ID = ${connectionId}`)
+    )
+  ).pipe(
+    Effect.provideContext(context),
+    Effect.timeoutOption(within),
+    Effect.map((answer): Verdict => {
+      if (answer._tag === "None") return "unreachable"
+      const command = answer.value.rows[0]?.COMMAND
+      if (command === undefined || command === "Killed") return "gone"
+      return command === "Sleep" ? "idle" : "running"
+    }),
+    // Refused logins and full servers say nothing about our connection; an unreachable server does.
+    Effect.catch((error) =>
+      Effect.succeed<Verdict>(
+        error._tag === "TimeoutError" || error._tag === "TransportError" ? "unreachable" : "inconclusive"
+      )
+    )
+  )

@@ -182,6 +182,16 @@ export const parameters: Readonly<Record<string, Apply>> = {
   "statement-timeout": duration((draft, value) => {
     draft.options.statementTimeout = value
   }),
+  "stall-check-after": (draft, value) => {
+    if (booleanValue(value) === false) {
+      draft.options.stallCheckAfter = false
+      return undefined
+    }
+    const parsed = durationValue(value)
+    if (typeof parsed === "string") return `${parsed}, or false`
+    draft.options.stallCheckAfter = parsed
+    return undefined
+  },
   "get-server-public-key": flag((draft, value) => {
     draft.options.allowPublicKeyRetrieval = value
   }),

@@ -200,3 +200,53 @@ describe("a black-holed network", () => {
     })
   )
 })
+
+describe("SQL in the finalizers of an interrupted fiber", () => {
+  /** A new table of its own for each test. */
+  const table = (name: string) =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`DROP TABLE IF EXISTS ${name}`)
+      yield* sql.unsafe(`CREATE TABLE ${name} (id INT PRIMARY KEY) ENGINE=InnoDB`)
+    })
+
+  const countOf = (name: string) =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const rows = yield* sql.unsafe<{ n: bigint | number }>(`SELECT COUNT(*) AS n FROM ${name}`)
+      return Number(rows[0]!.n)
+    })
+
+  it.live("an interrupted withTransaction ends interrupted, and its ROLLBACK ran", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const client = yield* MysqlClient.MysqlClient
+      yield* table("interrupted_tx")
+      const fiber = yield* Effect.forkChild(
+        sql.withTransaction(Effect.andThen(sql`INSERT INTO interrupted_tx VALUES (1)`, Effect.never))
+      )
+      yield* Effect.sleep("300 millis")
+      yield* Fiber.interrupt(fiber)
+      const exit = yield* Fiber.await(fiber)
+      assert.isTrue(Exit.isFailure(exit) && Exit.hasInterrupts(exit) && !Exit.hasDies(exit), String(exit))
+      assert.strictEqual(yield* countOf("interrupted_tx"), 0)
+      // The ROLLBACK left the connection usable: the pool did not have to replace it.
+      assert.strictEqual((yield* client.stats).closed, 0)
+    }).pipe(Effect.provide(clientLayer("plain")))
+  )
+
+  it.live("Effect.ensuring(INSERT) on an interrupted fiber writes its row", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      yield* table("ensured_insert")
+      const fiber = yield* Effect.forkChild(
+        Effect.never.pipe(Effect.ensuring(Effect.orDie(sql`INSERT INTO ensured_insert VALUES (1)`)))
+      )
+      yield* Effect.sleep("200 millis")
+      yield* Fiber.interrupt(fiber)
+      const exit = yield* Fiber.await(fiber)
+      assert.isTrue(Exit.hasInterrupts(exit) && !Exit.hasDies(exit), String(exit))
+      assert.strictEqual(yield* countOf("ensured_insert"), 1)
+    }).pipe(Effect.provide(clientLayer("plain")))
+  )
+})

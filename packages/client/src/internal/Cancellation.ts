@@ -2,8 +2,9 @@
  * Stopping a command without losing the connection. A command runs uninterruptibly except where it
  * waits for the server: every read and write of the packet channel goes through `waitRead` or
  * `waitWrite`, and only those waits can be interrupted, so a command is never cut between two
- * packets. When the caller is interrupted during a read, or the statement's deadline passes, the
- * server is asked to stop the statement (`KILL QUERY <connection id>` on another connection) and the
+ * packets. A wait is exactly as interruptible as the caller was: SQL run in a finalizer or another
+ * uninterruptible region (the ROLLBACK after an interruption) runs to its end. When the caller is
+ * interrupted during a read, or the statement's deadline passes, the server is asked to stop the statement (`KILL QUERY <connection id>` on another connection) and the
  * command goes on reading what the server still sends — the rest of the rows, or the ERR 1317 of
  * the killed statement — so the connection ends in a known state; the caller's interruption takes
  * effect once the command has ended. When that cannot be made certain in time (the KILL fails, or
@@ -17,6 +18,7 @@
 
 import type { TransportError } from "@effect-mysql/transport"
 import { Cause, Duration, Effect, Exit, Option } from "effect"
+import { identity } from "effect/Function"
 import { type MysqlError, StatementTimeoutError } from "../Errors.ts"
 
 export interface CancelPolicy {
@@ -41,6 +43,8 @@ export class Cancellation {
   private stopping: StopReason | undefined
   /** When the KILL and the rest of the response must be done, once stopping. */
   private stopDeadline = 0
+  /** Gives a wait the interruptibility of the running command's caller. */
+  private restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> = identity
 
   constructor(policy: CancelPolicy) {
     this.policy = policy
@@ -71,18 +75,22 @@ export class Cancellation {
         })
       )
     }
-    const guarded = Effect.uninterruptible(Effect.flatMap(Effect.exit(command), finish))
+    const guarded = Effect.flatMap(Effect.exit(command), finish)
     if (timeout === undefined) {
-      return Effect.suspend(() => {
+      return Effect.uninterruptibleMask((restore) => {
         this.running = true
+        this.restore = restore
         return guarded
       })
     }
-    return Effect.clockWith((clock) => {
-      this.running = true
-      this.deadline = clock.currentTimeMillisUnsafe() + Duration.toMillis(timeout)
-      return guarded
-    })
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.clockWith((clock) => {
+        this.running = true
+        this.restore = restore
+        this.deadline = clock.currentTimeMillisUnsafe() + Duration.toMillis(timeout)
+        return guarded
+      })
+    )
   }
 
   /**
@@ -113,7 +121,7 @@ export class Cancellation {
     return this.wait(write, (reason) => this.closeAndFail(reason))
   }
 
-  /** `effect`, interruptible and within the deadline; `onStop` takes over when either cuts it short. */
+  /** `effect`, as interruptible as the caller, within the deadline; `onStop` takes over when either cuts it short. */
   private wait<E>(
     effect: Effect.Effect<void, E>,
     onStop: (reason: StopReason) => Effect.Effect<void, E | TransportError>
@@ -121,9 +129,9 @@ export class Cancellation {
     const onFailure = (cause: Cause.Cause<E>): Effect.Effect<void, E | TransportError> =>
       Cause.hasInterruptsOnly(cause) ? onStop("interrupted") : Effect.failCause(cause)
     const deadline = this.deadline
-    if (deadline === undefined) return Effect.catchCause(Effect.interruptible(effect), onFailure)
+    if (deadline === undefined) return Effect.catchCause(this.restore(effect), onFailure)
     const waited = Effect.clockWith((clock) =>
-      Effect.timeoutOption(Effect.interruptible(effect), Math.max(0, deadline - clock.currentTimeMillisUnsafe()))
+      Effect.timeoutOption(this.restore(effect), Math.max(0, deadline - clock.currentTimeMillisUnsafe()))
     )
     return Effect.matchCauseEffect(waited, {
       onSuccess: (inTime) => (Option.isSome(inTime) ? Effect.void : onStop("timeout")),

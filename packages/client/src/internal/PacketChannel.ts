@@ -9,6 +9,7 @@
 import { encodePacket, type FramedPacket, type Packet, PacketDecoder, type ProtocolError } from "@effect-mysql/protocol"
 import type { OperationOptions, TimeoutError, TlsError, TransportError } from "@effect-mysql/transport"
 import { type Duration, Effect, Result } from "effect"
+import type { Liveness } from "./Liveness.ts"
 
 export type IoError = TransportError | TlsError | TimeoutError | ProtocolError
 
@@ -40,6 +41,10 @@ export class PacketChannel {
   bytes: ByteConnection
   /** Set once the connection is established: every read and write of a command goes through it. */
   waits: Waits | undefined
+  /** Marks each wait for the server, for the stall check (internal/Liveness.ts); none when it is off. */
+  liveness: Liveness | undefined
+  /** Why the stall check declared the connection lost: what a wait cut short by it fails with. */
+  lost: TransportError | undefined
   /** Under compression: the compressed sequence id, which numbers the server's next answer. */
   private compressedSequenceId: (() => number) | undefined
   private readonly decoder: PacketDecoder
@@ -85,16 +90,26 @@ export class PacketChannel {
     this.index < this.buffered.length ? Effect.void : this.readChunk
   )
 
-  private readonly readChunk: Effect.Effect<void, IoError> = Effect.suspend(() =>
-    Effect.flatMap(this.bytes.read(this.readOptions), (chunk) => {
-      const packets = this.decoder.push(plainView(chunk))
-      if (Result.isFailure(packets)) return Effect.fail(packets.failure)
-      this.buffered = packets.success
-      this.index = 0
-      // A chunk may end before the first packet in it does.
-      return packets.success.length > 0 ? Effect.void : this.readChunk
-    })
-  )
+  private readonly readChunk: Effect.Effect<void, IoError> = Effect.suspend(() => {
+    this.liveness?.begin("read")
+    return Effect.matchEffect(this.bytes.read(this.readOptions), { onFailure: this.failure, onSuccess: this.onChunk })
+  })
+
+  /** A failed read or write: the reason the stall check gave, when it cut the wait short. */
+  private readonly failure = (error: IoError): Effect.Effect<never, IoError> => {
+    this.liveness?.end()
+    return Effect.fail(this.lost ?? error)
+  }
+
+  private readonly onChunk = (chunk: Uint8Array): Effect.Effect<void, IoError> => {
+    this.liveness?.end()
+    const packets = this.decoder.push(plainView(chunk))
+    if (Result.isFailure(packets)) return Effect.fail(packets.failure)
+    this.buffered = packets.success
+    this.index = 0
+    // A chunk may end before the first packet in it does.
+    return packets.success.length > 0 ? Effect.void : this.readChunk
+  }
 
   /** The next packet, read from the connection if none is buffered. */
   readonly next: Effect.Effect<Packet, IoError> = Effect.suspend(() => {
@@ -129,9 +144,25 @@ export class PacketChannel {
     return this.sendFramed(framed)
   }
 
+  /** A write marked for the stall check; `readTimeout` bounds it as it bounds a read. */
+  private watchedWrite(framed: FramedPacket): Effect.Effect<void, IoError> {
+    return Effect.suspend(() => {
+      const liveness = this.liveness!
+      liveness.begin("write")
+      return Effect.matchEffect(this.bytes.write(framed.bytes, this.readOptions), {
+        onFailure: this.failure,
+        onSuccess: () => {
+          liveness.end()
+          return Effect.void
+        }
+      })
+    })
+  }
+
   private sendFramed(framed: FramedPacket): Effect.Effect<void, IoError> {
     this.decoder.expectSequenceId(framed.nextSequenceId)
-    const write = this.bytes.write(framed.bytes)
+    const write =
+      this.liveness === undefined ? this.bytes.write(framed.bytes, this.readOptions) : this.watchedWrite(framed)
     const written = this.waits === undefined ? write : this.waits.waitWrite(write)
     const compressed = this.compressedSequenceId
     // A server reading compressed packets numbers its answer from the compressed sequence id, which

@@ -10,6 +10,12 @@
  * statement's remembered result shape when the definitions are the same bytes; the machine is
  * plain code driven packet by packet, so a result set costs no Effect per row. A packet that does
  * not fit the phase is a ProtocolError: the connection is not to be trusted after it.
+ *
+ * A response is bounded as a packet is: by the number of results it may hold (`maxResults`), and,
+ * when it is buffered rather than streamed, by the bytes of its packets (`maxResponseSize`). Past
+ * either the answer is a ProtocolError that closes the connection, since a server that keeps
+ * sending valid packets (an endless run of OKs saying "more results exist") would otherwise grow
+ * the client's memory without end.
  */
 import {
   Capability,
@@ -76,6 +82,10 @@ export interface ReaderOptions {
   readonly streaming: boolean
   /** The statement's result shapes from last time, updated as this response goes; none when `types` are its own. */
   readonly shapes: ResultShapes | undefined
+  /** Most results (statements' answers) one response may hold. */
+  readonly maxResults: number
+  /** Most bytes of packets a buffered response may hold; a stream's rows do not count. */
+  readonly maxResponseSize: number
 }
 
 export class ResponseReader {
@@ -94,10 +104,13 @@ export class ResponseReader {
   private decoder: RowDecoder | undefined
   private readonly deprecateEof: boolean
   private readonly options: ReaderOptions
+  /** Bytes the response may still hold before it is refused. */
+  private budget: number
 
   constructor(options: ReaderOptions) {
     this.options = options
     this.deprecateEof = (options.capabilities.capabilities & Capability.CLIENT_DEPRECATE_EOF) !== 0
+    this.budget = options.streaming ? Number.POSITIVE_INFINITY : options.maxResponseSize
   }
 
   get finished(): boolean {
@@ -106,6 +119,16 @@ export class ResponseReader {
 
   /** Feeds the next packet; `undefined` means "more packets, please". */
   onPacket(payload: Uint8Array): Outcome | undefined {
+    this.budget -= payload.length
+    if (this.budget < 0) {
+      return this.fail(
+        protocolError(
+          "Response",
+          `the response holds more than maxResponseSize (${this.options.maxResponseSize} bytes): stream the statement, or raise maxResponseSize`,
+          "maxResponseSize"
+        )
+      )
+    }
     switch (this.phase) {
       case "rows":
         return this.onRow(payload)
@@ -256,6 +279,15 @@ export class ResponseReader {
 
   private next(statusFlags: number): Outcome | undefined {
     if ((statusFlags & StatusFlag.SERVER_MORE_RESULTS_EXISTS) !== 0) {
+      if (this.results.length >= this.options.maxResults) {
+        return this.fail(
+          protocolError(
+            "Response",
+            `the server announced more results after ${this.results.length}, past maxResults (${this.options.maxResults})`,
+            "maxResults"
+          )
+        )
+      }
       this.phase = "header"
       return undefined
     }
