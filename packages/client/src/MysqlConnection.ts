@@ -803,7 +803,10 @@ const killQueryVia = (
 
 /**
  * What the server says of connection `connectionId`, asked over a second connection with the same
- * account (which sees its own threads in the process list without the PROCESS privilege).
+ * account (which sees its own threads in the process list without the PROCESS privilege). Behind a
+ * proxy (ProxySQL, MaxScale) the greeting's id names the proxy's session, not a server thread: the
+ * side connection's own `CONNECTION_ID()` then differs from its greeting's, and the answer is no
+ * judgement of ours.
  */
 const probeVia = (
   options: ConnectionOptions,
@@ -813,17 +816,22 @@ const probeVia = (
 ): Effect.Effect<Verdict> =>
   Effect.scoped(
     Effect.flatMap(connect(sideOptions(options)), (side) =>
-      side.query<{ COMMAND: string }>(`SELECT COMMAND FROM information_schema.PROCESSLIST WHERE ID = ${connectionId}`)
+      Effect.map(
+        side.query<{ SELF: unknown; COMMAND: string | null }>(
+          `SELECT CONNECTION_ID() AS SELF, (SELECT COMMAND FROM information_schema.PROCESSLIST WHERE ID = ${connectionId}) AS COMMAND`
+        ),
+        (result): Verdict => {
+          const row = result.rows[0]
+          if (row === undefined || String(row.SELF) !== String(side.info.connectionId)) return "inconclusive"
+          if (row.COMMAND === null || row.COMMAND === "Killed") return "gone"
+          return row.COMMAND === "Sleep" ? "idle" : "running"
+        }
+      )
     )
   ).pipe(
     Effect.provideContext(context),
     Effect.timeoutOption(within),
-    Effect.map((answer): Verdict => {
-      if (answer._tag === "None") return "unreachable"
-      const command = answer.value.rows[0]?.COMMAND
-      if (command === undefined || command === "Killed") return "gone"
-      return command === "Sleep" ? "idle" : "running"
-    }),
+    Effect.map((answer): Verdict => (answer._tag === "None" ? "unreachable" : answer.value)),
     // Refused logins and full servers say nothing about our connection; an unreachable server does.
     Effect.catch((error) =>
       Effect.succeed<Verdict>(

@@ -10,22 +10,32 @@ import { connect, optionsFor } from "./fakeSupport.ts"
 const user = "app"
 const password = "app-secret"
 
+/** What the check's query answers, given the id of the connection that asks. */
+type CheckAnswer = (askingConnection: number) => FakeServer.FakeAnswer
+
 /** A server that never answers `SELECT stuck` and answers the check with `answer`. */
-const serverWhoseCheckSays = (answer: FakeServer.FakeAnswer) =>
+const serverWhoseCheckSays = (answer: CheckAnswer) =>
   FakeServer.start({
     accounts: [{ user, password }],
     cachedUsers: [user],
-    statements: (sql) => (sql.startsWith("SELECT COMMAND FROM information_schema.PROCESSLIST") ? answer : undefined),
+    statements: (sql, context) =>
+      sql.includes("information_schema.PROCESSLIST") ? answer(context.connectionId) : undefined,
     hooks: {
       onCommand: (command) => Effect.succeed(command._tag === "ComQuery" && command.query === "SELECT stuck")
     }
   })
 
-const commandIs = (commands: ReadonlyArray<string>): FakeServer.FakeAnswer => ({
-  _tag: "ResultSet",
-  columns: [makeColumnDefinition({ name: "COMMAND", type: ColumnType.VAR_STRING, collation: 45, columnLength: 64 })],
-  rows: commands.map((command) => [command])
-})
+/** The process list says `command` (null: no such thread); `self` is what CONNECTION_ID() says. */
+const commandIs =
+  (command: string | null, self?: number): CheckAnswer =>
+  (askingConnection) => ({
+    _tag: "ResultSet",
+    columns: [
+      makeColumnDefinition({ name: "SELF", type: ColumnType.LONGLONG, columnLength: 21 }),
+      makeColumnDefinition({ name: "COMMAND", type: ColumnType.VAR_STRING, collation: 45, columnLength: 64 })
+    ],
+    rows: [[String(self ?? askingConnection), command]]
+  })
 
 const options = (server: FakeServer.FakeServer, extra: Parameters<typeof optionsFor>[3] = {}) =>
   optionsFor(server, user, password, { ssl: { mode: "disabled" }, stallCheckAfter: "300 millis", ...extra })
@@ -33,7 +43,7 @@ const options = (server: FakeServer.FakeServer, extra: Parameters<typeof options
 describe("the stall check's verdicts", () => {
   it.live("the server reports the connection idle: TransportError after the check and its grace", () =>
     Effect.gen(function* () {
-      const server = yield* serverWhoseCheckSays(commandIs(["Sleep"]))
+      const server = yield* serverWhoseCheckSays(commandIs("Sleep"))
       const conn = yield* connect(options(server))
       const error = yield* Effect.flip(conn.query("SELECT stuck"))
       assert.strictEqual(error._tag, "TransportError")
@@ -45,7 +55,7 @@ describe("the stall check's verdicts", () => {
 
   it.live("the server no longer knows the connection: TransportError", () =>
     Effect.gen(function* () {
-      const server = yield* serverWhoseCheckSays(commandIs([]))
+      const server = yield* serverWhoseCheckSays(commandIs(null))
       const conn = yield* connect(options(server))
       const error = yield* Effect.flip(conn.query("SELECT stuck"))
       assert.strictEqual(error._tag, "TransportError")
@@ -54,11 +64,12 @@ describe("the stall check's verdicts", () => {
   )
 
   for (const [name, answer] of [
-    ["still runs a statement", commandIs(["Query"])],
+    ["still runs a statement", commandIs("Query")],
     [
       "cannot be asked (the check's query is refused)",
-      { _tag: "Error", errno: 1227, sqlState: "42000", message: "Access denied" } as const
-    ]
+      () => ({ _tag: "Error", errno: 1227, sqlState: "42000", message: "Access denied" }) as const
+    ],
+    ["is a proxy's backend (CONNECTION_ID() is not the greeting's id)", commandIs("Sleep", 999_999)]
   ] as const) {
     it.live(`the server ${name}: the wait goes on, checked again at each interval`, () =>
       Effect.gen(function* () {
@@ -77,7 +88,7 @@ describe("the stall check's verdicts", () => {
 
   it.live("stallCheckAfter: false: no check, the wait is not judged", () =>
     Effect.gen(function* () {
-      const server = yield* serverWhoseCheckSays(commandIs(["Sleep"]))
+      const server = yield* serverWhoseCheckSays(commandIs("Sleep"))
       const conn = yield* connect(options(server, { stallCheckAfter: false, killQueryOnInterrupt: false }))
       const waiting = yield* Effect.forkChild(conn.query("SELECT stuck"))
       yield* Effect.sleep("1 second")
@@ -89,7 +100,7 @@ describe("the stall check's verdicts", () => {
 
   it.live("a stream whose consumer is slow to pull is not judged", () =>
     Effect.gen(function* () {
-      const server = yield* serverWhoseCheckSays(commandIs(["Sleep"]))
+      const server = yield* serverWhoseCheckSays(commandIs("Sleep"))
       const conn = yield* connect(options(server))
       let pulled = 0
       yield* Stream.runForEach(conn.stream("SELECT COMMAND FROM information_schema.PROCESSLIST"), () =>
@@ -105,7 +116,7 @@ describe("the stall check's verdicts", () => {
 
   it.live("stallCheckAfter refuses what is not a positive duration or false", () =>
     Effect.gen(function* () {
-      const server = yield* serverWhoseCheckSays(commandIs(["Sleep"]))
+      const server = yield* serverWhoseCheckSays(commandIs("Sleep"))
       const error = yield* Effect.flip(Effect.scoped(connect(options(server, { stallCheckAfter: "soon" as never }))))
       assert.strictEqual(error._tag, "ConfigError")
       if (error._tag === "ConfigError") assert.strictEqual(error.option, "stallCheckAfter")

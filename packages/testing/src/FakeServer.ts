@@ -411,7 +411,7 @@ const runSession = Effect.fnUntraced(function* (state: ServerState, bytes: Socke
     receive
   }
   const answer = (sql: string, parameters: ReadonlyArray<ComStmtExecute.TypedParameter>, binary: boolean) => {
-    const context = { user: response.username, parameters }
+    const context = { user: response.username, connectionId: record.id, parameters }
     const result: FakeAnswer = scenario.statements?.(sql, context) ?? builtInAnswer(sql, context)
     return Effect.flatMap(encoded(answerPayloads(result, capabilities, binary)), (payloads) =>
       send("command", payloads)
@@ -448,6 +448,7 @@ const runSession = Effect.fnUntraced(function* (state: ServerState, bytes: Socke
         // The columns as the answer has them (a `?` column is typed only at execution).
         const probe = builtInAnswer(command.query, {
           user: response.username,
+          connectionId: record.id,
           parameters: Array.from({ length: paramCount }, () => ComStmtExecute.typedParameter(0xfd, ""))
         })
         const columns = probe._tag === "ResultSet" ? probe.columns : []

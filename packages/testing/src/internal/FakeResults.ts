@@ -58,6 +58,8 @@ export type FakeAnswer = FakeResultSet | FakeOk | FakeError
 export interface StatementContext {
   /** The authenticated user. */
   readonly user: string
+  /** The id the greeting gave this connection (what CONNECTION_ID() answers). */
+  readonly connectionId: number
   /** COM_STMT_EXECUTE's parameters (none for COM_QUERY). */
   readonly parameters: ReadonlyArray<TypedParameter>
 }
