@@ -147,14 +147,14 @@ describe("ssl refusals", () => {
 })
 
 describe("secrets", () => {
-  const secrets = ["hunter2", "second-factor", "third-factor", "pass-phrase"]
+  const secrets = ["hunter2", "second-factor", "third-factor", "pass-phrase", "the-private-key"]
   const printers = {
     inspect: (value: unknown) => inspect(value, { depth: 10 }),
     JSON: (value: unknown) => JSON.stringify(value),
     Formatter: (value: unknown) => Formatter.format(value)
   }
 
-  it("passwords given as strings are Redacted in the resolved options", () => {
+  it("passwords and the client key given as strings are Redacted in the resolved options", () => {
     const resolved = ConnectionOptions.resolve({
       user: "app",
       password: "hunter2",
@@ -163,7 +163,7 @@ describe("secrets", () => {
       ssl: {
         mode: "required",
         cert: "-----BEGIN CERTIFICATE-----\n",
-        key: "-----BEGIN PRIVATE KEY-----\n",
+        key: "-----BEGIN PRIVATE KEY-----\nthe-private-key\n",
         passphrase: "pass-phrase"
       }
     })

@@ -42,7 +42,7 @@ export interface SslOptions {
   /** PEM text of the client certificate (chain) for `REQUIRE X509` accounts; needs `key`. */
   readonly cert?: string | undefined
   /** PEM text of the client certificate's private key. */
-  readonly key?: string | undefined
+  readonly key?: string | Redacted.Redacted<string> | undefined
   /** Decrypts an encrypted `key`. */
   readonly passphrase?: string | Redacted.Redacted<string> | undefined
   /** The name to send as SNI and to check the certificate against, when it differs from the host. */
@@ -65,7 +65,8 @@ export interface TlsSettings {
   /** Trusted CAs; `undefined` means the runtime's system store. */
   readonly ca: ReadonlyArray<string> | undefined
   readonly cert: string | undefined
-  readonly key: string | undefined
+  /** Redacted, like the passphrase, so that printing the settings shows no secret. */
+  readonly key: Redacted.Redacted<string> | undefined
   readonly passphrase: Redacted.Redacted<string> | undefined
   /** The name the certificate must carry (verify-identity) and, unless it is an IP address, the SNI. */
   readonly identity: string
@@ -107,6 +108,9 @@ export const normalizeFingerprint = (fingerprint: string): string | undefined =>
   return /^[0-9A-F]{64}$/.test(hex) ? hex : undefined
 }
 
+const redacted = (secret: string | Redacted.Redacted<string>): Redacted.Redacted<string> =>
+  Redacted.isRedacted(secret) ? secret : Redacted.make(secret)
+
 const fail = (message: string) => Result.fail(new SslConfigError({ message }))
 
 /** The mode asked for, or the one that checks what the options say to trust. */
@@ -137,7 +141,8 @@ export const resolve = (options: SslOptions, endpoint: Endpoint): Result.Result<
   if (options.cert !== undefined && !pemBlock(options.cert, certificateLabel)) {
     return fail("ssl.cert must be PEM text (-----BEGIN CERTIFICATE-----), not a file name: read the file first")
   }
-  if (options.key !== undefined && !pemBlock(options.key, keyLabel)) {
+  const key = options.key === undefined ? undefined : redacted(options.key)
+  if (key !== undefined && !pemBlock(Redacted.value(key), keyLabel)) {
     return fail("ssl.key must be a PEM private key (-----BEGIN PRIVATE KEY-----), not a file name")
   }
   if (options.passphrase !== undefined && options.key === undefined) {
@@ -198,13 +203,8 @@ export const resolve = (options: SslOptions, endpoint: Endpoint): Result.Result<
       mode,
       ca,
       cert: options.cert,
-      key: options.key,
-      passphrase:
-        options.passphrase === undefined
-          ? undefined
-          : Redacted.isRedacted(options.passphrase)
-            ? options.passphrase
-            : Redacted.make(options.passphrase),
+      key,
+      passphrase: options.passphrase === undefined ? undefined : redacted(options.passphrase),
       identity,
       servername: isIpAddress(identity) ? undefined : identity,
       verifyChain: verifies && fingerprints.length === 0,

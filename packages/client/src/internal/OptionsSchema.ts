@@ -46,7 +46,7 @@ const sslFields = {
   mode: Schema.optional(Schema.String),
   ca: Schema.optional(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
   cert: Schema.optional(Schema.String),
-  key: Schema.optional(Schema.String),
+  key: Schema.optional(Schema.Union([Schema.String, Schema.Redacted(Schema.String)])),
   passphrase: Schema.optional(Schema.Union([Schema.String, Schema.Redacted(Schema.String)])),
   servername: Schema.optional(Schema.String),
   minVersion: Schema.optional(Schema.String),

@@ -17,14 +17,15 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 
 export const checkClientKey = (settings: TlsSettings): TlsError | undefined => {
   if (settings.cert === undefined || settings.key === undefined) return undefined
+  const pem = Redacted.value(settings.key)
   let key: KeyObject
   try {
     key = createPrivateKey({
-      key: settings.key,
+      key: pem,
       ...(settings.passphrase === undefined ? {} : { passphrase: Redacted.value(settings.passphrase) })
     })
   } catch (error) {
-    if (!encrypted.test(settings.key)) {
+    if (!encrypted.test(pem)) {
       return tlsError("client-key-invalid", `ssl.key is not a valid private key: ${messageOf(error)}`)
     }
     return tlsError(

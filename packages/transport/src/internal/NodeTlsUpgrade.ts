@@ -40,7 +40,7 @@ export const connectionOptions = (socket: Duplex, settings: TlsSettings): Tls.Co
     checkServerIdentity: () => undefined,
     ...(settings.ca === undefined ? {} : { ca: [...settings.ca] }),
     ...(settings.cert === undefined ? {} : { cert: settings.cert }),
-    ...(settings.key === undefined ? {} : { key: settings.key }),
+    ...(settings.key === undefined ? {} : { key: Redacted.value(settings.key) }),
     ...(settings.passphrase === undefined ? {} : { passphrase: Redacted.value(settings.passphrase) }),
     ...(settings.servername === undefined ? {} : { servername: settings.servername }),
     ...(settings.minVersion === undefined ? {} : { minVersion: settings.minVersion }),
