@@ -56,7 +56,7 @@ import { sendLocalInfile } from "./internal/LocalInfileSender.ts"
 import type { PacketChannel } from "./internal/PacketChannel.ts"
 import { ResponseReader } from "./internal/ResponseReader.ts"
 import { ResultShapes } from "./internal/ResultShapes.ts"
-import { serverError, toServerError } from "./internal/ServerErrors.ts"
+import { closesConnection, endsTransaction, serverError, toServerError } from "./internal/ServerErrors.ts"
 import { type Statement, StatementCache } from "./internal/StatementCache.ts"
 import type { Result, Row, RowShape } from "./Result.ts"
 
@@ -168,9 +168,12 @@ export interface MysqlConnection {
   readonly setMultipleStatements: (enabled: boolean) => Effect.Effect<void, MysqlError>
 }
 
-/** Failures after which the connection's state is known (the server said no): it stays usable. */
+/**
+ * Failures after which the connection's state is known (the server said no): it stays usable,
+ * unless the server closes the connection after that error.
+ */
 const keepsConnection = (error: MysqlError): boolean =>
-  error._tag === "ServerError" ||
+  (error._tag === "ServerError" && !closesConnection(error)) ||
   error._tag === "ConfigError" ||
   (error._tag === "LocalInfileError" && error.reason === "refused")
 
@@ -240,6 +243,14 @@ class Connection implements MysqlConnection {
     return this.session.transport.abort
   }
 
+  /** After a failure that keeps the connection: what the server changed without saying so. */
+  private kept(error: MysqlError): Effect.Effect<void> {
+    if (error._tag === "ServerError" && endsTransaction(error)) {
+      this.statusFlags &= ~StatusFlag.SERVER_STATUS_IN_TRANS
+    }
+    return Effect.void
+  }
+
   private get closedError(): TransportError {
     return new TransportError({
       reason: "closed",
@@ -263,7 +274,7 @@ class Connection implements MysqlConnection {
           Effect.onExit((exit) => {
             if (Exit.isSuccess(exit)) return Effect.void
             const failure = Cause.findErrorOption(exit.cause)
-            if (failure._tag === "Some" && keepsConnection(failure.value)) return Effect.void
+            if (failure._tag === "Some" && keepsConnection(failure.value)) return this.kept(failure.value)
             return this.breakWith(failure._tag === "Some" ? failure.value : this.interruptedError)
           })
         )
@@ -473,7 +484,27 @@ class Connection implements MysqlConnection {
 
   private executeResults(sql: string, params: ReadonlyArray<ParameterValue>, options: QueryOptions | undefined) {
     return Effect.flatMap(this.cachedStatement(sql), (statement) =>
-      Effect.andThen(this.sendExecute(statement, params), this.readResponse(this.reader(sql, options, statement), sql))
+      this.closingUncached(
+        statement,
+        Effect.andThen(this.sendExecute(statement, params), this.readResponse(this.reader(sql, options, statement), sql))
+      )
+    )
+  }
+
+  /**
+   * Runs `execution` of a statement the cache did not keep (`statementCacheSize: 0`), then closes
+   * it, whether it succeeded or the server refused it; a broken connection took it with it.
+   */
+  private closingUncached<A>(statement: Statement, execution: Effect.Effect<A, MysqlError>): Effect.Effect<A, MysqlError> {
+    if (this.statements.holds(statement)) return execution
+    return Effect.onExit(execution, () => this.closeUncached(statement))
+  }
+
+  private closeUncached(statement: Statement): Effect.Effect<void> {
+    return Effect.suspend(() =>
+      this.broken !== undefined || this.statements.holds(statement)
+        ? Effect.void
+        : Effect.ignore(this.guard(this.closeStatement(statement)))
     )
   }
 
@@ -522,13 +553,14 @@ class Connection implements MysqlConnection {
           if (self.broken !== undefined) return yield* Effect.fail(self.closedError)
           // Set just before the statement goes out: ending the stream before its end leaves unread rows.
           let reader: ResponseReader | undefined
+          let statement: Statement | undefined
           yield* Scope.addFinalizer(
             scope,
             Effect.suspend(() =>
               reader === undefined || reader.finished || self.broken !== undefined
                 ? Effect.void
                 : self.abandonStream(reader)
-            )
+            ).pipe(Effect.andThen(Effect.suspend(() => (statement === undefined ? Effect.void : self.closeUncached(statement)))))
           )
           if (params === undefined) {
             reader = self.reader(sql, options, undefined, true)
@@ -539,7 +571,7 @@ class Connection implements MysqlConnection {
             )
           } else {
             // A whole command of its own (possibly a prepare), stopped like any other when interrupted.
-            const statement = yield* self.guard(self.cancellation.run(self.cachedStatement(sql), undefined, sql))
+            statement = yield* self.guard(self.cancellation.run(self.cachedStatement(sql), undefined, sql))
             reader = self.reader(sql, options, statement, true)
             yield* self.guard(self.sendExecute(statement, params))
           }
@@ -556,7 +588,11 @@ class Connection implements MysqlConnection {
   private guard<A, E extends MysqlError | Cause.Done<void>>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
     return effect.pipe(
       Effect.tapError((error) =>
-        Cause.isDone(error) || keepsConnection(error as MysqlError) ? Effect.void : this.breakWith(error as MysqlError)
+        Cause.isDone(error)
+          ? Effect.void
+          : keepsConnection(error as MysqlError)
+            ? this.kept(error as MysqlError)
+            : this.breakWith(error as MysqlError)
       )
     )
   }
@@ -633,7 +669,7 @@ class Connection implements MysqlConnection {
         const { capabilities, serverVersion, scramble, serverPlugin, authContext } = this.session
         const context = { ...authContext, user: login.user }
         // Taken once for the first answer and any auth switch after it, as in the handshake.
-        const password = yield* passwordText(login.password)
+        const password = yield* passwordText(login.password, login.user)
         const plugin = yield* firstPlugin(context, serverPlugin, password, scramble)
         const payload = yield* Effect.fromResult(
           ComChangeUser.encode(
