@@ -38,7 +38,7 @@ import {
   type ValueOptions
 } from "@effect-mysql/protocol"
 import { type Endpoint, type TlsInfo, type Transport, TransportError } from "@effect-mysql/transport"
-import { Channel, type Context, type Duration, Effect, Exit, Result as R, Scope, Semaphore, Stream } from "effect"
+import { Channel, type Context, type Duration, Effect, Exit, Fiber, Result as R, Scope, Semaphore, Stream } from "effect"
 import * as Cause from "effect/Cause"
 import {
   type ConnectionOptions,
@@ -166,6 +166,12 @@ export interface MysqlConnection {
   readonly changeUser: (login: ChangeUserOptions) => Effect.Effect<void, MysqlError>
   /** COM_SET_OPTION: allow or forbid several statements in one `query`. */
   readonly setMultipleStatements: (enabled: boolean) => Effect.Effect<void, MysqlError>
+  /**
+   * Until the next command, watches the idle connection: when the server closes it or sends
+   * anything (it says goodbye on shutdown, KILL and idle timeout), the connection fails at once and
+   * `onClosed` runs. The next command stops the watch first. A pool watches its idle connections.
+   */
+  readonly watchWhileIdle: (onClosed: Effect.Effect<void>) => Effect.Effect<void>
 }
 
 /**
@@ -196,6 +202,9 @@ class Connection implements MysqlConnection {
   private readonly cancellation: Cancellation
   private broken: MysqlError | undefined
   private statusFlags: number
+  /** The idle watch (see `watchWhileIdle`), and the count that retires it. */
+  private watcher: Fiber.Fiber<void> | undefined
+  private watchGeneration = 0
 
   constructor(session: Session, options: ResolvedOptions, killQuery: Effect.Effect<void, MysqlError> | undefined) {
     this.session = session
@@ -236,6 +245,60 @@ class Connection implements MysqlConnection {
 
   // --- running commands -------------------------------------------------------------------------
 
+  // --- watching an idle connection ---------------------------------------------------------------
+
+  /** `effect` alone on the connection, once the idle watch has stopped reading. */
+  private locked<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
+    return Effect.andThen(this.stopWatching, this.lock.withPermit(effect))
+  }
+
+  /**
+   * Stops the idle watch before anything else uses the connection. A watch that has not yet taken
+   * the lock finds its generation gone and leaves without reading.
+   */
+  private readonly stopWatching: Effect.Effect<void> = Effect.suspend(() => {
+    this.watchGeneration++
+    const watcher = this.watcher
+    if (watcher === undefined) return Effect.void
+    this.watcher = undefined
+    return Fiber.interrupt(watcher)
+  })
+
+  readonly watchWhileIdle = (onClosed: Effect.Effect<void>): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (this.watcher !== undefined || this.broken !== undefined) return Effect.void
+      const generation = ++this.watchGeneration
+      return Effect.map(Effect.forkDetach(this.lock.withPermit(this.idleRead(generation, onClosed))), (fiber) => {
+        this.watcher = fiber
+      })
+    })
+
+  /**
+   * Reads while no command runs: nothing is due from the server, so whatever comes (end of stream,
+   * a reset, an ERR sent on shutdown, KILL or an idle timeout) means the connection is gone.
+   */
+  private idleRead(generation: number, onClosed: Effect.Effect<void>): Effect.Effect<void> {
+    const read: Effect.Effect<void> = Effect.suspend(() => {
+      if (generation !== this.watchGeneration || this.broken !== undefined) return Effect.void
+      return Effect.matchEffect(this.channel.bytes.read(), {
+        // The connection's readTimeout bounds a command's wait, not an idle connection's.
+        onFailure: (error) =>
+          error._tag === "TimeoutError" ? read : Effect.andThen(this.breakWith(error), onClosed),
+        onSuccess: (bytes) =>
+          Effect.andThen(
+            this.breakWith(
+              new TransportError({
+                reason: "closed-by-peer",
+                message: `the server sent ${bytes.length} bytes while the connection was idle: a server says goodbye this way when it shuts down, kills the connection or ends it after its idle timeout`
+              })
+            ),
+            onClosed
+          )
+      })
+    })
+    return read
+  }
+
   /** Marks the connection unusable and drops its socket (its state is unknown: nothing to flush). */
   private breakWith(error: MysqlError): Effect.Effect<void> {
     if (this.broken !== undefined) return Effect.void
@@ -263,7 +326,7 @@ class Connection implements MysqlConnection {
    * interruption or a timeout stops the statement on the server and keeps the connection when it can.
    */
   private run<A>(command: Effect.Effect<A, MysqlError>, limits?: CommandLimits): Effect.Effect<A, MysqlError> {
-    return this.lock.withPermit(
+    return this.locked(
       Effect.suspend(() => {
         if (this.broken !== undefined) return Effect.fail(this.closedError)
         const timeout = limits?.timeout === undefined ? this.options.statementTimeout : positiveDuration(limits.timeout)
@@ -547,7 +610,7 @@ class Connection implements MysqlConnection {
       Channel.fromTransform((_, scope) =>
         Effect.gen(function* () {
           yield* Scope.provide(
-            Effect.acquireRelease(self.lock.take(1), () => self.lock.release(1)),
+            Effect.acquireRelease(Effect.andThen(self.stopWatching, self.lock.take(1)), () => self.lock.release(1)),
             scope
           )
           if (self.broken !== undefined) return yield* Effect.fail(self.closedError)
@@ -714,8 +777,8 @@ class Connection implements MysqlConnection {
    * destroys a socket whose peer takes nothing within a second.
    */
   readonly quit: Effect.Effect<void> = Effect.suspend(() => {
-    if (this.broken !== undefined) return Effect.void
-    return this.lock.withPermit(
+    if (this.broken !== undefined) return this.stopWatching
+    return this.locked(
       Effect.flatMap(Effect.fromResult(ComQuit.encode({})), (payload) => this.channel.sendCommand(payload)).pipe(
         Effect.andThen(this.session.transport.close),
         Effect.ignore
