@@ -38,7 +38,18 @@ import {
   type ValueOptions
 } from "@effect-mysql/protocol"
 import { type Endpoint, type TlsInfo, type Transport, TransportError } from "@effect-mysql/transport"
-import { Channel, type Context, type Duration, Effect, Exit, Fiber, Result as R, Scope, Semaphore, Stream } from "effect"
+import {
+  Channel,
+  type Context,
+  type Duration,
+  Effect,
+  Exit,
+  type Fiber,
+  Result as R,
+  Scope,
+  Semaphore,
+  Stream
+} from "effect"
 import * as Cause from "effect/Cause"
 import {
   type ConnectionOptions,
@@ -253,46 +264,55 @@ class Connection implements MysqlConnection {
   }
 
   /**
-   * Stops the idle watch before anything else uses the connection. A watch that has not yet taken
-   * the lock finds its generation gone and leaves without reading.
+   * Stops the idle watch before anything else uses the connection. Not waited for, as there is no
+   * need: the caller then waits for the lock, which the watch gives back only once its read is
+   * cancelled, and a watch that has not yet taken the lock finds its generation gone and leaves
+   * without reading.
    */
-  private readonly stopWatching: Effect.Effect<void> = Effect.suspend(() => {
+  private readonly stopWatching: Effect.Effect<void> = Effect.sync(() => {
     this.watchGeneration++
     const watcher = this.watcher
-    if (watcher === undefined) return Effect.void
+    if (watcher === undefined) return
     this.watcher = undefined
-    return Fiber.interrupt(watcher)
+    watcher.interruptUnsafe()
   })
 
   readonly watchWhileIdle = (onClosed: Effect.Effect<void>): Effect.Effect<void> =>
     Effect.suspend(() => {
       if (this.watcher !== undefined || this.broken !== undefined) return Effect.void
       const generation = ++this.watchGeneration
-      return Effect.map(Effect.forkDetach(this.lock.withPermit(this.idleRead(generation, onClosed))), (fiber) => {
+      const watch = Effect.flatMap(this.lock.withPermit(this.idleRead(generation)), (closed) => {
+        if (!closed) return Effect.void
+        // No longer a watch to stop: what `onClosed` sets off (closing this connection) must not
+        // interrupt it.
+        if (generation === this.watchGeneration) this.watcher = undefined
+        return onClosed
+      })
+      return Effect.map(Effect.forkDetach(watch), (fiber) => {
         this.watcher = fiber
       })
     })
 
   /**
    * Reads while no command runs: nothing is due from the server, so whatever comes (end of stream,
-   * a reset, an ERR sent on shutdown, KILL or an idle timeout) means the connection is gone.
+   * a reset, an ERR sent on shutdown, KILL or an idle timeout) means the connection is gone. Answers
+   * whether it is.
    */
-  private idleRead(generation: number, onClosed: Effect.Effect<void>): Effect.Effect<void> {
-    const read: Effect.Effect<void> = Effect.suspend(() => {
-      if (generation !== this.watchGeneration || this.broken !== undefined) return Effect.void
+  private idleRead(generation: number): Effect.Effect<boolean> {
+    const read: Effect.Effect<boolean> = Effect.suspend(() => {
+      if (generation !== this.watchGeneration || this.broken !== undefined) return Effect.succeed(false)
       return Effect.matchEffect(this.channel.bytes.read(), {
         // The connection's readTimeout bounds a command's wait, not an idle connection's.
-        onFailure: (error) =>
-          error._tag === "TimeoutError" ? read : Effect.andThen(this.breakWith(error), onClosed),
+        onFailure: (error) => (error._tag === "TimeoutError" ? read : Effect.as(this.breakWith(error), true)),
         onSuccess: (bytes) =>
-          Effect.andThen(
+          Effect.as(
             this.breakWith(
               new TransportError({
                 reason: "closed-by-peer",
                 message: `the server sent ${bytes.length} bytes while the connection was idle: a server says goodbye this way when it shuts down, kills the connection or ends it after its idle timeout`
               })
             ),
-            onClosed
+            true
           )
       })
     })
@@ -549,7 +569,10 @@ class Connection implements MysqlConnection {
     return Effect.flatMap(this.cachedStatement(sql), (statement) =>
       this.closingUncached(
         statement,
-        Effect.andThen(this.sendExecute(statement, params), this.readResponse(this.reader(sql, options, statement), sql))
+        Effect.andThen(
+          this.sendExecute(statement, params),
+          this.readResponse(this.reader(sql, options, statement), sql)
+        )
       )
     )
   }
@@ -558,7 +581,10 @@ class Connection implements MysqlConnection {
    * Runs `execution` of a statement the cache did not keep (`statementCacheSize: 0`), then closes
    * it, whether it succeeded or the server refused it; a broken connection took it with it.
    */
-  private closingUncached<A>(statement: Statement, execution: Effect.Effect<A, MysqlError>): Effect.Effect<A, MysqlError> {
+  private closingUncached<A>(
+    statement: Statement,
+    execution: Effect.Effect<A, MysqlError>
+  ): Effect.Effect<A, MysqlError> {
     if (this.statements.holds(statement)) return execution
     return Effect.onExit(execution, () => this.closeUncached(statement))
   }
@@ -623,7 +649,11 @@ class Connection implements MysqlConnection {
               reader === undefined || reader.finished || self.broken !== undefined
                 ? Effect.void
                 : self.abandonStream(reader)
-            ).pipe(Effect.andThen(Effect.suspend(() => (statement === undefined ? Effect.void : self.closeUncached(statement)))))
+            ).pipe(
+              Effect.andThen(
+                Effect.suspend(() => (statement === undefined ? Effect.void : self.closeUncached(statement)))
+              )
+            )
           )
           if (params === undefined) {
             reader = self.reader(sql, options, undefined, true)

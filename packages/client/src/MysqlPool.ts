@@ -166,9 +166,7 @@ export const make: (
 
   /** Watches an idle connection; one the server closes leaves the pool at once. */
   const watch = (member: Member): Effect.Effect<void> =>
-    member.connection.watchWhileIdle(
-      Effect.suspend(() => Effect.andThen(Pool.invalidate(pool, member), refill))
-    )
+    member.connection.watchWhileIdle(Effect.suspend(() => Effect.andThen(Pool.invalidate(pool, member), refill)))
 
   /**
    * Opens connections up to `minConnections` after some were lost, retrying while the server is
@@ -182,7 +180,12 @@ export const make: (
     const borrowAll = Effect.suspend(() =>
       members.size >= options.min
         ? Effect.void
-        : Effect.scoped(Effect.all(Array.from({ length: options.min }, () => Pool.get(pool)), { concurrency: "unbounded" }))
+        : Effect.scoped(
+            Effect.all(
+              Array.from({ length: options.min }, () => Pool.get(pool)),
+              { concurrency: "unbounded" }
+            )
+          )
     )
     const untilFull = Effect.flatMap(borrowAll, () =>
       members.size >= options.min ? Effect.void : Effect.fail("below minConnections" as const)

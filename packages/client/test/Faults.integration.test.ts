@@ -249,9 +249,7 @@ describe("a server restart", () => {
           ssl: { mode: "verify-identity", ca: pki.ca.pem }
         }
         const pool = yield* MysqlPool.make(options, { minConnections: 2, heartbeatInterval: false })
-        const query = Effect.scoped(
-          Effect.flatMap(pool.get, (conn) => conn.query<{ one: number }>("SELECT 1 AS one"))
-        )
+        const query = Effect.scoped(Effect.flatMap(pool.get, (conn) => conn.query<{ one: number }>("SELECT 1 AS one")))
         yield* query
         // Both minimum connections are open and idle.
         for (let wait = 0; wait < 100 && (yield* pool.stats).size < 2; wait++) yield* Effect.sleep("20 millis")
@@ -288,13 +286,20 @@ describe("errors after which the server closes the connection", () => {
         const big = "x".repeat(1_100_000)
         const [error, failure] = yield* Effect.scoped(
           Effect.flatMap(pool.get, (conn) =>
-            Effect.map(Effect.flip(conn.query(`SELECT LENGTH('${big}') AS n`)), (error) => [error, conn.failure] as const)
+            Effect.map(
+              Effect.flip(conn.query(`SELECT LENGTH('${big}') AS n`)),
+              (error) => [error, conn.failure] as const
+            )
           )
         )
-        assert.strictEqual(error._tag, "ServerError")
-        if (error._tag !== "ServerError") return
-        assert.strictEqual(error.errno, 1153)
-        assert.include(error.message, "closed the connection")
+        // The server closes with most of the packet unread, so its kernel resets the connection: the
+        // reset may overtake the ERR (ServerError.fake.test.ts checks the ERR alone, deterministically).
+        if (error._tag === "ServerError") {
+          assert.strictEqual(error.errno, 1153)
+          assert.include(error.message, "closed the connection")
+        } else {
+          assert.strictEqual(error._tag, "TransportError")
+        }
         assert.strictEqual(failure, error)
         const rows = yield* Effect.scoped(Effect.flatMap(pool.get, (conn) => conn.query("SELECT 2 AS n")))
         assert.deepStrictEqual(rows.rows, [{ n: 2 }])

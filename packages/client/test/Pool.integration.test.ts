@@ -163,13 +163,13 @@ describe("MysqlClient's pool", () => {
       const holder = yield* Effect.forkChild(Effect.scoped(Effect.andThen(pool.get, Deferred.await(held))))
       yield* Effect.sleep("50 millis")
       const error = yield* Effect.flip(Effect.scoped(pool.get))
+      yield* Deferred.succeed(held, undefined)
+      yield* Fiber.join(holder)
       assert.strictEqual(error._tag, "PoolTimeoutError")
       if (error._tag !== "PoolTimeoutError") return
       assert.strictEqual(error.waiting, 1)
       assert.strictEqual(error.borrowed, 1)
       assert.include(error.message, "1 waiting")
-      yield* Deferred.succeed(held, undefined)
-      yield* Fiber.join(holder)
       assert.strictEqual((yield* pool.stats).waiting, 0)
     }).pipe(Effect.provide(TransportLive))
   )
@@ -197,7 +197,10 @@ describe("MysqlClient's pool", () => {
         (n) =>
           Effect.scoped(
             Effect.flatMap(pool.get, (conn) =>
-              Effect.map(conn.query<{ n: number; id: number }>(`SELECT ${n} AS n, CONNECTION_ID() AS id`), (r) => r.rows[0]!)
+              Effect.map(
+                conn.query<{ n: number; id: number }>(`SELECT ${n} AS n, CONNECTION_ID() AS id`),
+                (r) => r.rows[0]!
+              )
             )
           ),
         { concurrency: "unbounded" }

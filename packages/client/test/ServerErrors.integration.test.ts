@@ -10,9 +10,8 @@ import { MysqlClient, type MysqlConnection } from "../src/index.ts"
 import { connect, optionsFor, TransportLive, target, verifyIdentity } from "./support.ts"
 
 const sessionStatus = (conn: MysqlConnection.MysqlConnection, name: string) =>
-  Effect.map(
-    conn.query<{ Value: string }>(`SHOW SESSION STATUS LIKE '${name}'`),
-    (result) => Number(result.rows[0]!.Value)
+  Effect.map(conn.query<{ Value: string }>(`SHOW SESSION STATUS LIKE '${name}'`), (result) =>
+    Number(result.rows[0]!.Value)
   )
 
 describe("statementCacheSize: 0", () => {
@@ -139,25 +138,27 @@ describe("a password given as an Effect", () => {
 describe("a refused login over plaintext", () => {
   // MariaDB answers a wrong password, an unknown user and a REQUIRE SSL account without TLS with the
   // same 1045 and the same message: only the situation says whether TLS could be the reason.
-  it.live("to a server without TLS: the hint is about the user, password and host, not REQUIRE SSL", () =>
-    Effect.gen(function* () {
-      const pki = target.pki ?? (yield* TestPki.generate)
-      const server = yield* MariaDbServer.start({ pki, args: ["--skip-ssl"] })
-      const error = yield* Effect.flip(
-        Effect.scoped(
-          connect({
-            host: server.host,
-            port: server.port,
-            user: TestAccounts.plain.user,
-            password: "wrong",
-            database: server.database
-          })
+  it.live(
+    "to a server without TLS: the hint is about the user, password and host, not REQUIRE SSL",
+    () =>
+      Effect.gen(function* () {
+        const pki = target.pki ?? (yield* TestPki.generate)
+        const server = yield* MariaDbServer.start({ pki, args: ["--skip-ssl"] })
+        const error = yield* Effect.flip(
+          Effect.scoped(
+            connect({
+              host: server.host,
+              port: server.port,
+              user: TestAccounts.plain.user,
+              password: "wrong",
+              database: server.database
+            })
+          )
         )
-      )
-      assert.strictEqual(error._tag, "AuthenticationError")
-      assert.include(error.message, "check the user name and password")
-      assert.notInclude(error.message, "REQUIRE SSL")
-    }),
+        assert.strictEqual(error._tag, "AuthenticationError")
+        assert.include(error.message, "check the user name and password")
+        assert.notInclude(error.message, "REQUIRE SSL")
+      }),
     30_000
   )
 
