@@ -756,13 +756,16 @@ class Connection implements MysqlConnection {
     )
   )
 
+  // The password is taken before the command, once for the first answer and any auth switch after
+  // it, as in the handshake: a password Effect that fails leaves the connection as it was.
   readonly changeUser = (login: ChangeUserOptions) =>
-    this.run(
+    Effect.flatMap(passwordText(login.password, login.user), (password) => this.changeUserWith(login, password))
+
+  private changeUserWith(login: ChangeUserOptions, password: string): Effect.Effect<void, MysqlError> {
+    return this.run(
       Effect.gen({ self: this }, function* () {
         const { capabilities, serverVersion, scramble, serverPlugin, authContext } = this.session
         const context = { ...authContext, user: login.user }
-        // Taken once for the first answer and any auth switch after it, as in the handshake.
-        const password = yield* passwordText(login.password, login.user)
         const plugin = yield* firstPlugin(context, serverPlugin, password, scramble)
         const payload = yield* Effect.fromResult(
           ComChangeUser.encode(
@@ -789,6 +792,7 @@ class Connection implements MysqlConnection {
         )
       })
     )
+  }
 
   readonly setMultipleStatements = (enabled: boolean) =>
     Effect.flatMap(

@@ -166,7 +166,17 @@ export const make: (
 
   /** Watches an idle connection; one the server closes leaves the pool at once. */
   const watch = (member: Member): Effect.Effect<void> =>
-    member.connection.watchWhileIdle(Effect.suspend(() => Effect.andThen(Pool.invalidate(pool, member), refill)))
+    member.connection.watchWhileIdle(Effect.suspend(() => drop(member)))
+
+  /** Takes a connection out of the pool, and brings the pool back to its minimum. */
+  const drop = (member: Member): Effect.Effect<void> => Effect.andThen(Pool.invalidate(pool, member), refill)
+
+  /** Connections open and not failed (a failed one may wait for its borrower to leave the pool). */
+  const healthy = (): number => {
+    let count = 0
+    for (const member of members) if (member.connection.failure === undefined) count++
+    return count
+  }
 
   /**
    * Opens connections up to `minConnections` after some were lost, retrying while the server is
@@ -178,7 +188,7 @@ export const make: (
     if (refilling || options.min === 0) return Effect.void
     refilling = true
     const borrowAll = Effect.suspend(() =>
-      members.size >= options.min
+      healthy() >= options.min
         ? Effect.void
         : Effect.scoped(
             Effect.all(
@@ -188,7 +198,7 @@ export const make: (
           )
     )
     const untilFull = Effect.flatMap(borrowAll, () =>
-      members.size >= options.min ? Effect.void : Effect.fail("below minConnections" as const)
+      healthy() >= options.min ? Effect.void : Effect.fail("below minConnections" as const)
     )
     return untilFull.pipe(
       // Quick at first (a restart takes seconds), then every few seconds while the server stays away.
@@ -228,7 +238,7 @@ export const make: (
       if (keep && (options.resetOnRelease || connection.inTransaction)) {
         keep = Exit.isSuccess(yield* Effect.exit(connection.resetConnection))
       }
-      if (!keep) return yield* Pool.invalidate(pool, member)
+      if (!keep) return yield* drop(member)
       yield* watch(member)
     })
 
@@ -265,7 +275,7 @@ export const make: (
           yield* Scope.addFinalizer(lease, takeBack(member))
           return member.connection
         }
-        yield* Pool.invalidate(pool, member)
+        yield* drop(member)
         yield* Scope.close(lease, Exit.void)
       }
       return yield* timedOut
@@ -288,9 +298,9 @@ export const make: (
         due,
         (member) =>
           Effect.gen(function* () {
-            if (tooOld(member)) return yield* Pool.invalidate(pool, member)
+            if (tooOld(member)) return yield* drop(member)
             const pinged = yield* Effect.exit(member.connection.pingWithin(options.validationTimeout))
-            if (Exit.isFailure(pinged)) return yield* Pool.invalidate(pool, member)
+            if (Exit.isFailure(pinged)) return yield* drop(member)
             // A borrower may have taken it during the ping; its commands keep the watch off.
             if (!member.borrowed) yield* watch(member)
           }),

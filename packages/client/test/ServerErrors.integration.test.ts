@@ -127,6 +127,19 @@ describe("a password given as an Effect", () => {
     })
   )
 
+  it.effect("that fails in changeUser leaves the connection as it was", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect(optionsFor("plain"))
+      const error = yield* Effect.flip(
+        conn.changeUser({ user: "root", password: Effect.fail(new Error("token service unavailable")) })
+      )
+      assert.strictEqual(error._tag, "AuthenticationError")
+      assert.isUndefined(conn.failure)
+      const user = yield* conn.query<{ u: string }>("SELECT CURRENT_USER() AS u")
+      assert.strictEqual(user.rows[0]!.u, "plain@%")
+    })
+  )
+
   it.effect("that succeeds logs in", () =>
     Effect.gen(function* () {
       const conn = yield* connect(optionsFor("plain", { password: Effect.succeed(Redacted.make("plain-secret")) }))
