@@ -282,11 +282,13 @@ export const make: (
     }
   )
 
-  const get = Effect.acquireUseRelease(
-    Effect.sync(() => waiting++),
-    () => borrow,
-    () => Effect.sync(() => waiting--)
-  )
+  const get = Effect.suspend(() => {
+    waiting++
+    return Effect.ensuring(
+      borrow,
+      Effect.sync(() => waiting--)
+    )
+  })
 
   /** Pings connections idle for a heartbeat interval; a silent one is replaced. */
   const heartbeat = (interval: Duration.Duration) =>
