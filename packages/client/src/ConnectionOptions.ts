@@ -7,12 +7,16 @@ import type { CompressionOptions } from "@effect-mysql/compression"
 import { Collations, timeZoneProblem, type ValueOptions } from "@effect-mysql/protocol"
 import { Endpoint, SslPolicy } from "@effect-mysql/transport"
 import { Duration, Effect, Option, Redacted, Result } from "effect"
-import { ConfigError } from "./Errors.ts"
+import { AuthenticationError, ConfigError } from "./Errors.ts"
 import { ConnectionOptionsSchema, decodeOptions } from "./internal/OptionsSchema.ts"
 import type { LocalInfileOptions } from "./LocalInfile.ts"
 
-/** A password, or an Effect that yields one for each new connection (short-lived IAM tokens). */
-export type Password = string | Redacted.Redacted<string> | Effect.Effect<Redacted.Redacted<string>>
+/**
+ * A password, or an Effect that yields one for each new connection (short-lived IAM tokens). The
+ * Effect may fail: the connection then fails with an `AuthenticationError` whose `cause` is that
+ * failure.
+ */
+export type Password = string | Redacted.Redacted<string> | Effect.Effect<Redacted.Redacted<string>, unknown>
 
 export interface ConnectionOptions {
   /** Default `localhost`. */
@@ -290,9 +294,20 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
 }
 
 /** The password as text, whichever form it was given in; an Effect is run once per connection. */
-export const passwordText = (password: Password | undefined): Effect.Effect<string> => {
+export const passwordText = (
+  password: Password | undefined,
+  user: string
+): Effect.Effect<string, AuthenticationError> => {
   if (password === undefined) return Effect.succeed("")
   if (typeof password === "string") return Effect.succeed(password)
   if (Redacted.isRedacted(password)) return Effect.succeed(Redacted.value(password))
-  return Effect.map(password, Redacted.value)
+  return Effect.mapBoth(password, {
+    onSuccess: Redacted.value,
+    onFailure: (cause) =>
+      new AuthenticationError({
+        user,
+        message: `the password Effect failed, so no login was attempted: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
+  })
 }

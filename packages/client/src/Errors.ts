@@ -47,6 +47,8 @@ const AuthenticationErrorBase: Schema.Class<
       readonly errno: Schema.optional<Schema.Number>
       readonly sqlState: Schema.optional<Schema.String>
       readonly message: Schema.String
+      /** What failed on the client's side: the failure of a `password` given as an Effect. */
+      readonly cause: Schema.optional<Schema.Defect>
     }
   >,
   Cause.YieldableError
@@ -55,10 +57,14 @@ const AuthenticationErrorBase: Schema.Class<
   plugin: Schema.optional(Schema.String),
   errno: Schema.optional(Schema.Number),
   sqlState: Schema.optional(Schema.String),
-  message: Schema.String
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect())
 })
 
-/** The server refused the login, or the client refused to send credentials the way it asked. */
+/**
+ * The server refused the login, the client refused to send credentials the way it asked, or the
+ * password could not be had (a `password` Effect failed: `cause`).
+ */
 export class AuthenticationError extends AuthenticationErrorBase {}
 
 const ConfigErrorBase: Schema.Class<

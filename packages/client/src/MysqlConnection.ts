@@ -40,7 +40,18 @@ import {
   type ValueOptions
 } from "@effect-mysql/protocol"
 import { type Endpoint, type TlsInfo, type Transport, TransportError } from "@effect-mysql/transport"
-import { Channel, type Context, Duration, Effect, Exit, Result as R, Scope, Semaphore, Stream } from "effect"
+import {
+  Channel,
+  type Context,
+  Duration,
+  Effect,
+  Exit,
+  type Fiber,
+  Result as R,
+  Scope,
+  Semaphore,
+  Stream
+} from "effect"
 import * as Cause from "effect/Cause"
 import {
   type ConnectionOptions,
@@ -59,7 +70,7 @@ import { sendLocalInfile } from "./internal/LocalInfileSender.ts"
 import type { PacketChannel } from "./internal/PacketChannel.ts"
 import { ResponseReader } from "./internal/ResponseReader.ts"
 import { ResultShapes } from "./internal/ResultShapes.ts"
-import { serverError, toServerError } from "./internal/ServerErrors.ts"
+import { closesConnection, endsTransaction, serverError, toServerError } from "./internal/ServerErrors.ts"
 import { type Statement, StatementCache } from "./internal/StatementCache.ts"
 import type { Result, Row, RowShape } from "./Result.ts"
 
@@ -177,6 +188,12 @@ export interface MysqlConnection {
   readonly changeUser: (login: ChangeUserOptions) => Effect.Effect<void, MysqlError>
   /** COM_SET_OPTION: allow or forbid several statements in one `query`. */
   readonly setMultipleStatements: (enabled: boolean) => Effect.Effect<void, MysqlError>
+  /**
+   * Until the next command, watches the idle connection: when the server closes it or sends
+   * anything (it says goodbye on shutdown, KILL and idle timeout), the connection fails at once and
+   * `onClosed` runs. The next command stops the watch first. A pool watches its idle connections.
+   */
+  readonly watchWhileIdle: (onClosed: Effect.Effect<void>) => Effect.Effect<void>
 }
 
 /** Arguments refused before anything was sent. */
@@ -187,9 +204,12 @@ const argumentError = (message: string, sql: string, position?: number): Effect.
 const zoneProblem = (options: QueryOptions | undefined): string | undefined =>
   options?.types?.timeZone === undefined ? undefined : timeZoneProblem(options.types.timeZone)
 
-/** Failures after which the connection's state is known (the server said no): it stays usable. */
+/**
+ * Failures after which the connection's state is known (the server said no): it stays usable,
+ * unless the server closes the connection after that error.
+ */
 const keepsConnection = (error: MysqlError): boolean =>
-  error._tag === "ServerError" ||
+  (error._tag === "ServerError" && !closesConnection(error)) ||
   error._tag === "ConfigError" ||
   error._tag === "ArgumentError" ||
   (error._tag === "LocalInfileError" && error.reason === "refused")
@@ -213,6 +233,9 @@ class Connection implements MysqlConnection {
   private readonly cancellation: Cancellation
   private broken: MysqlError | undefined
   private statusFlags: number
+  /** The idle watch (see `watchWhileIdle`), and the count that retires it. */
+  private watcher: Fiber.Fiber<void> | undefined
+  private watchGeneration = 0
 
   constructor(session: Session, options: ResolvedOptions, killQuery: Effect.Effect<void, MysqlError> | undefined) {
     this.session = session
@@ -251,6 +274,69 @@ class Connection implements MysqlConnection {
     return this.broken === undefined && (this.statusFlags & StatusFlag.SERVER_STATUS_IN_TRANS) !== 0
   }
 
+  // --- watching an idle connection ---------------------------------------------------------------
+
+  /** `effect` alone on the connection, once the idle watch has stopped reading. */
+  private locked<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
+    return Effect.andThen(this.stopWatching, this.lock.withPermit(effect))
+  }
+
+  /**
+   * Stops the idle watch before anything else uses the connection. Not waited for, as there is no
+   * need: the caller then waits for the lock, which the watch gives back only once its read is
+   * cancelled, and a watch that has not yet taken the lock finds its generation gone and leaves
+   * without reading.
+   */
+  private readonly stopWatching: Effect.Effect<void> = Effect.sync(() => {
+    this.watchGeneration++
+    const watcher = this.watcher
+    if (watcher === undefined) return
+    this.watcher = undefined
+    watcher.interruptUnsafe()
+  })
+
+  readonly watchWhileIdle = (onClosed: Effect.Effect<void>): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (this.watcher !== undefined || this.broken !== undefined) return Effect.void
+      const generation = ++this.watchGeneration
+      const watch = Effect.flatMap(this.lock.withPermit(this.idleRead(generation)), (closed) => {
+        if (!closed) return Effect.void
+        // No longer a watch to stop: what `onClosed` sets off (closing this connection) must not
+        // interrupt it.
+        if (generation === this.watchGeneration) this.watcher = undefined
+        return onClosed
+      })
+      return Effect.map(Effect.forkDetach(watch), (fiber) => {
+        this.watcher = fiber
+      })
+    })
+
+  /**
+   * Reads while no command runs: nothing is due from the server, so whatever comes (end of stream,
+   * a reset, an ERR sent on shutdown, KILL or an idle timeout) means the connection is gone. Answers
+   * whether it is.
+   */
+  private idleRead(generation: number): Effect.Effect<boolean> {
+    const read: Effect.Effect<boolean> = Effect.suspend(() => {
+      if (generation !== this.watchGeneration || this.broken !== undefined) return Effect.succeed(false)
+      return Effect.matchEffect(this.channel.bytes.read(), {
+        // The connection's readTimeout bounds a command's wait, not an idle connection's.
+        onFailure: (error) => (error._tag === "TimeoutError" ? read : Effect.as(this.breakWith(error), true)),
+        onSuccess: (bytes) =>
+          Effect.as(
+            this.breakWith(
+              new TransportError({
+                reason: "closed-by-peer",
+                message: `the server sent ${bytes.length} bytes while the connection was idle: a server says goodbye this way when it shuts down, kills the connection or ends it after its idle timeout`
+              })
+            ),
+            true
+          )
+      })
+    })
+    return read
+  }
+
   // --- running commands -------------------------------------------------------------------------
 
   /** Marks the connection unusable and drops its socket (its state is unknown: nothing to flush). */
@@ -278,6 +364,14 @@ class Connection implements MysqlConnection {
     })
   }
 
+  /** After a failure that keeps the connection: what the server changed without saying so. */
+  private kept(error: MysqlError): Effect.Effect<void> {
+    if (error._tag === "ServerError" && endsTransaction(error)) {
+      this.statusFlags &= ~StatusFlag.SERVER_STATUS_IN_TRANS
+    }
+    return Effect.void
+  }
+
   private get closedError(): TransportError {
     return new TransportError({
       reason: "closed",
@@ -290,7 +384,7 @@ class Connection implements MysqlConnection {
    * interruption or a timeout stops the statement on the server and keeps the connection when it can.
    */
   private run<A>(command: Effect.Effect<A, MysqlError>, limits?: CommandLimits): Effect.Effect<A, MysqlError> {
-    return this.lock.withPermit(
+    return this.locked(
       Effect.suspend(() => {
         if (this.broken !== undefined) return Effect.fail(this.closedError)
         const timeout = limits?.timeout === undefined ? this.options.statementTimeout : positiveDuration(limits.timeout)
@@ -301,7 +395,7 @@ class Connection implements MysqlConnection {
           Effect.onExit((exit) => {
             if (Exit.isSuccess(exit)) return Effect.void
             const failure = Cause.findErrorOption(exit.cause)
-            if (failure._tag === "Some" && keepsConnection(failure.value)) return Effect.void
+            if (failure._tag === "Some" && keepsConnection(failure.value)) return this.kept(failure.value)
             return this.breakWith(failure._tag === "Some" ? failure.value : this.interruptedError)
           })
         )
@@ -531,7 +625,33 @@ class Connection implements MysqlConnection {
     const zone = zoneProblem(options)
     if (zone !== undefined) return argumentError(zone, sql)
     return Effect.flatMap(this.cachedStatement(sql), (statement) =>
-      Effect.andThen(this.sendExecute(statement, params), this.readResponse(this.reader(sql, options, statement), sql))
+      this.closingUncached(
+        statement,
+        Effect.andThen(
+          this.sendExecute(statement, params),
+          this.readResponse(this.reader(sql, options, statement), sql)
+        )
+      )
+    )
+  }
+
+  /**
+   * Runs `execution` of a statement the cache did not keep (`statementCacheSize: 0`), then closes
+   * it, whether it succeeded or the server refused it; a broken connection took it with it.
+   */
+  private closingUncached<A>(
+    statement: Statement,
+    execution: Effect.Effect<A, MysqlError>
+  ): Effect.Effect<A, MysqlError> {
+    if (this.statements.holds(statement)) return execution
+    return Effect.onExit(execution, () => this.closeUncached(statement))
+  }
+
+  private closeUncached(statement: Statement): Effect.Effect<void> {
+    return Effect.suspend(() =>
+      this.broken !== undefined || this.statements.holds(statement)
+        ? Effect.void
+        : Effect.ignore(this.guard(this.closeStatement(statement)))
     )
   }
 
@@ -574,18 +694,23 @@ class Connection implements MysqlConnection {
       Channel.fromTransform((_, scope) =>
         Effect.gen(function* () {
           yield* Scope.provide(
-            Effect.acquireRelease(self.lock.take(1), () => self.lock.release(1)),
+            Effect.acquireRelease(Effect.andThen(self.stopWatching, self.lock.take(1)), () => self.lock.release(1)),
             scope
           )
           if (self.broken !== undefined) return yield* Effect.fail(self.closedError)
           // Set just before the statement goes out: ending the stream before its end leaves unread rows.
           let reader: ResponseReader | undefined
+          let statement: Statement | undefined
           yield* Scope.addFinalizer(
             scope,
             Effect.suspend(() =>
               reader === undefined || reader.finished || self.broken !== undefined
                 ? Effect.void
                 : self.abandonStream(reader)
+            ).pipe(
+              Effect.andThen(
+                Effect.suspend(() => (statement === undefined ? Effect.void : self.closeUncached(statement)))
+              )
             )
           )
           if (params === undefined) {
@@ -597,7 +722,7 @@ class Connection implements MysqlConnection {
             )
           } else {
             // A whole command of its own (possibly a prepare), stopped like any other when interrupted.
-            const statement = yield* self.guard(self.cancellation.run(self.cachedStatement(sql), undefined, sql))
+            statement = yield* self.guard(self.cancellation.run(self.cachedStatement(sql), undefined, sql))
             // Refused arguments end the stream before the statement goes out, with nothing to abandon.
             const packet = yield* self.executePacket(statement, params)
             reader = self.reader(sql, options, statement, true)
@@ -616,7 +741,11 @@ class Connection implements MysqlConnection {
   private guard<A, E extends MysqlError | Cause.Done<void>>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
     return effect.pipe(
       Effect.tapError((error) =>
-        Cause.isDone(error) || keepsConnection(error as MysqlError) ? Effect.void : this.breakWith(error as MysqlError)
+        Cause.isDone(error)
+          ? Effect.void
+          : keepsConnection(error as MysqlError)
+            ? this.kept(error as MysqlError)
+            : this.breakWith(error as MysqlError)
       )
     )
   }
@@ -687,13 +816,16 @@ class Connection implements MysqlConnection {
     )
   )
 
+  // The password is taken before the command, once for the first answer and any auth switch after
+  // it, as in the handshake: a password Effect that fails leaves the connection as it was.
   readonly changeUser = (login: ChangeUserOptions) =>
-    this.run(
+    Effect.flatMap(passwordText(login.password, login.user), (password) => this.changeUserWith(login, password))
+
+  private changeUserWith(login: ChangeUserOptions, password: string): Effect.Effect<void, MysqlError> {
+    return this.run(
       Effect.gen({ self: this }, function* () {
         const { capabilities, serverVersion, scramble, serverPlugin, authContext } = this.session
         const context = { ...authContext, user: login.user }
-        // Taken once for the first answer and any auth switch after it, as in the handshake.
-        const password = yield* passwordText(login.password)
         const plugin = yield* firstPlugin(context, serverPlugin, password, scramble)
         const payload = yield* Effect.fromResult(
           ComChangeUser.encode(
@@ -720,6 +852,7 @@ class Connection implements MysqlConnection {
         )
       })
     )
+  }
 
   readonly setMultipleStatements = (enabled: boolean) =>
     Effect.flatMap(
@@ -738,8 +871,8 @@ class Connection implements MysqlConnection {
    * destroys a socket whose peer takes nothing within a second.
    */
   readonly quit: Effect.Effect<void> = Effect.suspend(() => {
-    if (this.broken !== undefined) return Effect.void
-    return this.lock.withPermit(
+    if (this.broken !== undefined) return this.stopWatching
+    return this.locked(
       Effect.flatMap(Effect.fromResult(ComQuit.encode({})), (payload) => this.channel.sendCommand(payload)).pipe(
         Effect.andThen(this.session.transport.close),
         Effect.ignore

@@ -3,6 +3,9 @@
  * `maxConnections`, and kept down to `minConnections` when idle. Around the pool's own bookkeeping
  * it keeps every connection trustworthy:
  *
+ * - an idle connection is watched: when the server closes it (restart, KILL, idle timeout) it
+ *   leaves the pool at once, and the pool opens connections again up to `minConnections`, retrying
+ *   until the server is back;
  * - a connection idle longer than `validateAfter` is pinged (COM_PING) before it is handed out;
  * - a broken connection (network failure, read deadline, a statement that could not be stopped
  *   cleanly) is invalidated when it comes back, and the pool opens another;
@@ -140,8 +143,12 @@ export const make: (
   const clock = yield* Clock.Clock
   const now = () => clock.currentTimeMillisUnsafe()
   const members = new Set<Member>()
+  const scope = yield* Effect.scope
   let opened = 0
   let closed = 0
+  // Borrowers inside `get` that have no connection yet (the pool's own count leaves out a borrower
+  // whose wait just ended, which is the one a PoolTimeoutError is about).
+  let waiting = 0
 
   const open = Effect.gen(function* () {
     const connection = yield* MysqlConnection.connect(connectionOptions)
@@ -154,7 +161,54 @@ export const make: (
         members.delete(member)
       })
     )
+    yield* watch(member)
     return member
+  })
+
+  /** Watches an idle connection; one the server closes leaves the pool at once. */
+  const watch = (member: Member): Effect.Effect<void> =>
+    member.connection.watchWhileIdle(Effect.suspend(() => drop(member)))
+
+  /** Takes a connection out of the pool, and brings the pool back to its minimum. */
+  const drop = (member: Member): Effect.Effect<void> => Effect.andThen(Pool.invalidate(pool, member), refill)
+
+  /** Connections open and not failed (a failed one may wait for its borrower to leave the pool). */
+  const healthy = (): number => {
+    let count = 0
+    for (const member of members) if (member.connection.failure === undefined) count++
+    return count
+  }
+
+  /**
+   * Opens connections up to `minConnections` after some were lost, retrying while the server is
+   * away. The pool opens connections only for borrowers, so this borrows the minimum all at once:
+   * each borrow that finds no open connection opens one.
+   */
+  let refilling = false
+  const refill: Effect.Effect<void> = Effect.suspend(() => {
+    if (refilling || options.min === 0) return Effect.void
+    refilling = true
+    const borrowAll = Effect.suspend(() =>
+      healthy() >= options.min
+        ? Effect.void
+        : Effect.scoped(
+            Effect.all(
+              Array.from({ length: options.min }, () => Pool.get(pool)),
+              { concurrency: "unbounded" }
+            )
+          )
+    )
+    const untilFull = Effect.flatMap(borrowAll, () =>
+      healthy() >= options.min ? Effect.void : Effect.fail("below minConnections" as const)
+    )
+    return untilFull.pipe(
+      // Quick at first (a restart takes seconds), then every few seconds while the server stays away.
+      Effect.retry(Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("5 seconds")])),
+      Effect.ignore,
+      Effect.ensuring(Effect.sync(() => (refilling = false))),
+      Effect.forkIn(scope),
+      Effect.asVoid
+    )
   })
 
   const pool = yield* Pool.makeWithTTL({
@@ -169,6 +223,7 @@ export const make: (
 
   /** Whether a connection should be handed out, pinging it if it sat idle for long. */
   const usable = (member: Member): Effect.Effect<boolean> => {
+    // Its watch stops with the borrower's first command, or with the ping here.
     if (member.connection.failure !== undefined || tooOld(member)) return Effect.succeed(false)
     if (now() - member.idleSince < options.validateAfter) return Effect.succeed(true)
     return Effect.map(Effect.exit(member.connection.pingWithin(options.validationTimeout)), Exit.isSuccess)
@@ -184,7 +239,8 @@ export const make: (
       if (keep && (options.resetOnRelease || connection.inTransaction)) {
         keep = Exit.isSuccess(yield* Effect.exit(connection.resetConnection))
       }
-      if (!keep) yield* Pool.invalidate(pool, member)
+      if (!keep) return yield* drop(member)
+      yield* watch(member)
     })
 
   const timedOut = Effect.suspend(() =>
@@ -194,8 +250,8 @@ export const make: (
           timeoutMillis: Duration.toMillis(options.acquireTimeout),
           size: stats.idle + stats.used,
           borrowed: stats.used,
-          waiting: stats.pending,
-          message: `no connection became free within ${Duration.format(options.acquireTimeout)} (${stats.used} of ${stats.max} borrowed, ${stats.pending} waiting): raise maxConnections or acquireTimeout, or hold connections for shorter`
+          waiting,
+          message: `no connection became free within ${Duration.format(options.acquireTimeout)} (${stats.used} of ${stats.max} borrowed, ${waiting} waiting): raise maxConnections or acquireTimeout, or hold connections for shorter`
         })
       )
     )
@@ -205,7 +261,7 @@ export const make: (
   // `max` at a time, so a handful of attempts covers a pool whose connections all went bad at once.
   const attempts = options.max + 2
 
-  const get: Effect.Effect<MysqlConnection.MysqlConnection, MysqlError | PoolTimeoutError, Scope.Scope> = Effect.gen(
+  const borrow: Effect.Effect<MysqlConnection.MysqlConnection, MysqlError | PoolTimeoutError, Scope.Scope> = Effect.gen(
     function* () {
       const outer = yield* Effect.scope
       const deadline = now() + Duration.toMillis(options.acquireTimeout)
@@ -220,12 +276,20 @@ export const make: (
           yield* Scope.addFinalizer(lease, takeBack(member))
           return member.connection
         }
-        yield* Pool.invalidate(pool, member)
+        yield* drop(member)
         yield* Scope.close(lease, Exit.void)
       }
       return yield* timedOut
     }
   )
+
+  const get = Effect.suspend(() => {
+    waiting++
+    return Effect.ensuring(
+      borrow,
+      Effect.sync(() => waiting--)
+    )
+  })
 
   /** Pings connections idle for a heartbeat interval; a silent one is replaced. */
   const heartbeat = (interval: Duration.Duration) =>
@@ -237,9 +301,11 @@ export const make: (
         due,
         (member) =>
           Effect.gen(function* () {
-            if (tooOld(member)) return yield* Pool.invalidate(pool, member)
+            if (tooOld(member)) return yield* drop(member)
             const pinged = yield* Effect.exit(member.connection.pingWithin(options.validationTimeout))
-            if (Exit.isFailure(pinged)) yield* Pool.invalidate(pool, member)
+            if (Exit.isFailure(pinged)) return yield* drop(member)
+            // A borrower may have taken it during the ping; its commands keep the watch off.
+            if (!member.borrowed) yield* watch(member)
           }),
         { concurrency: "unbounded", discard: true }
       )
@@ -256,7 +322,7 @@ export const make: (
       size: stats.idle + stats.used,
       idle: stats.idle,
       borrowed: stats.used,
-      waiting: stats.pending,
+      waiting,
       min: stats.min,
       max: stats.max,
       opened,

@@ -4,7 +4,7 @@ import { Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import { TestClock } from "effect/testing"
 import { MysqlClient, MysqlPool } from "../src/index.ts"
-import { clientLayer, optionsFor, TransportLive } from "./support.ts"
+import { clientLayer, connect, optionsFor, TransportLive } from "./support.ts"
 
 const connectionId = (sql: SqlClient.SqlClient) =>
   Effect.map(sql<{ id: number }>`SELECT CONNECTION_ID() AS id`, (rows) => rows[0]!.id)
@@ -154,5 +154,65 @@ describe("MysqlClient's pool", () => {
       assert.isAtLeast(Date.now() - start, 150)
       assert.deepStrictEqual(yield* Fiber.join(running), [{ s: 0 }])
     })
+  )
+
+  it.live("a PoolTimeoutError counts the borrower that waited", () =>
+    Effect.gen(function* () {
+      const pool = yield* MysqlPool.make(optionsFor("plain"), { maxConnections: 1, acquireTimeout: "200 millis" })
+      const held = yield* Deferred.make<void>()
+      const holder = yield* Effect.forkChild(Effect.scoped(Effect.andThen(pool.get, Deferred.await(held))))
+      yield* Effect.sleep("50 millis")
+      const error = yield* Effect.flip(Effect.scoped(pool.get))
+      yield* Deferred.succeed(held, undefined)
+      yield* Fiber.join(holder)
+      assert.strictEqual(error._tag, "PoolTimeoutError")
+      if (error._tag !== "PoolTimeoutError") return
+      assert.strictEqual(error.waiting, 1)
+      assert.strictEqual(error.borrowed, 1)
+      assert.include(error.message, "1 waiting")
+      assert.strictEqual((yield* pool.stats).waiting, 0)
+    }).pipe(Effect.provide(TransportLive))
+  )
+
+  it.live("idle connections killed on the server leave the pool at once; the next queries see no error", () =>
+    Effect.gen(function* () {
+      const pool = yield* MysqlPool.make(optionsFor("plain"), {
+        minConnections: 3,
+        maxConnections: 3,
+        heartbeatInterval: false
+      })
+      /** Three connections at once, so each is a different one. */
+      const idsOfAll = Effect.scoped(
+        Effect.forEach([1, 2, 3], () => Effect.map(pool.get, (conn) => conn.info.connectionId), {
+          concurrency: "unbounded"
+        })
+      )
+      const killed = yield* idsOfAll
+      const admin = yield* connect(optionsFor("root"))
+      for (const id of killed) yield* admin.query(`KILL CONNECTION ${id}`)
+      // The server closes each socket as it kills; the pool hears of it while the connections sit idle.
+      yield* Effect.sleep("100 millis")
+      const answers = yield* Effect.forEach(
+        [1, 2, 3],
+        (n) =>
+          Effect.scoped(
+            Effect.flatMap(pool.get, (conn) =>
+              Effect.map(
+                conn.query<{ n: number; id: number }>(`SELECT ${n} AS n, CONNECTION_ID() AS id`),
+                (r) => r.rows[0]!
+              )
+            )
+          ),
+        { concurrency: "unbounded" }
+      )
+      assert.deepStrictEqual(
+        answers.map((row) => Number(row.n)),
+        [1, 2, 3]
+      )
+      for (const row of answers) assert.notInclude(killed, Number(row.id))
+      const stats = yield* pool.stats
+      assert.strictEqual(stats.closed, 3)
+      assert.strictEqual(stats.size, 3)
+    }).pipe(Effect.provide(TransportLive))
   )
 })

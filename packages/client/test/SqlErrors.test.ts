@@ -45,6 +45,13 @@ describe("classify", () => {
     })
   }
 
+  it("an unknown database is a ConnectionError when opening a connection, a SqlSyntaxError in a statement", () => {
+    const unknown = server(1049, "42000", "ER_BAD_DB_ERROR", "Unknown database 'shop'")
+    assert.strictEqual(classify(unknown, "connect")._tag, "ConnectionError")
+    assert.strictEqual(classify(unknown, "acquire")._tag, "ConnectionError")
+    assert.strictEqual(classify(unknown, "executeUnprepared")._tag, "SqlSyntaxError")
+  })
+
   it("ER_DUP_ENTRY is a UniqueViolation naming the key", () => {
     const mariadb = server(1062, "23000", "ER_DUP_ENTRY", "Duplicate entry 'a@b' for key 'email_key'")
     const reason = classify(mariadb, "execute")

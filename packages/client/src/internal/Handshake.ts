@@ -100,6 +100,8 @@ export interface Login {
   readonly password: Password | undefined
   readonly password2: Password | undefined
   readonly password3: Password | undefined
+  /** The server's greeting offered TLS: a refusal over plaintext may then be a REQUIRE SSL account. */
+  readonly serverOffersTls?: boolean
 }
 
 /**
@@ -121,7 +123,7 @@ export const authenticate = Effect.fnUntraced(function* (
   const textOf = (factor: number) => {
     const known = texts.get(factor)
     if (known !== undefined) return Effect.succeed(known)
-    return Effect.tap(passwordText(factor === 0 ? login.password : factors[factor - 1]), (text) =>
+    return Effect.tap(passwordText(factor === 0 ? login.password : factors[factor - 1], login.user), (text) =>
       Effect.sync(() => texts.set(factor, text))
     )
   }
@@ -137,7 +139,8 @@ export const authenticate = Effect.fnUntraced(function* (
         return yield* serverError(message, flavor, undefined, {
           user: login.user,
           plugin: session.plugin,
-          tls: context.tls
+          tls: context.tls,
+          serverOffersTls: login.serverOffersTls ?? false
         })
       case "AuthSwitchRequest": {
         const password = yield* textOf(factor)
@@ -180,7 +183,7 @@ export const firstPlugin = Effect.fnUntraced(function* (
   password: Password | undefined,
   nonce: Uint8Array
 ) {
-  const text = yield* passwordText(password)
+  const text = yield* passwordText(password, context.user)
   return yield* Authentication.start(context, serverPlugin, text, nonce).pipe(
     Effect.catchTag("AuthenticationError", (error) =>
       error.plugin === serverPlugin && serverPlugin !== "mysql_old_password"
@@ -274,7 +277,7 @@ export const handshake = Effect.fnUntraced(function* (
     }
     const serverPlugin = greeting.authPluginName ?? MysqlNativePassword.pluginName
     // Taken once for the first answer and any auth switch after it (see `authenticate`).
-    const password = yield* passwordText(options.password)
+    const password = yield* passwordText(options.password, options.user)
     const session = yield* firstPlugin(context, serverPlugin, password, greeting.authPluginData)
     const authResponse = yield* session.initial
     const response = yield* Effect.fromResult(
@@ -298,7 +301,13 @@ export const handshake = Effect.fnUntraced(function* (
     yield* channel.send(response)
     const statusFlags = yield* authenticate(
       channel,
-      { user: options.user, password, password2: options.password2, password3: options.password3 },
+      {
+        user: options.user,
+        password,
+        password2: options.password2,
+        password3: options.password3,
+        serverOffersTls: hasFlag(serverCaps.capabilities, Capability.CLIENT_SSL)
+      },
       context,
       capabilitySet,
       session,

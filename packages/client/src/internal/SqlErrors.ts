@@ -123,9 +123,17 @@ export const duplicateKeyName = (message: string): string => {
   return name.length === 0 ? "unknown" : name
 }
 
+/** Operations that open a connection, as opposed to running a statement on one. */
+const opening = new Set<string>(["connect", "acquire"])
+
 const classifyServerError = (error: ServerError, fields: ReasonFields): SqlErrorReason => {
   const { errno, sqlState } = error
   const code = error.code ?? ""
+  // The `database` option names a database that does not exist: no connection can be opened. In a
+  // statement (USE, a qualified name) it is a wrong name in the SQL, like an unknown table.
+  if (errno === E.ER_BAD_DB_ERROR) {
+    return opening.has(fields.operation) ? new ConnectionError(fields) : new SqlSyntaxError(fields)
+  }
   if (uniqueErrnos.has(errno)) return new UniqueViolation({ ...fields, constraint: duplicateKeyName(error.message) })
   if (deadlockErrnos.has(errno)) return new DeadlockError(fields)
   if (lockTimeoutErrnos.has(errno) || lockTimeoutCodes.has(code)) return new LockTimeoutError(fields)

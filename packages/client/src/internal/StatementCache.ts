@@ -1,7 +1,8 @@
 /**
  * What one connection keeps per SQL text, least recently used first out: its prepared statements,
  * and the result shapes of its text statements. For prepared statements the caller closes what
- * `set` evicts (COM_STMT_CLOSE), so the server never holds more than `capacity`.
+ * `set` evicts (COM_STMT_CLOSE), so the server never holds more than `capacity`; with capacity 0
+ * nothing is kept, and the caller closes each statement once it has run (see `holds`).
  */
 import type { ColumnDefinition } from "@effect-mysql/protocol"
 import type { ResultShapes } from "./ResultShapes.ts"
@@ -34,6 +35,11 @@ export class StatementCache<V extends { readonly sql: string } = Statement> {
       this.statements.set(sql, statement)
     }
     return statement
+  }
+
+  /** Whether `statement` is the one kept for its SQL (without touching the order of use). */
+  holds(statement: V): boolean {
+    return this.statements.get(statement.sql) === statement
   }
 
   /** Adds a statement; answers the statements evicted to make room (to be closed). */
