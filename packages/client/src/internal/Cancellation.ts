@@ -4,12 +4,13 @@
  * `waitWrite`, and only those waits can be interrupted, so a command is never cut between two
  * packets. A wait is exactly as interruptible as the caller was: SQL run in a finalizer or another
  * uninterruptible region (the ROLLBACK after an interruption) runs to its end. When the caller is
- * interrupted during a read, or the statement's deadline passes, the server is asked to stop the statement (`KILL QUERY <connection id>` on another connection) and the
- * command goes on reading what the server still sends — the rest of the rows, or the ERR 1317 of
- * the killed statement — so the connection ends in a known state; the caller's interruption takes
- * effect once the command has ended. When that cannot be made certain in time (the KILL fails, or
- * the server does not answer), the connection is closed instead. A write that is still waiting
- * cannot be settled by a KILL: interrupting it closes the connection.
+ * interrupted during a read, or the statement's deadline passes, the server is asked to stop the
+ * statement (`KILL QUERY <connection id>` on another connection) and the command goes on reading
+ * what the server still sends — the rest of the rows, or the ERR 1317 of the killed statement — so
+ * the connection ends in a known state; the caller's interruption takes effect once the command has
+ * ended. When that cannot be made certain in time (the KILL fails, or the server does not answer),
+ * the connection is closed instead. A write that is still waiting cannot be settled by a KILL:
+ * interrupting it closes the connection.
  *
  * The command runs in the caller's fiber. Forking a fiber per command so that the caller could
  * stop waiting for it cost about 6 µs of a `SELECT 1`; marking the waits interruptible costs a
