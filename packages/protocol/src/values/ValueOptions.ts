@@ -33,9 +33,9 @@
  * session's time zone: set `timeZone` to the session's (`SET time_zone`) for correct instants. A
  * named zone follows its daylight saving time: a wall-clock time that happens twice (clocks turned
  * back) reads as the earlier instant, one that never happens (clocks turned forward) as if the
- * clocks had not changed yet (02:30 in a gap from 02:00 to 03:00 is 03:30). JSON: MySQL sends JSON columns as type JSON;
- * MariaDB sends them as LONGTEXT and only marks them "json" in its extended metadata
- * (MARIADB_CLIENT_EXTENDED_METADATA), without which they decode as strings.
+ * clocks had not changed yet (02:30 in a gap from 02:00 to 03:00 is 03:30). JSON: MySQL sends
+ * JSON columns as type JSON; MariaDB sends them as LONGTEXT and only marks them "json" in its
+ * extended metadata (MARIADB_CLIENT_EXTENDED_METADATA), without which they decode as strings.
  *
  * Pure data; no IO.
  */
