@@ -1,17 +1,20 @@
 // The vitest configuration itself (vitest 5 has no workspace files; run with --config).
-// Every package contributes two projects, told apart by file name:
-//   <pkg>:unit         test/**/*.test.ts, pure and in-process (golden bytes, fake servers)
-//   <pkg>:integration  test/**/*.integration.test.ts, against a real MariaDB started once per run
+// The suite is three projects by tier, told apart by file name, over every package's test/:
+//   golden       *.test.ts: pure code in process, golden bytes; no sockets and no test servers
+//                (packages/testing/test/Layering.test.ts holds these files to that)
+//   fake         *.fake.test.ts: against servers on loopback that MariaDB cannot stand in for:
+//                the fake server, the replay server, the fault proxy, local TLS peers
+//   integration  *.integration.test.ts: against a real MariaDB, started once for the run
 // and one more project holds the release checks:
-//   release            packages/release/test: the packages built, packed, linted and installed into
-//                      fresh projects; it drives Node, Deno and Bun itself, so the test runner runs
-//                      it once, under Node, after the runtimes' runs
+//   release      packages/release/test: the packages built, packed, linted and installed into
+//                fresh projects; it drives Node, Deno and Bun itself, so the test runner runs
+//                it once, under Node, after the runtimes' runs
 import { defineConfig } from "vitest/config"
 
-const packages = ["protocol", "transport", "compression", "client", "testing"]
-
-const integrationFiles = "test/**/*.integration.test.ts"
-const serverSetup = "../testing/src/vitest/globalSetup.ts"
+const packages = "packages/{protocol,transport,compression,client,testing,fake-server}"
+const fakeFiles = `${packages}/test/**/*.fake.test.ts`
+const integrationFiles = `${packages}/test/**/*.integration.test.ts`
+const serverSetup = "packages/testing/src/vitest/globalSetup.ts"
 
 // Our packages resolve to their TypeScript sources here, not to the dist/ a user installs
 // (docs/development.md, "Sources and builds"); vite's default server conditions follow ours.
@@ -20,30 +23,31 @@ const resolve = { conditions: ["@effect-mysql/source", "module", "node", "develo
 export default defineConfig({
   test: {
     projects: [
-      ...packages.flatMap((name) => [
-        {
-          resolve,
-          ssr: { resolve },
-          test: {
-            name: `${name}:unit`,
-            root: `packages/${name}`,
-            include: ["test/**/*.test.ts"],
-            exclude: [integrationFiles]
-          }
-        },
-        {
-          resolve,
-          ssr: { resolve },
-          test: {
-            name: `${name}:integration`,
-            root: `packages/${name}`,
-            include: [integrationFiles],
-            globalSetup: [serverSetup],
-            testTimeout: 60_000,
-            hookTimeout: 60_000
-          }
+      {
+        resolve,
+        ssr: { resolve },
+        test: {
+          name: "golden",
+          include: [`${packages}/test/**/*.test.ts`],
+          exclude: [fakeFiles, integrationFiles]
         }
-      ]),
+      },
+      {
+        resolve,
+        ssr: { resolve },
+        test: { name: "fake", include: [fakeFiles] }
+      },
+      {
+        resolve,
+        ssr: { resolve },
+        test: {
+          name: "integration",
+          include: [integrationFiles],
+          globalSetup: [serverSetup],
+          testTimeout: 60_000,
+          hookTimeout: 60_000
+        }
+      },
       {
         resolve,
         ssr: { resolve },
@@ -51,7 +55,7 @@ export default defineConfig({
           name: "release",
           root: "packages/release",
           include: ["test/**/*.test.ts"],
-          globalSetup: [serverSetup, "src/vitest/packSetup.ts"],
+          globalSetup: ["../testing/src/vitest/globalSetup.ts", "src/vitest/packSetup.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000
         }

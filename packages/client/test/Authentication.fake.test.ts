@@ -1,7 +1,8 @@
 // Every authentication plugin and the rules for sending a password, against the fake MySQL 8
 // server: each test checks what the server received, not only what the client said.
 import { assert, describe, layer } from "@effect/vitest"
-import { FakeServer, TestPki } from "@effect-mysql/testing"
+import { FakeServer } from "@effect-mysql/fake-server"
+import { TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Layer, Redacted } from "effect"
 import type { MysqlConnection } from "../src/index.ts"
 import { connect, optionsFor, refused, sawPassword, tlsOf } from "./fakeSupport.ts"

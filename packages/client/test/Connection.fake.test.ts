@@ -1,7 +1,8 @@
 // ssl-modes, zstd compression and both result-set protocols against the fake MySQL 8 server,
 // checked on what the server received.
 import { assert, describe, layer } from "@effect/vitest"
-import { FakeServer, TestPki } from "@effect-mysql/testing"
+import { FakeServer } from "@effect-mysql/fake-server"
+import { TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Layer } from "effect"
 import { MysqlClient } from "../src/index.ts"
 import { connect, containsBytes, optionsFor, refused, tlsOf } from "./fakeSupport.ts"

@@ -5,6 +5,7 @@ import * as Net from "node:net"
 import * as Zlib from "node:zlib"
 import { assert, describe, layer } from "@effect/vitest"
 import { COMPRESSED_HEADER_LENGTH, writeHeader } from "@effect-mysql/compression"
+import { FakeServer } from "@effect-mysql/fake-server"
 import {
   Capability,
   ColumnFlag,
@@ -17,7 +18,7 @@ import {
   OkPacket,
   StatusFlag
 } from "@effect-mysql/protocol"
-import { FakeServer, TestPki } from "@effect-mysql/testing"
+import { TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Layer, Result, Stream } from "effect"
 import type { MysqlConnection, MysqlError } from "../src/index.ts"
 import { connect, containsBytes, optionsFor, refused, sawPassword, tlsOf } from "./fakeSupport.ts"

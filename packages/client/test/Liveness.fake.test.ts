@@ -2,8 +2,8 @@
 // the check's process-list query as each test says: idle or unknown fail the wait at once, a
 // running statement or a check that fails for another reason keeps it waiting.
 import { assert, describe, it } from "@effect/vitest"
+import { FakeServer } from "@effect-mysql/fake-server"
 import { ColumnType, makeColumnDefinition } from "@effect-mysql/protocol"
-import { FakeServer } from "@effect-mysql/testing"
 import { Effect, Fiber, Stream } from "effect"
 import { connect, optionsFor } from "./fakeSupport.ts"
 

@@ -2,6 +2,7 @@
 // than the client agreed to buffer. Each ends in a ProtocolError naming the limit and a closed
 // connection, with the client's memory bounded; a stream is not bounded by the response size.
 import { assert, describe, it } from "@effect/vitest"
+import { FakeServer } from "@effect-mysql/fake-server"
 import {
   ColumnFlag,
   ColumnType,
@@ -10,7 +11,6 @@ import {
   OkPacket,
   StatusFlag
 } from "@effect-mysql/protocol"
-import { FakeServer } from "@effect-mysql/testing"
 import { Effect, Result, Stream } from "effect"
 import { connect, optionsFor } from "./fakeSupport.ts"
 

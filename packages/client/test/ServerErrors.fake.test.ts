@@ -2,7 +2,7 @@
 // and keeps the socket open: the errno alone must make the connection unusable (a real server's
 // close races with the client's next read).
 import { assert, describe, it } from "@effect/vitest"
-import { FakeServer } from "@effect-mysql/testing"
+import { FakeServer } from "@effect-mysql/fake-server"
 import { Effect } from "effect"
 import { connect, optionsFor } from "./fakeSupport.ts"
 

@@ -1,7 +1,8 @@
 // What the client's fake-server tests share: the test PKI (for the fake server's certificate), the
 // transport layer of the runtime the tests run on, and checks on what the fake server received.
-// Unlike support.ts it needs no real server, so the unit project can load it.
-import type { FakeServer, TestPki } from "@effect-mysql/testing"
+// Unlike support.ts it needs no real server, so the fake-server tier can load it.
+import type { FakeServer } from "@effect-mysql/fake-server"
+import type { TestPki } from "@effect-mysql/testing"
 import { RuntimeTransport } from "@effect-mysql/transport"
 import { Effect } from "effect"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"

@@ -8,7 +8,9 @@
  * It goes around the transport's `Connection` after the handshake's final OK: on the wire, packets
  * are compressed first, then encrypted by TLS. Only `read` and `write` are needed of the
  * connection, so anything with those two members can be wrapped (a transport connection, a test
- * pipe); its other members (`info`, `close`, …) are carried over as they are.
+ * pipe); its other members (`info`, `close`, …) are carried over as they are. The package does not
+ * depend on the transport: `ByteConnection` and `OperationOptions` describe those two members, and
+ * the transport's `Connection` fits them structurally.
  *
  * One reader and one writer at a time, as on the connection underneath. The reader decompresses one
  * compressed packet per `read`, and reads from the connection only when nothing decoded is left,
@@ -18,11 +20,16 @@
  * @module
  */
 import type { ProtocolError } from "@effect-mysql/protocol"
-import type { OperationOptions } from "@effect-mysql/transport"
-import { Effect, Result } from "effect"
+import { type Duration, Effect, Result } from "effect"
 import { CompressedPacketDecoder, type CompressedPacketDecoderOptions } from "./CompressedPacketDecoder.ts"
 import { CompressedPacketEncoder, type CompressedPacketEncoderOptions } from "./CompressedPacketEncoder.ts"
 import { type CompressionAlgorithm, type CompressionCodec, CompressionCodecs } from "./CompressionCodec.ts"
+
+/** The options of one `read` or `write`, as the transport's `OperationOptions`; passed on as they are. */
+export interface OperationOptions {
+  /** Overrides the connection's default deadline for this one operation (undefined keeps it). */
+  readonly timeout?: Duration.Input | undefined
+}
 
 /** What the compressed protocol needs of a connection: the `read` and `write` of the transport's `Connection`. */
 export interface ByteConnection<E> {

@@ -9,7 +9,7 @@
 import * as Net from "node:net"
 import { Duration, Effect, type Scope } from "effect"
 import type { HarnessError } from "./HarnessError.ts"
-import { listenOnLoopback } from "./internal/loopback.ts"
+import { listenOnLoopback } from "./Loopback.ts"
 
 export type FaultMode =
   | { readonly _tag: "Forward" }

@@ -1,13 +1,18 @@
 // The dependency direction of ../../../shared/DESIGN.md, enforced: every import in every package's
-// src/ must be one that package is allowed, and protocol stays free of IO.
+// src/ must be one that package is allowed, protocol stays free of IO, no package reaches another
+// through any kind of dependency and back, and the golden tier's tests open no sockets.
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 
 const packagesDir = Path.resolve(import.meta.dirname, "../..")
+const examplesDir = Path.resolve(packagesDir, "../docs/examples")
 
 interface Rule {
+  /** The packages of ours its src/ may import and its package.json may depend on. */
   readonly workspace: ReadonlyArray<string>
+  /** More packages of ours that only its tests use (devDependencies). */
+  readonly dev?: ReadonlyArray<string>
   readonly external: RegExp
   /** Globals that mean IO or a particular runtime. */
   readonly forbiddenGlobals?: RegExp
@@ -19,18 +24,19 @@ const rules: Record<string, Rule> = {
     external: /^(effect(\/.*)?|@noble\/(curves|hashes)(\/.*)?)$/,
     forbiddenGlobals: /\b(Buffer|process|Deno|Bun|setTimeout|setInterval|require)\s*[.(]/
   },
-  transport: { workspace: [], external: /^(effect(\/.*)?|node:[a-z_/]+)$/ },
-  compression: {
-    workspace: ["protocol", "transport"],
-    external: /^(effect(\/.*)?|node:zlib)$/
-  },
+  transport: { workspace: [], dev: ["protocol", "testing"], external: /^(effect(\/.*)?|node:[a-z_/]+)$/ },
+  // Its tests show that the transport's connection fits the connection it wraps.
+  compression: { workspace: ["protocol"], dev: ["transport"], external: /^(effect(\/.*)?|node:zlib)$/ },
   client: {
     workspace: ["protocol", "transport", "compression"],
+    dev: ["testing", "fake-server"],
     external: /^(effect(\/.*)?|node:[a-z_/]+)$/
   },
-  testing: {
-    workspace: ["protocol", "transport", "compression", "client"],
-    external: /^(effect(\/.*)?|node:[a-z_/]+|vitest(\/.*)?|@effect\/vitest|mysql2(\/.*)?)$/
+  // The test kit: what every package's tests may use, so it depends on none of them.
+  testing: { workspace: [], external: /^(effect(\/.*)?|node:[a-z_/]+|vitest(\/.*)?)$/ },
+  "fake-server": {
+    workspace: ["protocol", "compression", "testing"],
+    external: /^(effect(\/.*)?|node:[a-z_/]+)$/
   },
   release: {
     workspace: ["testing"],
@@ -56,6 +62,15 @@ const importsOf = (source: string) => Array.from(source.matchAll(importPattern),
 
 const stripComments = (source: string) => source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "")
 
+const importsOfFile = (file: string) => importsOf(stripComments(Fs.readFileSync(file, "utf8")))
+
+const manifestOf = (dir: string) => JSON.parse(Fs.readFileSync(Path.join(dir, "package.json"), "utf8"))
+
+const ours = (dependencies: object | undefined) =>
+  Object.keys(dependencies ?? {})
+    .filter((name) => name.startsWith("@effect-mysql/"))
+    .map((name) => name.slice("@effect-mysql/".length))
+
 const violations = (name: string, rule: Rule): Array<string> => {
   const root = Path.join(packagesDir, name)
   const found: Array<string> = []
@@ -77,13 +92,64 @@ const violations = (name: string, rule: Rule): Array<string> => {
     const global = rule.forbiddenGlobals?.exec(source)
     if (global) found.push(`${where}: ${name} may not use ${global[1]}`)
   }
-  const manifest = JSON.parse(Fs.readFileSync(Path.join(root, "package.json"), "utf8"))
-  for (const dependency of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })) {
-    if (!dependency.startsWith("@effect-mysql/")) continue
-    if (!rule.workspace.includes(dependency.slice("@effect-mysql/".length)))
-      found.push(`${name}/package.json: may not depend on ${dependency}`)
+  const manifest = manifestOf(root)
+  for (const dependency of ours({ ...manifest.dependencies, ...manifest.peerDependencies })) {
+    if (!rule.workspace.includes(dependency))
+      found.push(`${name}/package.json: may not depend on @effect-mysql/${dependency}`)
+  }
+  for (const dependency of ours(manifest.devDependencies)) {
+    if (!rule.workspace.includes(dependency) && !rule.dev?.includes(dependency))
+      found.push(`${name}/package.json: may not have @effect-mysql/${dependency} as a devDependency`)
   }
   return found
+}
+
+/** Each package of ours (by short name) and the packages of ours it depends on in any way. */
+type Graph = Record<string, ReadonlyArray<string>>
+
+const workspaceGraph = (): Graph =>
+  Object.fromEntries(
+    [...Object.keys(rules).map((name) => Path.join(packagesDir, name)), examplesDir].map((dir) => {
+      const manifest = manifestOf(dir)
+      const all = { ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.devDependencies }
+      return [manifest.name.slice("@effect-mysql/".length), ours(all)]
+    })
+  )
+
+/** A path that leads from a package back to itself (`a → b → a`), or undefined when there is none. */
+const cycleIn = (graph: Graph): string | undefined => {
+  const done = new Set<string>()
+  const visit = (name: string, path: ReadonlyArray<string>): string | undefined => {
+    if (path.includes(name)) return [...path.slice(path.indexOf(name)), name].join(" → ")
+    if (done.has(name)) return undefined
+    for (const next of graph[name] ?? []) {
+      const cycle = visit(next, [...path, name])
+      if (cycle !== undefined) return cycle
+    }
+    done.add(name)
+    return undefined
+  }
+  for (const name of Object.keys(graph)) {
+    const cycle = visit(name, [])
+    if (cycle !== undefined) return cycle
+  }
+  return undefined
+}
+
+// The golden tier (vitest.workspace.ts) is every test file not named *.fake.test.ts or
+// *.integration.test.ts; it runs anywhere in process, so it may not reach for a socket or a server.
+const socketsAndServers = /^(node:(net|tls|dgram|http|https|http2)|@effect-mysql\/(testing|fake-server)(\/.*)?)$/
+
+const goldenViolations = (name: string): Array<string> => {
+  const test = Path.join(packagesDir, name, "test")
+  if (!Fs.existsSync(test)) return []
+  return sourceFiles(test)
+    .filter((file) => /\.test\.ts$/.test(file) && !/\.(fake|integration)\.test\.ts$/.test(file))
+    .flatMap((file) =>
+      importsOfFile(file)
+        .filter((specifier) => socketsAndServers.test(specifier))
+        .map((specifier) => `${Path.relative(packagesDir, file)}: a golden test may not import ${specifier}`)
+    )
 }
 
 describe("layering", () => {
@@ -95,6 +161,22 @@ describe("layering", () => {
   for (const [name, rule] of Object.entries(rules)) {
     it(`${name} imports only what it may`, () => {
       assert.deepStrictEqual(violations(name, rule), [])
+    })
+  }
+
+  it("no package depends on itself through dependencies, peer or dev dependencies", () => {
+    assert.strictEqual(cycleIn(workspaceGraph()), undefined)
+  })
+
+  it("finds a cycle that goes through a devDependency", () => {
+    const graph = { transport: ["testing"], testing: ["compression", "protocol"], compression: ["transport"] }
+    assert.strictEqual(cycleIn(graph), "transport → testing → compression → transport")
+    assert.strictEqual(cycleIn({ ...graph, compression: ["protocol"] }), undefined)
+  })
+
+  for (const name of Object.keys(rules).filter((name) => name !== "release")) {
+    it(`${name}'s golden tests open no sockets`, () => {
+      assert.deepStrictEqual(goldenViolations(name), [])
     })
   }
 
@@ -116,6 +198,31 @@ describe("layering", () => {
         `${name}/src/Bad.ts: ${name} may not import @effect-mysql/client`,
         `${name}/src/Bad.ts: ${name} may not use Buffer`,
         `${name}/package.json: may not depend on @effect-mysql/client`
+      ])
+    } finally {
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("catches a devDependency on the fake server in the test kit, and a golden test with a socket", () => {
+    const dir = Fs.mkdtempSync(Path.join(packagesDir, "testing", ".layering-"))
+    try {
+      Fs.mkdirSync(Path.join(dir, "src"))
+      Fs.mkdirSync(Path.join(dir, "test"))
+      Fs.writeFileSync(
+        Path.join(dir, "package.json"),
+        JSON.stringify({ devDependencies: { "@effect-mysql/fake-server": "*" } })
+      )
+      const socket = 'import * as Net from "node:net"\n'
+      Fs.writeFileSync(Path.join(dir, "test", "Bytes.test.ts"), socket)
+      Fs.writeFileSync(Path.join(dir, "test", "Peer.fake.test.ts"), socket)
+      Fs.writeFileSync(Path.join(dir, "test", "Server.integration.test.ts"), socket)
+      const name = Path.relative(packagesDir, dir)
+      assert.deepStrictEqual(violations(name, rules.testing!), [
+        `${name}/package.json: may not have @effect-mysql/fake-server as a devDependency`
+      ])
+      assert.deepStrictEqual(goldenViolations(name), [
+        `${name}/test/Bytes.test.ts: a golden test may not import node:net`
       ])
     } finally {
       Fs.rmSync(dir, { recursive: true, force: true })

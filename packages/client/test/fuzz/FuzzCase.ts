@@ -7,7 +7,8 @@
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { Mutation, ReplayServer, TestAccounts, Transcript } from "@effect-mysql/testing"
+import { Mutation, ReplayServer, Transcript } from "@effect-mysql/fake-server"
+import { TestAccounts } from "@effect-mysql/testing"
 import type { Transport } from "@effect-mysql/transport"
 import { Cause, Effect, Exit, Option } from "effect"
 import * as MysqlConnection from "../../src/MysqlConnection.ts"

@@ -7,7 +7,8 @@
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { MariaDbServer, TestAccounts, TestPki, Transcript } from "@effect-mysql/testing"
+import { Transcript } from "@effect-mysql/fake-server"
+import { MariaDbServer, TestAccounts, TestPki } from "@effect-mysql/testing"
 import { NodeTransport } from "@effect-mysql/transport/node"
 import { Effect } from "effect"
 import * as MysqlConnection from "../../src/MysqlConnection.ts"

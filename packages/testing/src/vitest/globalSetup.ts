@@ -1,6 +1,6 @@
 /**
- * vitest `globalSetup` of the integration projects: starts the run's server (see TestTarget) once,
- * hands it to the tests as `inject("mysqlTarget")`, and stops it when the run ends.
+ * vitest `globalSetup` of the integration and release projects: starts the run's server (see
+ * TestTarget) once, hands it to the tests as `inject("mysqlTarget")`, and stops it when the run ends.
  */
 import { Effect, Exit, Scope } from "effect"
 import type { TestProject } from "vitest/node"

@@ -48,8 +48,8 @@ import {
   SslRequest,
   StatusFlag
 } from "@effect-mysql/protocol"
+import { HarnessError, listenOnLoopback } from "@effect-mysql/testing"
 import { Effect, FiberSet, Result, type Scope } from "effect"
-import { HarnessError } from "./HarnessError.ts"
 import {
   type AuthIo,
   authenticateFactor,
@@ -66,7 +66,6 @@ import {
   type StatementHandler
 } from "./internal/FakeResults.ts"
 import { PacketWire, SocketBytes } from "./internal/FakeWire.ts"
-import { listenOnLoopback } from "./internal/loopback.ts"
 
 export type { Factor, RsaKeyPair } from "./internal/FakeAuth.ts"
 export { generateRsaKeyPair } from "./internal/FakeAuth.ts"

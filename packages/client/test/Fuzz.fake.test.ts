@@ -2,7 +2,7 @@
 // as recorded, the regression fixtures, then seeded mutations for a fixed time. Every case must end
 // in a result or a typed error within its bound. `pnpm fuzz` runs 100,000 cases (fuzz/fuzz.ts).
 import { assert, describe, it } from "@effect/vitest"
-import { Mutation } from "@effect-mysql/testing"
+import { Mutation } from "@effect-mysql/fake-server"
 import { Effect } from "effect"
 import { TransportLive } from "./fakeSupport.ts"
 import { type CaseOutcome, findingOf, loadRecorded, loadRegressions, planOf, runCase } from "./fuzz/FuzzCase.ts"

@@ -18,8 +18,8 @@ import {
   type ProtocolError,
   Sha256Password
 } from "@effect-mysql/protocol"
+import { HarnessError } from "@effect-mysql/testing"
 import { Effect, Result } from "effect"
-import { HarnessError } from "../HarnessError.ts"
 
 /** An RSA key pair for caching_sha2_password and sha256_password over plaintext connections. */
 export interface RsaKeyPair {

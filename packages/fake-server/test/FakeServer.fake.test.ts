@@ -2,10 +2,10 @@
 // path, full authentication over TLS, and over plaintext with the RSA key it fetches), which shows
 // that the fake server speaks the real protocol rather than our client's idea of it.
 import { assert, describe, layer } from "@effect/vitest"
+import { TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Layer } from "effect"
 import * as Mysql2 from "mysql2/promise"
 import * as FakeServer from "../src/FakeServer.ts"
-import * as TestPki from "../src/TestPki.ts"
 
 class Pki extends Context.Service<Pki, TestPki.TestPki>()("test/Pki") {}
 

@@ -9,8 +9,8 @@
 import type * as Net from "node:net"
 import * as Tls from "node:tls"
 import { concatBytes, encodePacket, type Packet, PacketDecoder } from "@effect-mysql/protocol"
+import { HarnessError } from "@effect-mysql/testing"
 import { Effect, Result } from "effect"
-import { HarnessError } from "../HarnessError.ts"
 
 /** What the packet layer needs of a connection (the socket's, or the compressed one around it). */
 export interface ByteConnection {

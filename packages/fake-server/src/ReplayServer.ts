@@ -13,9 +13,8 @@
  * `start` is scoped: closing the scope closes the server and its connections.
  */
 import * as Net from "node:net"
+import { type HarnessError, listenOnLoopback } from "@effect-mysql/testing"
 import { Effect, type Scope } from "effect"
-import type { HarnessError } from "./HarnessError.ts"
-import { listenOnLoopback } from "./internal/loopback.ts"
 import { chunks, type Plan, Rng } from "./Mutation.ts"
 
 export interface ReplayOptions {

@@ -1,6 +1,10 @@
+/**
+ * A TCP listener on 127.0.0.1 that the test servers (the fault proxy here, the fake and replay
+ * servers elsewhere) share, so each ends its connections the same way when its scope closes.
+ */
 import type * as Net from "node:net"
 import { Effect } from "effect"
-import { HarnessError } from "../HarnessError.ts"
+import { HarnessError } from "./HarnessError.ts"
 
 /**
  * Listens on 127.0.0.1 at a free port for the life of the scope. Closing the scope destroys the

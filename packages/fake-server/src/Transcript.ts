@@ -11,9 +11,8 @@
  */
 import * as Net from "node:net"
 import { concatBytes } from "@effect-mysql/protocol"
+import { type HarnessError, listenOnLoopback } from "@effect-mysql/testing"
 import { Effect, type Scope } from "effect"
-import type { HarnessError } from "./HarnessError.ts"
-import { listenOnLoopback } from "./internal/loopback.ts"
 
 export type Side = "server" | "client"
 
