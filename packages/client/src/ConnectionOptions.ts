@@ -43,6 +43,12 @@ export interface ConnectionOptions {
    */
   readonly keepAlive?: Duration.Input | false
   /**
+   * Low-latency mode, off by default: after sending a command, poll for the reply this long (at
+   * most 10 ms, e.g. `"200 micros"`) before sleeping, saving the kernel's wake-up on each round
+   * trip at the price of a busy core while a reply is due. Node and Bun; refused on Deno.
+   */
+  readonly busyPoll?: Duration.Input
+  /**
    * Longest wait for the server's next bytes while a command runs, and longest time one write may
    * take; default none (see `stallCheckAfter`, which needs no guess at the slowest statement).
    */
@@ -128,6 +134,8 @@ export interface ResolvedOptions {
   readonly connectTimeout: Duration.Duration
   /** undefined: the transport's default (60 seconds, or the system's where a runtime cannot set it). */
   readonly keepAlive: Duration.Duration | false | undefined
+  /** Checked by the transport, which knows whether its runtime can poll. */
+  readonly busyPoll: Duration.Input | undefined
   readonly readTimeout: Duration.Duration | undefined
   readonly stallCheckAfter: Duration.Duration | undefined
   readonly statementTimeout: Duration.Duration | undefined
@@ -272,6 +280,7 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     compression: options.compression,
     connectTimeout: connectTimeout.success,
     keepAlive: options.keepAlive === false ? false : keepAlive?.success,
+    busyPoll: options.busyPoll,
     readTimeout: readTimeout?.success,
     stallCheckAfter: stallCheckAfter?.success,
     statementTimeout: statementTimeout?.success,

@@ -179,6 +179,9 @@ export const parameters: Readonly<Record<string, Apply>> = {
   "read-timeout": duration((draft, value) => {
     draft.options.readTimeout = value
   }),
+  "busy-poll": duration((draft, value) => {
+    draft.options.busyPoll = value
+  }),
   "statement-timeout": duration((draft, value) => {
     draft.options.statementTimeout = value
   }),

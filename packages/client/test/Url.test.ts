@@ -69,6 +69,12 @@ describe("Url.parse", () => {
     assert.strictEqual(options.multipleStatements, false)
   })
 
+  it("reads busy-poll, a duration below a millisecond", () => {
+    const { options } = parsed("mysql://u@localhost/db?busy-poll=200%20micros")
+    assert.strictEqual(Duration.toMicros(options.busyPoll as Duration.Duration), 200)
+    assert.include(refusal("mysql://u@localhost/db?busy-poll=soon").message, "busy-poll")
+  })
+
   it("refuses a bad URL or parameter, naming it, and never repeats the password", () => {
     assert.include(refusal("not a url").message, "url: is not a URL")
     assert.include(refusal("postgres://u:secret@h/db").message, "scheme postgres:")

@@ -27,6 +27,14 @@ export interface ConnectOptions {
    * system's delay. Deno cannot set the delay: there a given `initialDelay` is refused.
    */
   readonly keepAlive?: false | { readonly initialDelay?: Duration.Input } | undefined
+  /**
+   * Low-latency mode (default off): after a write, a read that finds no bytes yet keeps the event
+   * loop polling the socket, without sleeping, for up to this long (at most 10 ms, e.g.
+   * `"200 micros"`; zero is off), then waits asleep as usual. It saves the kernel's wake-up on each round trip
+   * at the price of a busy core while a reply is due (see docs/performance.md). Deno cannot poll
+   * this way: there the option is refused.
+   */
+  readonly busyPoll?: Duration.Input | undefined
   /** Disable Nagle's algorithm (default true: the protocol is request/response). */
   readonly noDelay?: boolean | undefined
   /** Bytes received but not yet read before the socket is paused (default 256 KiB). */

@@ -205,7 +205,8 @@ export const handshake = Effect.fnUntraced(function* (
       keepAlive:
         options.keepAlive === undefined || options.keepAlive === false
           ? options.keepAlive
-          : { initialDelay: options.keepAlive }
+          : { initialDelay: options.keepAlive },
+      busyPoll: options.busyPoll
     })
     const channel = new PacketChannel(
       connection,

@@ -87,6 +87,7 @@ const connectionFields = {
   compression: Schema.optional(CompressionOptions),
   connectTimeout: Schema.optional(DurationInput),
   keepAlive: Schema.optional(Schema.Union([DurationInput, Schema.Literal(false)])),
+  busyPoll: Schema.optional(DurationInput),
   readTimeout: Schema.optional(DurationInput),
   stallCheckAfter: Schema.optional(Schema.Union([DurationInput, Schema.Literal(false)])),
   statementTimeout: Schema.optional(DurationInput),

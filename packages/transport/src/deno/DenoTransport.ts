@@ -107,6 +107,12 @@ const connect = (endpoint: Endpoint.Endpoint, options: ConnectOptions = {}) =>
         "keepAlive.initialDelay cannot be honoured on Deno: Deno turns keepalive on or off only; pass keepAlive: {} to keep the operating system's delay, or run on Node or Bun"
       )
     }
+    // Deno's reads are promises settled by its own reactor, which no queued turn of JavaScript makes poll.
+    if (settings.busyPollMillis !== undefined) {
+      return yield* invalidOption(
+        "busyPoll cannot be honoured on Deno: a waiting Deno.Conn read is woken by the operating system whatever JavaScript does meanwhile; leave busyPoll out, or run on Node or Bun"
+      )
+    }
     const started = yield* Clock.currentTimeMillis
     const conn = yield* withDeadline(
       openConn(endpoint),

@@ -9,6 +9,8 @@ import { TransportError } from "../TransportError.ts"
 const defaultConnectTimeout = Duration.seconds(10)
 const defaultKeepAliveDelay = Duration.seconds(60)
 const defaultReadBufferSize = 256 * 1024
+/** A reply later than this is the server working, not a wake-up to save: polling on only burns a core. */
+const maxBusyPoll = Duration.millis(10)
 
 /** setTimeout turns a longer delay into 1 ms; a deadline this far away is as good as none. */
 export const maxTimerMillis = 2 ** 31 - 1
@@ -22,6 +24,8 @@ export interface ConnectSettings {
   /** undefined: keepalive with the operating system's delay. */
   readonly keepAlive: false | { readonly initialDelayMillis: number | undefined }
   readonly noDelay: boolean
+  /** How long a read polls for a reply after a write; undefined: it sleeps at once. */
+  readonly busyPollMillis: number | undefined
   readonly readBufferSize: number
   readonly readTimeout: Duration.Duration | undefined
   readonly writeTimeout: Duration.Duration | undefined
@@ -64,12 +68,25 @@ const keepAliveOf = (keepAlive: unknown): Result.Result<ConnectSettings["keepAli
   )
 }
 
+const busyPollOf = (input: unknown): Result.Result<number | undefined, TransportError> =>
+  Result.flatMap(duration("busyPoll", input), (poll) => {
+    if (poll === undefined || Duration.isZero(poll)) return Result.succeed(undefined)
+    return Duration.isGreaterThan(poll, maxBusyPoll)
+      ? Result.fail(
+          invalidOption(
+            `busyPoll: ${Duration.format(poll)} is longer than ${Duration.format(maxBusyPoll)}: a reply that late is the server's work, not a wake-up to save`
+          )
+        )
+      : Result.succeed(Duration.toMillis(poll))
+  })
+
 export const resolve = (options: ConnectOptions): Result.Result<ConnectSettings, TransportError> =>
   Result.gen(function* () {
     const connect = yield* duration("connectTimeout", options.connectTimeout)
     const keepAlive = yield* keepAliveOf(options.keepAlive)
     const readTimeout = yield* duration("readTimeout", options.readTimeout)
     const writeTimeout = yield* duration("writeTimeout", options.writeTimeout)
+    const busyPollMillis = yield* busyPollOf(options.busyPoll)
     const size = options.readBufferSize ?? defaultReadBufferSize
     if (!Number.isSafeInteger(size) || size <= 0) {
       return yield* Result.fail(invalidOption(`readBufferSize: ${String(size)} is not a positive number of bytes`))
@@ -78,6 +95,7 @@ export const resolve = (options: ConnectOptions): Result.Result<ConnectSettings,
       connectMillis: Duration.toMillis(connect ?? defaultConnectTimeout),
       keepAlive,
       noDelay: options.noDelay ?? true,
+      busyPollMillis,
       readBufferSize: size,
       readTimeout: deadline(readTimeout),
       writeTimeout: deadline(writeTimeout)

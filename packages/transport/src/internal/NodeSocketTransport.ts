@@ -8,6 +8,7 @@ import * as Endpoint from "../Endpoint.ts"
 import { TimeoutError } from "../TimeoutError.ts"
 import type { Connection, ConnectOptions } from "../Transport.ts"
 import { TransportError } from "../TransportError.ts"
+import { BusyPoll } from "./BusyPoll.ts"
 import type { Channel } from "./Channel.ts"
 import { makeConnection } from "./ConnectionCore.ts"
 import { type ConnectSettings, maxTimerMillis, resolve } from "./ConnectSettings.ts"
@@ -86,9 +87,12 @@ export const connect = (runtime: NodeLikeRuntime, endpoint: Endpoint.Endpoint, o
   Effect.gen(function* () {
     const settings = yield* Effect.fromResult(resolve(options))
     const started = yield* Clock.currentTimeMillis
-    const limit = settings.readBufferSize
     const socket = yield* openSocket(endpoint, settings)
-    const plain = new StreamChannel(socket, { limit, tls: false })
+    const channelOptions = {
+      limit: settings.readBufferSize,
+      busyPoll: settings.busyPollMillis === undefined ? undefined : new BusyPoll(settings.busyPollMillis)
+    }
+    const plain = new StreamChannel(socket, { ...channelOptions, tls: false })
     return makeConnection({
       endpoint,
       channel: plain,
@@ -96,7 +100,7 @@ export const connect = (runtime: NodeLikeRuntime, endpoint: Endpoint.Endpoint, o
       runtime: runtime.name,
       limits: runtime.limits,
       connectDeadline: started + settings.connectMillis,
-      upgrade: (channel: Channel, tls) => upgrade((channel as StreamChannel).detach(), tls, { limit })
+      upgrade: (channel: Channel, tls) => upgrade((channel as StreamChannel).detach(), tls, channelOptions)
     })
   })
 

@@ -6,6 +6,7 @@ import type { Duplex } from "node:stream"
 import { Effect } from "effect"
 import type { TlsError } from "../TlsError.ts"
 import { TransportError } from "../TransportError.ts"
+import type { BusyPoll } from "./BusyPoll.ts"
 import type { Addresses, Channel } from "./Channel.ts"
 import { ioError } from "./IoError.ts"
 import { ReadBuffer } from "./ReadBuffer.ts"
@@ -28,13 +29,18 @@ export interface StreamChannelOptions {
    */
   readonly hold?: () => void
   readonly release?: () => void
+  /** Poll for a reply before sleeping (the `busyPoll` option); shared by the plaintext and TLS channels. */
+  readonly busyPoll?: BusyPoll | undefined
 }
 
 const closedByPeer = () => new TransportError({ reason: "closed-by-peer", message: "the server closed the connection" })
 
 export class StreamChannel implements Channel {
   private readonly buffer: ReadBuffer<TransportError | TlsError>
-  private readonly onData = (chunk: Uint8Array) => this.buffer.push(chunk)
+  private readonly onData = (chunk: Uint8Array) => {
+    this.options.busyPoll?.received()
+    this.buffer.push(chunk)
+  }
   private readonly onEnd = () => this.buffer.end(closedByPeer)
   private readonly onClose = () => this.buffer.end(closedByPeer)
   private readonly onError = (error: unknown) =>
@@ -80,6 +86,7 @@ export class StreamChannel implements Channel {
   readonly read: Effect.Effect<Uint8Array, TransportError | TlsError> = Effect.callback((resume) => {
     const now = this.buffer.poll()
     if (now !== undefined) return resume(Effect.fromResult(now))
+    this.options.busyPoll?.waiting()
     const cancel = this.buffer.await((result) => resume(Effect.fromResult(result)))
     return Effect.sync(cancel)
   })
@@ -92,6 +99,7 @@ export class StreamChannel implements Channel {
           Effect.fail(new TransportError({ reason: "closed-by-peer", message: "the connection is closed" }))
         )
       }
+      this.options.busyPoll?.wrote()
       if (socket.write(bytes)) return resume(Effect.void)
       const done = () => {
         socket.off("drain", onDrain)
