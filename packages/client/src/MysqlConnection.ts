@@ -69,7 +69,7 @@ import { Liveness, type Verdict } from "./internal/Liveness.ts"
 import { sendLocalInfile } from "./internal/LocalInfileSender.ts"
 import type { PacketChannel } from "./internal/PacketChannel.ts"
 import { ResponseReader } from "./internal/ResponseReader.ts"
-import { ResultShapes } from "./internal/ResultShapes.ts"
+import { StatementShapes } from "./internal/ResultShapes.ts"
 import { closesConnection, endsTransaction, serverError, toServerError } from "./internal/ServerErrors.ts"
 import { type Statement, StatementCache } from "./internal/StatementCache.ts"
 import type { Result, Row, RowShape } from "./Result.ts"
@@ -196,6 +196,8 @@ export interface MysqlConnection {
   readonly watchWhileIdle: (onClosed: Effect.Effect<void>) => Effect.Effect<void>
 }
 
+const newShapes = (sql: string) => new StatementShapes(sql)
+
 /** Arguments refused before anything was sent. */
 const argumentError = (message: string, sql: string, position?: number): Effect.Effect<never, ArgumentError> =>
   Effect.fail(new ArgumentError({ message, sql, ...(position === undefined ? {} : { position }) }))
@@ -229,7 +231,7 @@ class Connection implements MysqlConnection {
   private readonly options: ResolvedOptions
   private readonly lock = Semaphore.makeUnsafe(1)
   private readonly statements: StatementCache
-  private readonly textShapes: StatementCache<ResultShapes>
+  private readonly textShapes: StatementCache<StatementShapes>
   private readonly cancellation: Cancellation
   private broken: MysqlError | undefined
   private statusFlags: number
@@ -454,18 +456,19 @@ class Connection implements MysqlConnection {
     statement: Statement | undefined,
     streaming = false
   ): ResponseReader {
-    // Remembered shapes hold decoders for the connection's types; a statement's own types get new ones.
+    const types = options?.types ?? this.options.types
+    // Decoders are remembered per type options, by identity: only for options that cannot change.
     const shapes =
-      options?.types !== undefined
-        ? undefined
-        : (statement?.shapes ?? this.textShapes.getOrAdd(sql, (sql) => new ResultShapes(sql)))
+      types === this.options.types || Object.isFrozen(types)
+        ? (statement?.shapes ?? this.textShapes.getOrAdd(sql, newShapes)).for(types)
+        : undefined
     return new ResponseReader({
       streaming,
       capabilities: this.session.capabilities,
       flavor: this.session.serverVersion.flavor,
       binary: statement !== undefined,
       rowShape: options?.rowShape ?? "object",
-      types: options?.types ?? this.options.types,
+      types,
       sql,
       shapes,
       maxResults: this.options.maxResults,
@@ -561,7 +564,7 @@ class Connection implements MysqlConnection {
         sql,
         params: response.params,
         columns: response.columns,
-        shapes: new ResultShapes(sql)
+        shapes: new StatementShapes(sql)
       }
     })
   }
