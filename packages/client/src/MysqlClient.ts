@@ -19,17 +19,18 @@ import type { Transport } from "@effect-mysql/transport"
 import { Config, Context, type Duration, Effect, Layer, type Redacted, Result, type Scope } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as SqlClient from "effect/sql/SqlClient"
-import type { Connection } from "effect/sql/SqlConnection"
-import type { SqlError } from "effect/sql/SqlError"
+import type { Borrower, Connection } from "effect/sql/SqlConnection"
+import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import * as Statement from "effect/sql/Statement"
 import { settings } from "./ClientConfig.ts"
 import { resolve } from "./ConnectionOptions.ts"
 import type { ConfigError } from "./Errors.ts"
-import { SqlConnectionAdapter, StatementTimeout } from "./internal/SqlConnectionAdapter.ts"
+import { SqlConnectionAdapter, StatementTimeout, statementOptions } from "./internal/SqlConnectionAdapter.ts"
 import { toSqlError } from "./internal/SqlErrors.ts"
 import { readSslFiles } from "./internal/SslFiles.ts"
 import { type MysqlClientOptions, split } from "./MysqlClientOptions.ts"
 import { makeCompiler } from "./MysqlCompiler.ts"
+import type { MysqlConnection } from "./MysqlConnection.ts"
 import * as MysqlPool from "./MysqlPool.ts"
 import { parse, type UrlSettings } from "./Url.ts"
 
@@ -68,14 +69,23 @@ export const make: (
   const info = yield* Effect.scoped(Effect.map(pool.get, (connection) => connection.info)).pipe(
     Effect.mapError((e) => toSqlError(e, "connect"))
   )
-  const types = options.types ?? {}
+  const statements = statementOptions(options.types ?? {})
+  const adapter = (connection: MysqlConnection) => new SqlConnectionAdapter(connection, statements)
   const acquirer: Effect.Effect<Connection, SqlError, Scope.Scope> = Effect.map(
     Effect.mapError(pool.get, (e) => toSqlError(e, "acquire")),
-    (connection) => new SqlConnectionAdapter(connection, types)
+    adapter
   )
+  // A statement outside a transaction borrows for its own run: no scope or finalizer of its own.
+  // What fails here that is no SqlError yet is the pool's: the adapter's failures already are.
+  const borrower: Borrower = (f) =>
+    Effect.mapError(
+      pool.use((connection) => f(adapter(connection))),
+      (e) => (isSqlError(e) ? e : toSqlError(e, "acquire"))
+    )
   const endpoint = resolved.success.endpoint
   const client = yield* SqlClient.make({
     acquirer,
+    borrower,
     driver: "mysql",
     compiler: makeCompiler(options.transformQueryNames),
     transformRows:

@@ -40,18 +40,7 @@ import {
   type ValueOptions
 } from "@effect-mysql/protocol"
 import { type Endpoint, type TlsInfo, type Transport, TransportError } from "@effect-mysql/transport"
-import {
-  Channel,
-  type Context,
-  Duration,
-  Effect,
-  Exit,
-  type Fiber,
-  Result as R,
-  Scope,
-  Semaphore,
-  Stream
-} from "effect"
+import { Channel, type Context, Duration, Effect, type Fiber, Result as R, Scope, Semaphore, Stream } from "effect"
 import * as Cause from "effect/Cause"
 import {
   type ConnectionOptions,
@@ -69,7 +58,7 @@ import { Liveness, type Verdict } from "./internal/Liveness.ts"
 import { sendLocalInfile } from "./internal/LocalInfileSender.ts"
 import type { PacketChannel } from "./internal/PacketChannel.ts"
 import { ResponseReader } from "./internal/ResponseReader.ts"
-import { ResultShapes } from "./internal/ResultShapes.ts"
+import { StatementShapes } from "./internal/ResultShapes.ts"
 import { closesConnection, endsTransaction, serverError, toServerError } from "./internal/ServerErrors.ts"
 import { type Statement, StatementCache } from "./internal/StatementCache.ts"
 import type { Result, Row, RowShape } from "./Result.ts"
@@ -196,6 +185,8 @@ export interface MysqlConnection {
   readonly watchWhileIdle: (onClosed: Effect.Effect<void>) => Effect.Effect<void>
 }
 
+const newShapes = (sql: string) => new StatementShapes(sql)
+
 /** Arguments refused before anything was sent. */
 const argumentError = (message: string, sql: string, position?: number): Effect.Effect<never, ArgumentError> =>
   Effect.fail(new ArgumentError({ message, sql, ...(position === undefined ? {} : { position }) }))
@@ -214,14 +205,6 @@ const keepsConnection = (error: MysqlError): boolean =>
   error._tag === "ArgumentError" ||
   (error._tag === "LocalInfileError" && error.reason === "refused")
 
-/** What `run` needs to know about one command besides its steps. */
-interface CommandLimits {
-  /** The statement's own timeout, overriding the connection's `statementTimeout`. */
-  readonly timeout?: Duration.Input | undefined
-  /** The statement, for the timeout's error. */
-  readonly sql?: string | undefined
-}
-
 class Connection implements MysqlConnection {
   readonly info: ConnectionInfo
   private readonly session: Session
@@ -229,7 +212,7 @@ class Connection implements MysqlConnection {
   private readonly options: ResolvedOptions
   private readonly lock = Semaphore.makeUnsafe(1)
   private readonly statements: StatementCache
-  private readonly textShapes: StatementCache<ResultShapes>
+  private readonly textShapes: StatementCache<StatementShapes>
   private readonly cancellation: Cancellation
   private broken: MysqlError | undefined
   private statusFlags: number
@@ -278,7 +261,10 @@ class Connection implements MysqlConnection {
 
   /** `effect` alone on the connection, once the idle watch has stopped reading. */
   private locked<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
-    return Effect.andThen(this.stopWatching, this.lock.withPermit(effect))
+    return Effect.suspend(() => {
+      this.stopWatchingNow()
+      return this.lock.withPermit(effect)
+    })
   }
 
   /**
@@ -287,13 +273,15 @@ class Connection implements MysqlConnection {
    * cancelled, and a watch that has not yet taken the lock finds its generation gone and leaves
    * without reading.
    */
-  private readonly stopWatching: Effect.Effect<void> = Effect.sync(() => {
+  private stopWatchingNow(): void {
     this.watchGeneration++
     const watcher = this.watcher
     if (watcher === undefined) return
     this.watcher = undefined
     watcher.interruptUnsafe()
-  })
+  }
+
+  private readonly stopWatching: Effect.Effect<void> = Effect.sync(() => this.stopWatchingNow())
 
   readonly watchWhileIdle = (onClosed: Effect.Effect<void>): Effect.Effect<void> =>
     Effect.suspend(() => {
@@ -383,25 +371,28 @@ class Connection implements MysqlConnection {
    * Runs a command alone on the connection. A failure that leaves its state unknown closes it; an
    * interruption or a timeout stops the statement on the server and keeps the connection when it can.
    */
-  private run<A>(command: Effect.Effect<A, MysqlError>, limits?: CommandLimits): Effect.Effect<A, MysqlError> {
+  private run<A>(
+    command: Effect.Effect<A, MysqlError>,
+    timeout?: Duration.Input,
+    sql?: string
+  ): Effect.Effect<A, MysqlError> {
     return this.locked(
       Effect.suspend(() => {
         if (this.broken !== undefined) return Effect.fail(this.closedError)
-        const timeout = limits?.timeout === undefined ? this.options.statementTimeout : positiveDuration(limits.timeout)
-        if (limits?.timeout !== undefined && timeout === undefined) {
+        const limit = timeout === undefined ? this.options.statementTimeout : positiveDuration(timeout)
+        if (timeout !== undefined && limit === undefined) {
           return Effect.fail(new ConfigError({ option: "timeout", message: "timeout: must be a positive duration" }))
         }
-        const guarded = command.pipe(
-          Effect.onExit((exit) => {
-            if (Exit.isSuccess(exit)) return Effect.void
-            const failure = Cause.findErrorOption(exit.cause)
-            if (failure._tag === "Some" && keepsConnection(failure.value)) return this.kept(failure.value)
-            return this.breakWith(failure._tag === "Some" ? failure.value : this.interruptedError)
-          })
-        )
-        return this.cancellation.run(guarded, timeout, limits?.sql)
+        return this.cancellation.run(command, limit, sql, this.settle)
       })
     )
+  }
+
+  /** After a failed command: one that leaves the state unknown closes the connection. */
+  private readonly settle = (cause: Cause.Cause<MysqlError>): Effect.Effect<void> => {
+    const failure = Cause.findErrorOption(cause)
+    if (failure._tag === "Some" && keepsConnection(failure.value)) return this.kept(failure.value)
+    return this.breakWith(failure._tag === "Some" ? failure.value : this.interruptedError)
   }
 
   private get interruptedError(): TransportError {
@@ -454,18 +445,19 @@ class Connection implements MysqlConnection {
     statement: Statement | undefined,
     streaming = false
   ): ResponseReader {
-    // Remembered shapes hold decoders for the connection's types; a statement's own types get new ones.
+    const types = options?.types ?? this.options.types
+    // Decoders are remembered per type options, by identity: only for options that cannot change.
     const shapes =
-      options?.types !== undefined
-        ? undefined
-        : (statement?.shapes ?? this.textShapes.getOrAdd(sql, (sql) => new ResultShapes(sql)))
+      types === this.options.types || Object.isFrozen(types)
+        ? (statement?.shapes ?? this.textShapes.getOrAdd(sql, newShapes)).for(types)
+        : undefined
     return new ResponseReader({
       streaming,
       capabilities: this.session.capabilities,
       flavor: this.session.serverVersion.flavor,
       binary: statement !== undefined,
       rowShape: options?.rowShape ?? "object",
-      types: options?.types ?? this.options.types,
+      types,
       sql,
       shapes,
       maxResults: this.options.maxResults,
@@ -534,11 +526,12 @@ class Connection implements MysqlConnection {
   readonly query = <R = Row>(sql: string, options?: TextQueryOptions) =>
     this.run(
       Effect.map(this.queryResults(sql, options), (results) => results[0] as Result<R>),
-      { timeout: options?.timeout, sql }
+      options?.timeout,
+      sql
     )
 
   readonly queryAll = (sql: string, options?: TextQueryOptions) =>
-    this.run(this.queryResults(sql, options), { timeout: options?.timeout, sql })
+    this.run(this.queryResults(sql, options), options?.timeout, sql)
 
   // --- prepared statements ------------------------------------------------------------------------
 
@@ -561,7 +554,7 @@ class Connection implements MysqlConnection {
         sql,
         params: response.params,
         columns: response.columns,
-        shapes: new ResultShapes(sql)
+        shapes: new StatementShapes(sql)
       }
     })
   }
@@ -658,11 +651,12 @@ class Connection implements MysqlConnection {
   readonly execute = <R = Row>(sql: string, params: ReadonlyArray<ParameterValue> = [], options?: QueryOptions) =>
     this.run(
       Effect.map(this.executeResults(sql, params, options), (results) => results[0] as Result<R>),
-      { timeout: options?.timeout, sql }
+      options?.timeout,
+      sql
     )
 
   readonly executeAll = (sql: string, params: ReadonlyArray<ParameterValue> = [], options?: QueryOptions) =>
-    this.run(this.executeResults(sql, params, options), { timeout: options?.timeout, sql })
+    this.run(this.executeResults(sql, params, options), options?.timeout, sql)
 
   readonly prepare = (sql: string): Effect.Effect<PreparedStatement, MysqlError, Scope.Scope> =>
     Effect.acquireRelease(this.run(this.prepareStatement(sql)), (statement) =>
@@ -680,7 +674,8 @@ class Connection implements MysqlConnection {
                 const results = yield* this.readResponse(this.reader(sql, options, statement), sql)
                 return results[0]!
               }),
-              { timeout: options?.timeout, sql }
+              options?.timeout,
+              sql
             )
         })
       )
@@ -722,7 +717,9 @@ class Connection implements MysqlConnection {
             )
           } else {
             // A whole command of its own (possibly a prepare), stopped like any other when interrupted.
-            statement = yield* self.guard(self.cancellation.run(self.cachedStatement(sql), undefined, sql))
+            statement = yield* self.guard(
+              self.cancellation.run(self.cachedStatement(sql), undefined, sql, () => Effect.void)
+            )
             // Refused arguments end the stream before the statement goes out, with nothing to abandon.
             const packet = yield* self.executePacket(statement, params)
             reader = self.reader(sql, options, statement, true)
@@ -882,31 +879,34 @@ class Connection implements MysqlConnection {
 }
 
 /** Opens a connection for the life of the scope. */
-export const connect: (
+export const connect = (
   options: ConnectionOptions
-) => Effect.Effect<MysqlConnection, MysqlError, Transport | Scope.Scope> = Effect.fn("MysqlConnection.connect")(
-  function* (options: ConnectionOptions): Effect.fn.Return<MysqlConnection, MysqlError, Transport | Scope.Scope> {
-    const resolved = resolve(options)
-    if (R.isFailure(resolved)) return yield* resolved.failure
-    const session = yield* handshake(resolved.success).pipe(Effect.provideService(CompressionCodecs, nodeCodecs))
-    const killQuery = resolved.success.killQueryOnInterrupt
-      ? killQueryVia(options, session.connectionId, yield* Effect.context<Transport>())
-      : undefined
-    const connection = new Connection(session, resolved.success, killQuery)
-    yield* Effect.addFinalizer(() => connection.quit)
-    const stallCheckAfter = resolved.success.stallCheckAfter
-    if (stallCheckAfter !== undefined) {
-      const probe = probeVia(
-        options,
-        session.connectionId,
-        resolved.success.connectTimeout,
-        yield* Effect.context<Transport>()
-      )
-      yield* Effect.forkScoped(connection.watchLiveness(stallCheckAfter, probe))
-    }
-    return connection
+): Effect.Effect<MysqlConnection, MysqlError, Transport | Scope.Scope> =>
+  // A span without a stack trace: capturing one cost more than the rest of the span.
+  Effect.withSpan(open(options), "MysqlConnection.connect", { captureStackTrace: false })
+
+/** `connect` without a span, for the side connections (one KILL, one probe). */
+const open = Effect.fnUntraced(function* (
+  options: ConnectionOptions
+): Effect.fn.Return<MysqlConnection, MysqlError, Transport | Scope.Scope> {
+  const resolved = resolve(options)
+  if (R.isFailure(resolved)) return yield* resolved.failure
+  const session = yield* handshake(resolved.success).pipe(Effect.provideService(CompressionCodecs, nodeCodecs))
+  const transport = yield* Effect.context<Transport>()
+  // The side connections' Effects are made when first needed: most connections never need them.
+  const killQuery = resolved.success.killQueryOnInterrupt
+    ? Effect.suspend(() => killQueryVia(options, session.connectionId, transport))
+    : undefined
+  const connection = new Connection(session, resolved.success, killQuery)
+  yield* Effect.addFinalizer(() => connection.quit)
+  const stallCheckAfter = resolved.success.stallCheckAfter
+  if (stallCheckAfter !== undefined) {
+    const within = resolved.success.connectTimeout
+    const probe = Effect.suspend(() => probeVia(options, session.connectionId, within, transport))
+    yield* Effect.forkScoped(connection.watchLiveness(stallCheckAfter, probe))
   }
-)
+  return connection
+})
 
 /** The options of a side connection (one KILL, one probe): no compression, no timeouts or checks of its own. */
 const sideOptions = ({
@@ -931,7 +931,7 @@ const killQueryVia = (
   context: Context.Context<Transport>
 ): Effect.Effect<void, MysqlError> =>
   Effect.scoped(
-    Effect.flatMap(connect(sideOptions(options)), (killer) => killer.query(`KILL QUERY ${connectionId}`))
+    Effect.flatMap(open(sideOptions(options)), (killer) => killer.query(`KILL QUERY ${connectionId}`))
   ).pipe(Effect.asVoid, Effect.provideContext(context))
 
 /**
@@ -948,7 +948,7 @@ const probeVia = (
   context: Context.Context<Transport>
 ): Effect.Effect<Verdict> =>
   Effect.scoped(
-    Effect.flatMap(connect(sideOptions(options)), (side) =>
+    Effect.flatMap(open(sideOptions(options)), (side) =>
       Effect.map(
         side.query<{ SELF: unknown; COMMAND: string | null }>(
           `SELECT CONNECTION_ID() AS SELF, (SELECT COMMAND FROM information_schema.PROCESSLIST WHERE ID = ${connectionId}) AS COMMAND`

@@ -61,6 +61,13 @@ export interface PoolStats {
 export interface MysqlPool {
   /** A connection for the life of the scope, checked as the options say. */
   readonly get: Effect.Effect<MysqlConnection.MysqlConnection, MysqlError | PoolTimeoutError, Scope.Scope>
+  /**
+   * Runs `f` with a connection, given back when `f` ends. A free idle connection that needs no
+   * check is lent at once, without the scope and timer of `get`.
+   */
+  readonly use: <A, E, R>(
+    f: (connection: MysqlConnection.MysqlConnection) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | MysqlError | PoolTimeoutError, R>
   readonly stats: Effect.Effect<PoolStats>
 }
 
@@ -283,13 +290,57 @@ export const make: (
     }
   )
 
-  const get = Effect.suspend(() => {
+  const waitedBorrow = Effect.suspend(() => {
     waiting++
     return Effect.ensuring(
       borrow,
       Effect.sync(() => waiting--)
     )
   })
+
+  /** Whether `member` may be handed out as it is: not failed, not too old, idle too briefly to need a ping. */
+  const ready = (member: Member): boolean =>
+    member.connection.failure === undefined && !tooOld(member) && now() - member.idleSince < options.validateAfter
+
+  /**
+   * Whether the pool would hand out a ready idle connection at once: no borrower waits before us,
+   * and the pool's next free connection (the one `Pool.get` takes) needs no check.
+   */
+  const readyIdle = (): boolean => {
+    const state = pool.state
+    const next = state.availableHead
+    return state.waiters.size === 0 && next !== undefined && Exit.isSuccess(next.exit) && ready(next.exit.value)
+  }
+
+  /** The ready idle connection, taken back when the scope closes; a borrow with checks should it have changed. */
+  const getIdle: Effect.Effect<MysqlConnection.MysqlConnection, MysqlError | PoolTimeoutError, Scope.Scope> =
+    Effect.flatMap(Pool.get(pool), (member) => {
+      if (!ready(member)) return Effect.andThen(drop(member), waitedBorrow)
+      return Effect.flatMap(Effect.scope, (scope) => {
+        member.borrowed = true
+        return Effect.as(Scope.addFinalizer(scope, takeBack(member)), member.connection)
+      })
+    })
+
+  const get = Effect.suspend(() => (readyIdle() ? getIdle : waitedBorrow))
+
+  const use = <A, E, R>(
+    f: (connection: MysqlConnection.MysqlConnection) => Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | MysqlError | PoolTimeoutError, R> =>
+    Effect.suspend(() => {
+      const withGet = Effect.scoped(Effect.flatMap(waitedBorrow, f))
+      if (!readyIdle()) return withGet
+      return Pool.use(pool, (member) => {
+        if (!ready(member)) return Effect.andThen(drop(member), withGet)
+        return Effect.onExit(
+          Effect.suspend(() => {
+            member.borrowed = true
+            return f(member.connection)
+          }),
+          () => takeBack(member)
+        )
+      })
+    })
 
   /** Pings connections idle for a heartbeat interval; a silent one is replaced. */
   const heartbeat = (interval: Duration.Duration) =>
@@ -330,5 +381,5 @@ export const make: (
     })
   )
 
-  return { get, stats }
+  return { get, use, stats }
 })

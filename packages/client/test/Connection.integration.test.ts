@@ -227,6 +227,33 @@ describe("commands", () => {
     })
   )
 
+  it.effect("a statement's own frozen types keep its decoded columns; types that can change are read anew", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect(optionsFor("plain"))
+      const sql = "SELECT COUNT(*) AS n FROM seq_1_to_3"
+      const asNumber = Object.freeze({ bigint: "number" as const })
+      const asString = Object.freeze({ bigint: "string" as const })
+      for (const run of [
+        (types: typeof asNumber | typeof asString) => conn.query(sql, { types }),
+        (types: typeof asNumber | typeof asString) => conn.execute(`${sql} WHERE seq > ?`, [0], { types })
+      ]) {
+        const first = yield* run(asNumber)
+        const other = yield* run(asString)
+        assert.deepStrictEqual(first.rows, [{ n: 3 }])
+        assert.deepStrictEqual(other.rows, [{ n: "3" }])
+        const again = yield* run(asNumber)
+        assert.strictEqual(again.columns, first.columns, "the remembered columns of these types")
+        assert.deepStrictEqual(again.rows, [{ n: 3 }])
+        assert.strictEqual((yield* run(asString)).columns, other.columns)
+      }
+      // An object that is not frozen may change between statements: what it says now is what counts.
+      const loose: { bigint: "number" | "string" } = { bigint: "number" }
+      assert.deepStrictEqual((yield* conn.query(sql, { types: loose })).rows, [{ n: 3 }])
+      loose.bigint = "string"
+      assert.deepStrictEqual((yield* conn.query(sql, { types: loose })).rows, [{ n: "3" }])
+    })
+  )
+
   it.effect("prepare gives a statement for reuse, closed with its scope", () =>
     Effect.gen(function* () {
       const conn = yield* connect(optionsFor("plain"))

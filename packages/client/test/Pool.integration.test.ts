@@ -3,7 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import { TestClock } from "effect/testing"
-import { MysqlClient, MysqlPool } from "../src/index.ts"
+import { MysqlClient, type MysqlConnection, MysqlPool } from "../src/index.ts"
 import { clientLayer, connect, optionsFor, TransportLive } from "./support.ts"
 
 const connectionId = (sql: SqlClient.SqlClient) =>
@@ -154,6 +154,45 @@ describe("MysqlClient's pool", () => {
       assert.isAtLeast(Date.now() - start, 150)
       assert.deepStrictEqual(yield* Fiber.join(running), [{ s: 0 }])
     })
+  )
+
+  it.live("use lends a connection for one effect and takes it back; the effect's failure is its own", () =>
+    Effect.gen(function* () {
+      const pool = yield* MysqlPool.make(optionsFor("plain"), { maxConnections: 1, heartbeatInterval: false })
+      const idOf = (conn: MysqlConnection.MysqlConnection) =>
+        Effect.map(conn.query<{ id: number }>("SELECT CONNECTION_ID() AS id"), (r) => r.rows[0]!.id)
+      const first = yield* pool.use(idOf)
+      assert.strictEqual(yield* pool.use(idOf), first, "the idle connection, lent again")
+      assert.strictEqual((yield* pool.use(() => pool.stats)).borrowed, 1)
+      assert.strictEqual(yield* Effect.flip(pool.use(() => Effect.fail("its own" as const))), "its own")
+      const stats = yield* pool.stats
+      assert.strictEqual(stats.borrowed, 0)
+      assert.strictEqual(stats.idle, 1)
+      // A connection that fails while lent leaves the pool; the next borrower gets a new one.
+      const admin = yield* connect(optionsFor("root"))
+      const failed = yield* pool.use((conn) =>
+        Effect.andThen(
+          admin.query(`KILL CONNECTION ${conn.info.connectionId}`),
+          Effect.as(Effect.exit(conn.query("SELECT 1")), conn)
+        )
+      )
+      assert.isDefined(failed.failure)
+      assert.notStrictEqual(yield* pool.use(idOf), first)
+    }).pipe(Effect.provide(TransportLive))
+  )
+
+  it.live("a connection idle past validateAfter is pinged before use lends it; a dead one is replaced", () =>
+    Effect.gen(function* () {
+      const pool = yield* MysqlPool.make(optionsFor("plain"), { validateAfter: "10 millis", heartbeatInterval: false })
+      const idOf = (conn: MysqlConnection.MysqlConnection) => Effect.succeed(conn.info.connectionId)
+      const first = yield* pool.use(idOf)
+      const admin = yield* connect(optionsFor("root"))
+      yield* admin.query(`KILL CONNECTION ${first}`)
+      yield* Effect.sleep("50 millis")
+      const second = yield* pool.use(idOf)
+      assert.notStrictEqual(second, first)
+      assert.strictEqual((yield* pool.stats).borrowed, 0)
+    }).pipe(Effect.provide(TransportLive))
   )
 
   it.live("a PoolTimeoutError counts the borrower that waited", () =>

@@ -92,6 +92,31 @@ describe("statements", () => {
     }).pipe(Effect.provide(Live))
   )
 
+  it.effect("a statement run again reuses its decoded columns, under either SafeIntegers setting", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const safe = Effect.provideService(SqlClient.SafeIntegers, true)
+      for (const statement of [
+        sql`SELECT COUNT(*) AS n FROM seq_1_to_42`,
+        sql`SELECT COUNT(*) AS n FROM seq_1_to_42 WHERE seq > ${0}`
+      ]) {
+        const first = (yield* statement.raw) as Result
+        const firstSafe = (yield* safe(statement.raw)) as Result
+        assert.deepStrictEqual(first.rows, [{ n: 42 }])
+        assert.deepStrictEqual(firstSafe.rows, [{ n: 42n }])
+        const again = (yield* statement.raw) as Result
+        const againSafe = (yield* safe(statement.raw)) as Result
+        assert.strictEqual(again.columns, first.columns, "the columns remembered from the first run")
+        assert.strictEqual(againSafe.columns, firstSafe.columns)
+        assert.deepStrictEqual(again.rows, [{ n: 42 }])
+        assert.deepStrictEqual(againSafe.rows, [{ n: 42n }])
+        // A statement timeout changes nothing about how values are read.
+        const timed = (yield* MysqlClient.withStatementTimeout("10 seconds")(statement.raw)) as Result
+        assert.strictEqual(timed.columns, first.columns)
+      }
+    }).pipe(Effect.provide(clientLayer("plain", { maxConnections: 1 })))
+  )
+
   it.effect("transformQueryNames and transformResultNames", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient

@@ -53,21 +53,23 @@ export class Cancellation {
 
   /**
    * Runs `command` so that neither interruption nor `timeout` cuts it between two packets. On a
-   * timeout it fails with a `StatementTimeoutError` whose cause is how the statement ended.
+   * timeout it fails with a `StatementTimeoutError` whose cause is how the statement ended. A
+   * failure is first given to `settle`, in the same step that ends the command.
    */
   run<A>(
     command: Effect.Effect<A, MysqlError>,
     timeout: Duration.Duration | undefined,
-    sql: string | undefined
+    sql: string | undefined,
+    settle: (cause: Cause.Cause<MysqlError>) => Effect.Effect<void>
   ): Effect.Effect<A, MysqlError> {
     const finish = (exit: Exit.Exit<A, MysqlError>): Effect.Effect<A, MysqlError> => {
       const stopped = this.stopping
       this.running = false
       this.stopping = undefined
       this.deadline = undefined
-      if (stopped !== "timeout") return exit
+      if (stopped !== "timeout") return Exit.isSuccess(exit) ? exit : Effect.andThen(settle(exit.cause), exit)
       const millis = Duration.toMillis(timeout!)
-      return Effect.fail(
+      const timedOut = Effect.fail(
         new StatementTimeoutError({
           timeoutMillis: millis,
           ...(sql === undefined ? {} : { sql }),
@@ -75,6 +77,7 @@ export class Cancellation {
           cause: Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
         })
       )
+      return Exit.isSuccess(exit) ? timedOut : Effect.andThen(settle(exit.cause), timedOut)
     }
     const guarded = Effect.flatMap(Effect.exit(command), finish)
     if (timeout === undefined) {

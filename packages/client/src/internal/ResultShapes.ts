@@ -4,8 +4,14 @@
  * definitions again — the usual case for a statement that runs again — the response reader takes
  * the remembered columns and decoder instead of decoding the definitions and planning a decoder
  * anew, which for a one-row result cost more than the row itself.
+ *
+ * A decoder is built for the type options it maps values with, so shapes are remembered per type
+ * options: the connection's own, and any frozen `ValueOptions` a statement brings (the SqlClient
+ * layer brings one of two, SafeIntegers on or off). They are told apart by identity, which is safe
+ * only for an object that cannot change: a statement's own options that are not frozen get no
+ * remembered shapes, and their decoders are built anew each time.
  */
-import type { ColumnDefinition, RowDecoder } from "@effect-mysql/protocol"
+import type { ColumnDefinition, RowDecoder, ValueOptions } from "@effect-mysql/protocol"
 
 export interface ResultShape {
   /** The column definition packets, copied. */
@@ -21,6 +27,34 @@ export class ResultShapes {
 
   constructor(sql: string) {
     this.sql = sql
+  }
+}
+
+/** Type options remembered per statement at most; a statement rarely sees more than its client's two. */
+const maxVariants = 4
+
+/** A statement's result shapes, one set per type options it ran with. */
+export class StatementShapes {
+  readonly sql: string
+  private readonly types: Array<ValueOptions> = []
+  private readonly shapes: Array<ResultShapes> = []
+
+  constructor(sql: string) {
+    this.sql = sql
+  }
+
+  /** The shapes for `types` (compared by identity), the oldest variant making room when full. */
+  for(types: ValueOptions): ResultShapes {
+    const index = this.types.indexOf(types)
+    if (index !== -1) return this.shapes[index]!
+    if (this.types.length === maxVariants) {
+      this.types.shift()
+      this.shapes.shift()
+    }
+    const shapes = new ResultShapes(this.sql)
+    this.types.push(types)
+    this.shapes.push(shapes)
+    return shapes
   }
 }
 

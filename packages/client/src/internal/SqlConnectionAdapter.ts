@@ -12,12 +12,13 @@
  * (a `bigint` still, for the values beyond 2^53 that a number would round).
  */
 import type { ValueOptions } from "@effect-mysql/protocol"
-import { Context, type Duration, Effect, Stream } from "effect"
+import { Context, type Duration, Effect, type Fiber, Stream } from "effect"
 import type * as Arr from "effect/Array"
 import { SafeIntegers } from "effect/sql/SqlClient"
 import type { Connection } from "effect/sql/SqlConnection"
 import type { SqlError } from "effect/sql/SqlError"
-import type { MysqlConnection, QueryOptions, TextQueryOptions } from "../MysqlConnection.ts"
+import type { MysqlError } from "../Errors.ts"
+import type { MysqlConnection, QueryOptions } from "../MysqlConnection.ts"
 import type { Result } from "../Result.ts"
 import { toSqlError } from "./SqlErrors.ts"
 
@@ -34,82 +35,115 @@ export const StatementTimeout: Context.Reference<Duration.Input | undefined> = C
 type TransformRows = (<A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>) | undefined
 type Params = ReadonlyArray<never>
 
+/** The options of a statement for one `SafeIntegers` setting: rows as objects or as arrays. */
+interface Variant {
+  readonly objects: QueryOptions
+  readonly arrays: QueryOptions
+}
+
+/**
+ * The options objects of a client's statements, made once: one per `SafeIntegers` setting and row
+ * shape. Their `types` are frozen and stay the same objects, so the connection remembers each
+ * statement's decoders for them (see `internal/ResultShapes.ts`); a fresh object per statement
+ * would have it build them anew every time.
+ */
+export interface StatementOptions {
+  readonly safeIntegers: Variant
+  readonly numbers: Variant
+}
+
+/** The statement options for a client's `types`; `bigint` applies only while SafeIntegers is off. */
+export const statementOptions = (types: ValueOptions): StatementOptions => {
+  const variant = (bigint: NonNullable<ValueOptions["bigint"]>): Variant => {
+    const frozen = Object.freeze({ ...types, bigint })
+    return { objects: { types: frozen }, arrays: { rowShape: "array", types: frozen } }
+  }
+  return { safeIntegers: variant("bigint"), numbers: variant(types.bigint ?? "number") }
+}
+
+type Shape = keyof Variant
+
+const executeError = (error: MysqlError) => toSqlError(error, "execute")
+const unpreparedError = (error: MysqlError) => toSqlError(error, "executeUnprepared")
+
 export class SqlConnectionAdapter implements Connection {
   readonly connection: MysqlConnection
-  /** The `types` of the client; `bigint` applies only while SafeIntegers is off. */
-  private readonly types: ValueOptions
+  private readonly statementOptions: StatementOptions
 
-  constructor(connection: MysqlConnection, types: ValueOptions) {
+  constructor(connection: MysqlConnection, statementOptions: StatementOptions) {
     this.connection = connection
-    this.types = types
+    this.statementOptions = statementOptions
   }
 
-  /** Value options for the current fiber's `SafeIntegers`, and its `StatementTimeout`. */
-  private options<O extends QueryOptions>(extra: O): Effect.Effect<O> {
-    return Effect.withFiber((fiber) => {
-      const safe = fiber.getRef(SafeIntegers)
-      const timeout = fiber.getRef(StatementTimeout)
-      return Effect.succeed({
-        ...extra,
-        types: { ...this.types, bigint: safe ? "bigint" : (this.types.bigint ?? "number") },
-        ...(timeout === undefined ? {} : { timeout })
-      })
-    })
+  /** The options for the fiber's `SafeIntegers` and `StatementTimeout`; allocated only for a timeout. */
+  private options(fiber: Fiber.Fiber<unknown, unknown>, shape: Shape): QueryOptions {
+    const variant = fiber.getRef(SafeIntegers) ? this.statementOptions.safeIntegers : this.statementOptions.numbers
+    const timeout = fiber.getRef(StatementTimeout)
+    return timeout === undefined ? variant[shape] : { ...variant[shape], timeout }
   }
 
   /** Every result of the statement: prepared with parameters, COM_QUERY without. */
   private run(
     sql: string,
     params: ReadonlyArray<unknown>,
-    extra: QueryOptions
+    shape: Shape
   ): Effect.Effect<ReadonlyArray<Result>, SqlError> {
-    return this.options(extra).pipe(
-      Effect.flatMap((options) =>
+    return Effect.withFiber((fiber) => {
+      const options = this.options(fiber, shape)
+      return Effect.mapError(
         params.length === 0
           ? this.connection.queryAll(sql, options)
-          : this.connection.executeAll(sql, params as Params, options)
-      ),
-      Effect.mapError((error) => toSqlError(error, "execute"))
-    )
+          : this.connection.executeAll(sql, params as Params, options),
+        executeError
+      )
+    })
   }
 
   execute(sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) {
-    return Effect.map(this.run(sql, params, {}), (results) => answer(results, transformRows))
+    return Effect.map(this.run(sql, params, "objects"), (results) => answer(results, transformRows))
   }
 
   executeRaw(sql: string, params: ReadonlyArray<unknown>) {
-    return Effect.map(this.run(sql, params, {}), (results) => (results.length === 1 ? results[0]! : results))
+    return Effect.map(this.run(sql, params, "objects"), (results) => (results.length === 1 ? results[0]! : results))
   }
 
   executeValues(sql: string, params: ReadonlyArray<unknown>) {
     return Effect.map(
-      this.run(sql, params, { rowShape: "array" }),
+      this.run(sql, params, "arrays"),
       (results) => answer(results, undefined) as ReadonlyArray<ReadonlyArray<unknown>>
     )
   }
 
-  private runText(sql: string, params: ReadonlyArray<unknown>, extra: TextQueryOptions) {
-    return this.options({ ...extra, params: params as Params }).pipe(
-      Effect.flatMap((options) => this.connection.queryAll(sql, options)),
-      Effect.mapError((error) => toSqlError(error, "executeUnprepared"))
+  private runText(sql: string, params: ReadonlyArray<unknown>, shape: Shape) {
+    return Effect.withFiber((fiber) =>
+      Effect.mapError(
+        this.connection.queryAll(sql, { ...this.options(fiber, shape), params: params as Params }),
+        unpreparedError
+      )
     )
   }
 
   executeValuesUnprepared(sql: string, params: ReadonlyArray<unknown>) {
     return Effect.map(
-      this.runText(sql, params, { rowShape: "array" }),
+      this.runText(sql, params, "arrays"),
       (results) => answer(results, undefined) as ReadonlyArray<ReadonlyArray<unknown>>
     )
   }
 
   executeUnprepared(sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) {
-    return Effect.map(this.runText(sql, params, {}), (results) => answer(results, transformRows))
+    return Effect.map(this.runText(sql, params, "objects"), (results) => answer(results, transformRows))
   }
 
   executeStream(sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) {
     const rows = Stream.unwrap(
-      Effect.map(this.options({}), (options) =>
-        this.connection.stream(sql, params.length === 0 ? undefined : (params as Params), options)
+      Effect.withFiber((fiber) =>
+        Effect.succeed(
+          this.connection.stream(
+            sql,
+            params.length === 0 ? undefined : (params as Params),
+            this.options(fiber, "objects")
+          )
+        )
       )
     ).pipe(Stream.mapError((error) => toSqlError(error, "executeStream")))
     return transformRows === undefined

@@ -5,14 +5,14 @@
  * nothing is kept, and the caller closes each statement once it has run (see `holds`).
  */
 import type { ColumnDefinition } from "@effect-mysql/protocol"
-import type { ResultShapes } from "./ResultShapes.ts"
+import type { StatementShapes } from "./ResultShapes.ts"
 
 export interface Statement {
   readonly id: number
   readonly sql: string
   readonly params: ReadonlyArray<ColumnDefinition>
   readonly columns: ReadonlyArray<ColumnDefinition>
-  readonly shapes: ResultShapes
+  readonly shapes: StatementShapes
 }
 
 export class StatementCache<V extends { readonly sql: string } = Statement> {
