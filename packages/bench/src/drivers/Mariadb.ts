@@ -1,9 +1,13 @@
 /** The mariadb connector (promise API), with its default type mapping. */
-import mariadb, { type ConnectionConfig } from "mariadb"
+import mariadb, { type ConnectionConfig, type UpsertResult } from "mariadb"
 import { concurrentSql, insertSql, insertValues, type Job, type Link, type Target } from "../Workload.ts"
 import { concurrently, consumeSlowly, type Driver, linkOf, type Prepared, peerOptions, sequentially } from "./Driver.ts"
 
 const options = (target: Target, link: Link): ConnectionConfig => peerOptions(target, link)
+
+/** A batch answers one result, or one per packet it sent. */
+const affectedRows = (result: UpsertResult | Array<UpsertResult>) =>
+  Array.isArray(result) ? result.reduce((sum, r) => sum + r.affectedRows, 0) : result.affectedRows
 
 const prepare = async (job: Job): Promise<Prepared> => {
   const link = linkOf(job.workload)
@@ -40,7 +44,7 @@ const prepare = async (job: Job): Promise<Prepared> => {
       await conn.query("TRUNCATE TABLE bench_insert")
       const rows = Array.from({ length: job.size }, (_, i) => insertValues(i))
       // One call: the connector splits the rows into COM_STMT_BULK_EXECUTE packets itself.
-      return { run: async () => ((await conn.batch(insertSql, rows)) as { affectedRows: number }).affectedRows, close }
+      return { run: async () => affectedRows(await conn.batch(insertSql, rows)), close }
     }
     case "stream":
       return { run: () => consumeSlowly(conn.queryStream(job.sql)), close }
