@@ -13,10 +13,12 @@ import * as Path from "node:path"
 import { Worker, type WorkerCommand } from "./WorkerProcess.ts"
 import type { Job, Target } from "./Workload.ts"
 
-export interface InstructionSizes {
+export interface InstructionRuns {
   readonly warmup: number
   readonly short: number
   readonly long: number
+  /** What goes before `valgrind` (with `--pin`, `taskset`). */
+  readonly prefix: ReadonlyArray<string>
 }
 
 /** The `totals:` line callgrind writes at the end of its output file: instructions executed. */
@@ -29,11 +31,11 @@ const totalInstructions = (file: string): number => {
 }
 
 /** Runs the warm-up and then `size` statements in one worker under callgrind; its total. */
-const countRun = async (worker: WorkerCommand, job: Job, warmup: number, size: number, outFile: string) => {
+const countRun = async (worker: WorkerCommand, job: Job, runs: InstructionRuns, size: number, outFile: string) => {
   const valgrind = ["valgrind", "--tool=callgrind", `--callgrind-out-file=${outFile}`]
-  const child = new Worker(worker.label, [...valgrind, ...worker.command])
+  const child = new Worker(worker.label, [...runs.prefix, ...valgrind, ...worker.command])
   await child.ready
-  await child.run({ ...job, size: warmup })
+  await child.run({ ...job, size: runs.warmup })
   await child.run({ ...job, size })
   await child.stop()
   return totalInstructions(outFile)
@@ -43,17 +45,18 @@ const countRun = async (worker: WorkerCommand, job: Job, warmup: number, size: n
 export const instructionsPerQuery = async (
   workers: ReadonlyArray<WorkerCommand>,
   target: Target,
-  sizes: InstructionSizes,
+  runs: InstructionRuns,
   outDir: string
 ): Promise<Array<{ readonly label: string; readonly perQuery: number }>> => {
   const job: Job = { workload: "select1", target, size: 0, sql: "SELECT 1" }
   const counted: Array<{ label: string; perQuery: number }> = []
   for (const worker of workers) {
     const file = (size: number) => Path.join(outDir, `${worker.driver}-${size}.callgrind`)
-    const short = await countRun(worker, job, sizes.warmup, sizes.short, file(sizes.short))
-    const long = await countRun(worker, job, sizes.warmup, sizes.long, file(sizes.long))
-    counted.push({ label: worker.label, perQuery: (long - short) / (sizes.long - sizes.short) })
-    console.error(`  ${worker.label}: ${Math.round((long - short) / (sizes.long - sizes.short))} per query`)
+    const short = await countRun(worker, job, runs, runs.short, file(runs.short))
+    const long = await countRun(worker, job, runs, runs.long, file(runs.long))
+    const perQuery = (long - short) / (runs.long - runs.short)
+    counted.push({ label: worker.label, perQuery })
+    console.error(`  ${worker.label}: ${Math.round(perQuery)} per query`)
   }
   return counted
 }

@@ -113,9 +113,14 @@ const hasTaskset = (() => {
   }
 })()
 
-/** Every worker of the run. `--expose-gc` lets a worker collect before it counts allocations. */
-const workerCommands = (): Array<WorkerCommand> => {
-  const prefix = pin ? ["taskset", "-c", "0"] : []
+/** With `--pin`, what puts a worker on core 0. */
+const pinPrefix = pin ? ["taskset", "-c", "0"] : []
+
+/**
+ * Every worker of the run, each command after `prefix`. `--expose-gc` lets a worker collect
+ * before it counts allocations.
+ */
+const workerCommands = (prefix: ReadonlyArray<string>): Array<WorkerCommand> => {
   const commands: Array<WorkerCommand> = []
   if (runtimes.includes("node")) {
     const profile = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
@@ -195,7 +200,7 @@ const jobOf = (workload: (typeof workloads)[number], target: Target, replayPort:
  * fresh worker per run; then, where allocation is counted, one more run of each.
  */
 const runAll = async (target: Target, replayPort: number): Promise<Array<Summary>> => {
-  const commands = workerCommands()
+  const commands = workerCommands(pinPrefix)
   const workers = commands.map(({ label, command }) => new Worker(label, command))
   await Promise.all(workers.map((w) => w.ready))
   const results: Array<Summary> = []
@@ -371,9 +376,11 @@ const program = Effect.gen(function* () {
   }
   if (instructions) {
     const outDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "bench-callgrind-"))
-    const counted = workerCommands().filter((w) => w.command.includes(process.execPath) && w.driver !== "plain-js")
+    const counted = workerCommands([]).filter((w) => w.command[0] === process.execPath && w.driver !== "plain-js")
     yield* Console.error(`Counting instructions per SELECT 1 under callgrind (files in ${outDir})…`)
-    const perQuery = yield* Effect.promise(() => instructionsPerQuery(counted, target, instructionSizes, outDir))
+    const perQuery = yield* Effect.promise(() =>
+      instructionsPerQuery(counted, target, { ...instructionSizes, prefix: pinPrefix }, outDir)
+    )
     const mariadb = perQuery.find((c) => c.label === "mariadb")?.perQuery
     const lines = ["| driver | instructions per SELECT 1 | vs mariadb |", "| --- | ---: | ---: |"]
     for (const { label, perQuery: n } of perQuery) {
