@@ -58,7 +58,7 @@ const jsonFile = option("json")
 const profileDir = option("profile")
 const instructions = flag("instructions")
 /** `--instructions`: a warm-up, then a short and a long run of `SELECT 1` (see `Instructions.ts`). */
-const instructionSizes = quick ? { warmup: 500, short: 200, long: 1_200 } : { warmup: 2_000, short: 500, long: 2_500 }
+const instructionSizes = quick ? { warmup: 500, short: 200, long: 1_200 } : { warmup: 2_000, short: 1_000, long: 6_000 }
 
 const root = Path.resolve(import.meta.dirname, "../../..")
 const workerScript = Path.join(import.meta.dirname, "worker.ts")
