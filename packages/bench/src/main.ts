@@ -22,6 +22,7 @@ import { MysqlConnection } from "@effect-mysql/client"
 import { MariaDbServer, TestAccounts, TestPki } from "@effect-mysql/testing"
 import { NodeTransport } from "@effect-mysql/transport/node"
 import { Console, Effect } from "effect"
+import { decodeRecorded } from "./drivers/PlainJs.ts"
 import { instructionsPerQuery } from "./Instructions.ts"
 import { type Recording, recordingProxy, serve } from "./Replay.ts"
 import { Worker, type WorkerCommand } from "./WorkerProcess.ts"
@@ -319,11 +320,28 @@ const loadData = (server: MariaDbServer.MariaDbServer) =>
     })
   )
 
-/** Records the text fetch through the proxy with effect-mysql, then serves it. */
+/**
+ * The plain-JS reference's values, column by column, against effect-mysql's for the same bytes:
+ * a reference that decoded less would flatter the limit it stands for.
+ */
+const checkReference = async (recording: Recording, expected: ReadonlyArray<Record<string, unknown>>) => {
+  const decoded = await decodeRecorded(recording.response, 1_000)
+  const comparable = (value: unknown) => (value instanceof Date ? value.getTime() : value)
+  if (decoded.length !== expected.length) throw new Error(`reference: ${decoded.length} of ${expected.length} rows`)
+  decoded.forEach((row, i) => {
+    for (const [column, value] of Object.entries(row)) {
+      if (comparable(value) !== comparable(expected[i]![column])) {
+        throw new Error(`reference: row ${i}, ${column}: ${String(value)} vs ${String(expected[i]![column])}`)
+      }
+    }
+  })
+}
+
+/** Records the text fetch through the proxy with effect-mysql, checks the reference on it, then serves it. */
 const startReplay = (target: Target) =>
   Effect.gen(function* () {
     const proxy = yield* Effect.promise(() => recordingProxy(target.host, target.port, textSql))
-    yield* Effect.scoped(
+    const result = yield* Effect.scoped(
       Effect.flatMap(
         MysqlConnection.connect({
           host: target.host,
@@ -337,6 +355,7 @@ const startReplay = (target: Target) =>
       )
     )
     const recording: Recording = proxy.recording()
+    yield* Effect.promise(() => checkReference(recording, result.rows as ReadonlyArray<Record<string, unknown>>))
     return yield* Effect.acquireRelease(
       Effect.promise(() => serve(recording)),
       (replay) => Effect.promise(replay.close)

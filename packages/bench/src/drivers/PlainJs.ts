@@ -129,14 +129,14 @@ const fail = (end: number): never => {
 }
 
 /**
- * Feeds every whole packet of the socket's chunks to `onPacket(end)` with `b` and `p` set on its
- * payload; keeps the tail of a split packet for the next chunk.
+ * Feeds every whole packet of the chunks `push`ed to the handler `next` was last given, with `b`
+ * and `p` set on its payload; keeps the tail of a split packet for the next chunk.
  */
-const packets = (socket: Net.Socket) => {
+const packets = () => {
   let rest: Buffer | undefined
   let onPacket: (end: number) => void = () => {}
   let onError: (error: unknown) => void = () => {}
-  socket.on("data", (chunk: Buffer) => {
+  const push = (chunk: Buffer) => {
     const data = rest === undefined ? chunk : Buffer.concat([rest, chunk])
     let at = 0
     try {
@@ -152,12 +152,13 @@ const packets = (socket: Net.Socket) => {
       onError(error)
     }
     rest = at === data.length ? undefined : data.subarray(at)
-  })
-  return <A>(handler: (end: number, done: (value: A) => void) => void) =>
+  }
+  const next = <A>(handler: (end: number, done: (value: A) => void) => void) =>
     new Promise<A>((resolve, reject) => {
       onError = reject
       onPacket = (end) => handler(end, resolve)
     })
+  return { push, next }
 }
 
 const frame = (sequenceId: number, payload: Buffer) => {
@@ -202,13 +203,27 @@ const resultSet = () => {
   }
 }
 
+/**
+ * Decodes a recorded answer to the statement, in chunks of `chunkSize` bytes as a socket would
+ * hand them over: for the check that the reference gives the values the drivers give.
+ */
+export const decodeRecorded = (bytes: Uint8Array, chunkSize = 65_536): Promise<Array<Row>> => {
+  const { push, next } = packets()
+  const rows = next(resultSet())
+  for (let at = 0; at < bytes.length; at += chunkSize) {
+    push(Buffer.from(bytes.buffer, bytes.byteOffset + at, Math.min(chunkSize, bytes.length - at)))
+  }
+  return rows
+}
+
 const warmups = 3
 
 const prepare = async (job: Job): Promise<Prepared> => {
   if (job.workload !== "replay") throw new Error("the plain-JS reference only reads the replay server")
   const socket = Net.connect(job.target.port, job.target.host)
   socket.setNoDelay(true)
-  const next = packets(socket)
+  const { push, next } = packets()
+  socket.on("data", push)
   await next<void>((_, done) => {
     socket.write(handshakeResponse(job.target.user))
     done()
