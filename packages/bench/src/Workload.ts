@@ -65,7 +65,7 @@ export const supports = (driver: DriverName, workload: WorkloadName): boolean =>
 export interface Job {
   readonly workload: WorkloadName
   readonly target: Target
-  /** Rows of a fetch or stream, statements of SELECT 1 and inserts, connections of the connect loop. */
+  /** Rows of a fetch, stream or batch insert, statements of the statement loops, connections of the connect loop. */
   readonly size: number
   /** The statement of a fetch or stream. */
   readonly sql: string

@@ -1,8 +1,8 @@
 /**
  * effect-mysql called directly (`MysqlConnection`, no pool, no effect/sql), written as an Effect
- * user would: each timed part is one Effect program run once
- * (a loop of 5,000 `SELECT 1` is one program, not 5,000 `runPromise` calls). The transport layer
- * is the one of the runtime the worker runs on.
+ * user would: each timed part is one Effect program run once (a loop of 5,000 `SELECT 1` is one
+ * program, not 5,000 `runPromise` calls). The transport layer is the one of the runtime the
+ * worker runs on.
  */
 import { type ConnectionOptions, MysqlConnection } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"
@@ -41,6 +41,7 @@ const prepare = async (job: Job): Promise<Prepared> => {
     })
     return { run: () => runtime.runPromise(connects), close: async () => {} }
   }
+  if (job.workload === "batch-insert") throw new Error("batch-insert runs through SqlClient only")
   const scope = await runtime.runPromise(Scope.make())
   const conn = await runtime.runPromise(Scope.provide(MysqlConnection.connect(connectOptions), scope))
   const close = () => runtime.runPromise(Scope.close(scope, Exit.void))
@@ -86,8 +87,6 @@ const prepare = async (job: Job): Promise<Prepared> => {
           (results) => results.length
         )
       )
-    case "batch-insert":
-      throw new Error("batch-insert runs through SqlClient only")
     case "stream":
       return timed(
         Effect.suspend(() => {
