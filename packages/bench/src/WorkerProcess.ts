@@ -1,7 +1,14 @@
 /** The coordinator's handle on one worker process: send a job, await its measurement. */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Readline from "node:readline"
-import type { Job, Measurement, WorkerReply } from "./Workload.ts"
+import type { DriverName, Job, Measurement, WorkerReply } from "./Workload.ts"
+
+/** A worker to start: its label in the table, the driver it runs, its argv. */
+export interface WorkerCommand {
+  readonly label: string
+  readonly driver: DriverName
+  readonly command: ReadonlyArray<string>
+}
 
 export class Worker {
   readonly label: string

@@ -28,15 +28,52 @@ export type WorkloadName =
   | "insert"
   | "stream"
   | "replay"
+  | "concurrent"
+  | "batch-insert"
+
+/**
+ * The worker kinds: our driver called directly (`MysqlConnection`) and through effect/sql's
+ * `SqlClient` as applications call it, the two peers, and the plain-JS reference decoder, which only
+ * reads the replay server's recorded result.
+ */
+export type DriverName = "connection" | "sqlclient" | "mysql2" | "mariadb" | "plain-js"
+
+const sqlClientWorkloads: ReadonlySet<WorkloadName> = new Set([
+  "text",
+  "binary",
+  "select1",
+  "insert",
+  "concurrent",
+  "batch-insert"
+])
+
+/** Whether a driver takes part in a workload. */
+export const supports = (driver: DriverName, workload: WorkloadName): boolean => {
+  switch (driver) {
+    case "connection":
+      return workload !== "batch-insert"
+    case "sqlclient":
+      return sqlClientWorkloads.has(workload)
+    case "plain-js":
+      return workload === "replay"
+    default:
+      return true
+  }
+}
 
 /** One timed run of one workload, as a worker is asked for it. */
 export interface Job {
   readonly workload: WorkloadName
   readonly target: Target
-  /** Rows of a fetch or stream, statements of SELECT 1 and inserts, connections of the connect loop. */
+  /** Rows of a fetch, stream or batch insert, statements of the statement loops, connections of the connect loop. */
   readonly size: number
   /** The statement of a fetch or stream. */
   readonly sql: string
+  /**
+   * Count the bytes the heap took while the timed part ran (V8's `GCProfiler`: the growth of the
+   * used heap plus what each collection freed) instead of timing it.
+   */
+  readonly allocation?: boolean
 }
 
 /** What a worker answers for a job: wall time and its own CPU time while the job ran. */
@@ -48,6 +85,8 @@ export interface Measurement {
   readonly rows: number
   /** For `stream`: the largest resident-set growth seen while the rows went by. */
   readonly peakRssGrowthMb?: number
+  /** For an `allocation` job: the bytes allocated on the JavaScript heap. */
+  readonly allocatedBytes?: number
 }
 
 export type WorkerReply = { readonly ready: true } | { readonly ok: Measurement } | { readonly error: string }
@@ -58,6 +97,8 @@ export interface Sizes {
   readonly connects: number
   readonly inserts: number
   readonly streamRows: number
+  readonly concurrent: number
+  readonly batchRows: number
 }
 
 export const fullSizes: Sizes = {
@@ -65,7 +106,9 @@ export const fullSizes: Sizes = {
   select1: 5_000,
   connects: 100,
   inserts: 10_000,
-  streamRows: 1_000_000
+  streamRows: 1_000_000,
+  concurrent: 1_000,
+  batchRows: 100_000
 }
 
 /** `--quick`: small enough that a whole run, server start included, takes about a minute. */
@@ -74,7 +117,9 @@ export const quickSizes: Sizes = {
   select1: 1_000,
   connects: 20,
   inserts: 1_000,
-  streamRows: 100_000
+  streamRows: 100_000,
+  concurrent: 1_000,
+  batchRows: 10_000
 }
 
 /** The table every fetch reads: 8 mixed columns, about 10% NULLs in each nullable one. */
@@ -110,6 +155,25 @@ export const createInsertTable =
 export const insertSql = "INSERT INTO bench_insert (a, b, c) VALUES (?, ?, ?)"
 
 export const insertValues = (i: number): [number, string, number] => [i, `row ${i} of the insert batch`, i / 7]
+
+/** `concurrent`: this statement with a different number each time, all issued at once on one connection. */
+export const concurrentSql = "SELECT ?"
+
+/** `batch-insert`: rows go to `bench_insert` in statements (or the peer's batches) of this many rows. */
+export const batchChunk = 1_000
+
+/** The rows of `batch-insert`, as objects for `sql.insert` and as arrays for the peers. */
+export const batchRow = (i: number) => {
+  const [a, b, c] = insertValues(i)
+  return { a, b, c }
+}
+
+/** `rows` split into runs of `batchChunk`. */
+export const chunks = <A>(rows: ReadonlyArray<A>): Array<Array<A>> => {
+  const out: Array<Array<A>> = []
+  for (let i = 0; i < rows.length; i += batchChunk) out.push(rows.slice(i, i + batchChunk))
+  return out
+}
 
 /** The text fetch: every row of the table. */
 export const textSql = "SELECT * FROM bench_rows"

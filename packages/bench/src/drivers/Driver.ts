@@ -35,6 +35,10 @@ export const sequentially =
     return times
   }
 
+/** The timed part of `concurrent` for a promise driver: `times` statements issued at once. */
+export const concurrently = (times: number, statement: (i: number) => Promise<unknown>) => async (): Promise<number> =>
+  (await Promise.all(Array.from({ length: times }, (_, i) => statement(i)))).length
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** The slow consumer of `stream`, for drivers whose streams are async iterables. */

@@ -1,12 +1,22 @@
 /**
- * effect-mysql, written as an Effect user would: each timed part is one Effect program run once
- * (a loop of 5,000 `SELECT 1` is one program, not 5,000 `runPromise` calls). The transport layer
- * is the one of the runtime the worker runs on.
+ * effect-mysql called directly (`MysqlConnection`, no pool, no effect/sql), written as an Effect
+ * user would: each timed part is one Effect program run once (a loop of 5,000 `SELECT 1` is one
+ * program, not 5,000 `runPromise` calls). The transport layer is the one of the runtime the
+ * worker runs on.
  */
 import { type ConnectionOptions, MysqlConnection } from "@effect-mysql/client"
 import { RuntimeTransport } from "@effect-mysql/transport"
 import { Effect, Exit, ManagedRuntime, Scope, Stream } from "effect"
-import { insertSql, insertValues, type Job, type Link, slowEvery, slowPauseMs, type Target } from "../Workload.ts"
+import {
+  concurrentSql,
+  insertSql,
+  insertValues,
+  type Job,
+  type Link,
+  slowEvery,
+  slowPauseMs,
+  type Target
+} from "../Workload.ts"
 import { type Driver, linkOf, type Prepared } from "./Driver.ts"
 
 const runtime = ManagedRuntime.make(RuntimeTransport.layer)
@@ -31,6 +41,7 @@ const prepare = async (job: Job): Promise<Prepared> => {
     })
     return { run: () => runtime.runPromise(connects), close: async () => {} }
   }
+  if (job.workload === "batch-insert") throw new Error("batch-insert runs through SqlClient only")
   const scope = await runtime.runPromise(Scope.make())
   const conn = await runtime.runPromise(Scope.provide(MysqlConnection.connect(connectOptions), scope))
   const close = () => runtime.runPromise(Scope.close(scope, Exit.void))
@@ -61,6 +72,20 @@ const prepare = async (job: Job): Promise<Prepared> => {
           for (let i = 0; i < job.size; i++) yield* conn.execute(insertSql, insertValues(i))
           return job.size
         })
+      )
+    case "concurrent":
+      await runtime.runPromise(conn.execute(concurrentSql, [0]))
+      return timed(
+        Effect.map(
+          Effect.forEach(
+            Array.from({ length: job.size }, (_, i) => i),
+            (i) => conn.execute(concurrentSql, [i]),
+            {
+              concurrency: "unbounded"
+            }
+          ),
+          (results) => results.length
+        )
       )
     case "stream":
       return timed(

@@ -1,8 +1,8 @@
 /** mysql2 (promise API; its callback core for streaming), with its default type mapping. */
 import mysqlCore from "mysql2"
 import mysql from "mysql2/promise"
-import { insertSql, insertValues, type Job, type Link, type Target } from "../Workload.ts"
-import { consumeSlowly, type Driver, linkOf, type Prepared, peerOptions, sequentially } from "./Driver.ts"
+import { chunks, concurrentSql, insertSql, insertValues, type Job, type Link, type Target } from "../Workload.ts"
+import { concurrently, consumeSlowly, type Driver, linkOf, type Prepared, peerOptions, sequentially } from "./Driver.ts"
 
 const options = (target: Target, link: Link): mysql.ConnectionOptions => peerOptions(target, link)
 
@@ -36,6 +36,25 @@ const prepare = async (job: Job): Promise<Prepared> => {
     case "insert":
       await conn.query("TRUNCATE TABLE bench_insert")
       return { run: sequentially(job.size, (i) => conn.execute(insertSql, insertValues(i))), close }
+    case "concurrent":
+      await conn.execute(concurrentSql, [0])
+      return { run: concurrently(job.size, (i) => conn.execute(concurrentSql, [i])), close }
+    case "batch-insert": {
+      await conn.query("TRUNCATE TABLE bench_insert")
+      const batches = chunks(Array.from({ length: job.size }, (_, i) => insertValues(i)))
+      return {
+        // mysql2 expands `VALUES ?` with an array of rows into one multi-row INSERT.
+        run: async () => {
+          let inserted = 0
+          for (const rows of batches) {
+            const [result] = await conn.query("INSERT INTO bench_insert (a, b, c) VALUES ?", [rows])
+            inserted += (result as { affectedRows: number }).affectedRows
+          }
+          return inserted
+        },
+        close
+      }
+    }
     case "stream":
       return {
         run: () => consumeSlowly(core.query(job.sql).stream()),
