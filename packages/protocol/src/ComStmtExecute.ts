@@ -91,7 +91,8 @@ export const typedParameter = (
   value
 })
 
-const isTyped = (u: unknown): u is TypedParameter =>
+/** Whether `u` is a `typedParameter`. */
+export const isTyped = (u: unknown): u is TypedParameter =>
   typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "TypedParameter"
 
 /** A parameter value as a client gives it. */
@@ -192,7 +193,7 @@ const jsonProblem = (value: object): string | undefined => {
 }
 
 /** The bytes of a parameter value (not null) for its wire type. */
-const wireValue = (value: ParameterValue): unknown => {
+export const wireValue = (value: ParameterValue): unknown => {
   if (isTyped(value)) return value.value
   if (typeof value === "bigint" && (value < -TWO_63 || value >= TWO_64)) return value.toString()
   if (typeof value === "number" && !Number.isFinite(value)) return value // refused by the writer
@@ -223,11 +224,11 @@ const parameterColumn = (index: number, type: number, unsigned: boolean): Column
 })
 
 /**
- * The plan that writes parameters of these types, remembered by types and zone: an application
+ * The plan that writes parameters of these types (or the time zone's problem), remembered by types and zone: an application
  * runs the same few statements again and again, and planning (with the zone parsed each time) cost
  * as much as writing the values. At most `PLANS` are kept.
  */
-const parameterPlan = (
+export const parameterPlan = (
   types: ReadonlyArray<{ readonly type: number; readonly unsigned: boolean }>,
   timeZone: string | undefined
 ): ColumnPlan | string => {
