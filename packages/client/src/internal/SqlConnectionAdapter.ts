@@ -19,6 +19,7 @@ import type { Connection } from "effect/sql/SqlConnection"
 import type { SqlError } from "effect/sql/SqlError"
 import type { MysqlConnection, QueryOptions, TextQueryOptions } from "../MysqlConnection.ts"
 import type { Result } from "../Result.ts"
+import { multiRowInsert } from "./Batch.ts"
 import { toSqlError } from "./SqlErrors.ts"
 
 /**
@@ -64,11 +65,15 @@ export class SqlConnectionAdapter implements Connection {
     extra: QueryOptions
   ): Effect.Effect<ReadonlyArray<Result>, SqlError> {
     return this.options(extra).pipe(
-      Effect.flatMap((options) =>
-        params.length === 0
-          ? this.connection.queryAll(sql, options)
-          : this.connection.executeAll(sql, params as Params, options)
-      ),
+      Effect.flatMap((options) => {
+        if (params.length === 0) return this.connection.queryAll(sql, options)
+        // What `sql.insert(rows)` compiles to goes as a batch: bulk on MariaDB, and split at
+        // max_allowed_packet instead of failing.
+        const insert = multiRowInsert(sql, params as Params)
+        return insert === undefined
+          ? this.connection.executeAll(sql, params as Params, options)
+          : Effect.map(this.connection.batch(insert.sql, insert.rows, options), (result) => [result])
+      }),
       Effect.mapError((error) => toSqlError(error, "execute"))
     )
   }
