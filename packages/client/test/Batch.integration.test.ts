@@ -39,7 +39,9 @@ describe("MysqlConnection.batch on MariaDB", () => {
       // One prepare and one execution (COM_STMT_BULK_EXECUTE counts as one), not one per row.
       assert.strictEqual(after.Com_stmt_prepare! - before.Com_stmt_prepare!, 1)
       assert.strictEqual(after.Com_stmt_execute! - before.Com_stmt_execute!, 1)
-      const back = yield* conn.query("SELECT n, s, d FROM b_many WHERE id > 1 ORDER BY id", { rowShape: "array" })
+      const back = yield* conn.query<ReadonlyArray<unknown>>("SELECT n, s, d FROM b_many WHERE id > 1 ORDER BY id", {
+        rowShape: "array"
+      })
       assert.deepStrictEqual(back.rows, rows)
     }).pipe(Effect.scoped)
   )
@@ -90,7 +92,10 @@ describe("MysqlConnection.batch on MariaDB", () => {
       yield* Effect.forEach(rows, (row) => conn.execute(insert("b_types_each"), row))
       const read = (table: string) =>
         Effect.map(
-          conn.query(`SELECT ${columns} FROM ${table} ORDER BY id`, { rowShape: "array", types: { json: "parse" } }),
+          conn.query<ReadonlyArray<unknown>>(`SELECT ${columns} FROM ${table} ORDER BY id`, {
+            rowShape: "array",
+            types: { json: "parse" }
+          }),
           (r) => r.rows
         )
       const batched = yield* read("b_types")
@@ -205,12 +210,15 @@ describe("MysqlConnection.batch on MariaDB", () => {
       const after = yield* statementCounts(conn)
       // Integers and fractions go as DOUBLE together; text, a number and a boolean take three commands.
       assert.strictEqual(after.Com_stmt_execute! - before.Com_stmt_execute!, 3)
-      assert.deepStrictEqual((yield* conn.query("SELECT d, s FROM b_mixed", { rowShape: "array" })).rows, [
-        [1, "a"],
-        [1.5, "2"],
-        [2, null],
-        [null, "1"]
-      ])
+      assert.deepStrictEqual(
+        (yield* conn.query<ReadonlyArray<unknown>>("SELECT d, s FROM b_mixed", { rowShape: "array" })).rows,
+        [
+          [1, "a"],
+          [1.5, "2"],
+          [2, null],
+          [null, "1"]
+        ]
+      )
     }).pipe(Effect.scoped)
   )
 })
@@ -230,7 +238,7 @@ describe("batches larger than max_allowed_packet", () => {
     return options
   })
 
-  const wide = (n: number) => Array.from({ length: n }, (_, i) => [i, `${i}:${"x".repeat(1000)}`])
+  const wide = (n: number) => Array.from({ length: n }, (_, i) => ({ n: i, s: `${i}:${"x".repeat(1000)}` }))
 
   it.live(
     "go as several bulk commands, each within the limit, and as multi-row INSERTs through sql.insert",
@@ -239,21 +247,20 @@ describe("batches larger than max_allowed_packet", () => {
         const options = yield* smallPacketServer
         const conn = yield* connect(options)
         yield* conn.query("CREATE TABLE big (n INT PRIMARY KEY, s VARCHAR(2000))")
-        const rows = wide(3000) // about 3 MB
+        const records = wide(3000) // about 3 MB
+        const rows = records.map(({ n, s }) => [n, s])
         const before = yield* statementCounts(conn)
         const result = yield* conn.batch("INSERT INTO big VALUES (?, ?)", rows)
         const after = yield* statementCounts(conn)
         assert.strictEqual(result.affectedRows, 3000)
         assert.isAtLeast(after.Com_stmt_execute! - before.Com_stmt_execute!, 3)
         const check = yield* conn.query("SELECT COUNT(*) AS n, SUM(LENGTH(s)) AS len FROM big")
-        assert.deepStrictEqual(check.rows, [
-          { n: 3000n, len: String(rows.reduce((a, [, s]) => a + (s as string).length, 0)) }
-        ])
+        assert.deepStrictEqual(check.rows, [{ n: 3000n, len: String(records.reduce((a, { s }) => a + s.length, 0)) }])
         yield* conn.query("TRUNCATE TABLE big")
         // The same rows through effect/sql: one statement of 6,000 placeholders and 3 MB.
         const inserted = yield* Effect.gen(function* () {
           const sql = yield* SqlClient.SqlClient
-          yield* sql`INSERT INTO big ${sql.insert(rows.map(([n, s]) => ({ n, s })))}`
+          yield* sql`INSERT INTO big ${sql.insert(records as [(typeof records)[0], ...typeof records])}`
           return yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM big`
         }).pipe(Effect.provide(MysqlClient.layer(options).pipe(Layer.provide(TransportLive))))
         assert.deepStrictEqual(inserted, [{ n: 3000 }])
