@@ -69,7 +69,7 @@ export const runBatch = (steps: BatchSteps, sql: string, rows: Rows): Effect.Eff
   })
 
 /** Unequal rows, or a value with no SQL form: the caller's mistake, found before anything is sent. */
-export const checkRows = (sql: string, rows: Rows): ArgumentError | undefined => {
+const checkRows = (sql: string, rows: Rows): ArgumentError | undefined => {
   if (!Array.isArray(rows)) return new ArgumentError({ message: "batch takes its rows as an array of arrays", sql })
   const width = rows[0]?.length ?? 0
   for (let r = 0; r < rows.length; r++) {
