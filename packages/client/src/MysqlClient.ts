@@ -15,8 +15,9 @@
  * - `multipleStatements` defaults to true here: effect's `SqlModel` and `unprepared` send
  *   `INSERT …; SELECT …` in one go.
  */
+import type { ComStmtExecute } from "@effect-mysql/protocol"
 import type { Transport } from "@effect-mysql/transport"
-import { Config, Context, type Duration, Effect, Layer, type Redacted, Result, type Scope } from "effect"
+import { Config, Context, type Duration, Effect, Layer, Option, type Redacted, Result, type Scope } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { Borrower, Connection } from "effect/sql/SqlConnection"
@@ -30,11 +31,14 @@ import { toSqlError } from "./internal/SqlErrors.ts"
 import { readSslFiles } from "./internal/SslFiles.ts"
 import { type MysqlClientOptions, split } from "./MysqlClientOptions.ts"
 import { makeCompiler } from "./MysqlCompiler.ts"
-import type { MysqlConnection } from "./MysqlConnection.ts"
+import type { BatchOptions, MysqlConnection } from "./MysqlConnection.ts"
 import * as MysqlPool from "./MysqlPool.ts"
+import type { Result as StatementResult } from "./Result.ts"
 import { parse, type UrlSettings } from "./Url.ts"
 
 export type { MysqlClientOptions } from "./MysqlClientOptions.ts"
+
+type ParameterValue = ComStmtExecute.ParameterValue
 
 export const TypeId = "~@effect-mysql/client/MysqlClient" as const
 
@@ -44,6 +48,15 @@ export interface MysqlClient extends SqlClient.SqlClient {
   readonly stats: Effect.Effect<MysqlPool.PoolStats>
   /** What the first connection learned of the server. */
   readonly server: { readonly flavor: "mysql" | "mariadb"; readonly version: string }
+  /**
+   * Runs `sql` once for each row of `rows` (`MysqlConnection.batch`: COM_STMT_BULK_EXECUTE on
+   * MariaDB, split at `max_allowed_packet`), on the transaction's connection inside one.
+   */
+  readonly batch: (
+    sql: string,
+    rows: ReadonlyArray<ReadonlyArray<ParameterValue>>,
+    options?: BatchOptions
+  ) => Effect.Effect<StatementResult, SqlError>
 }
 
 export const MysqlClient: Context.Service<MysqlClient, MysqlClient> = Context.Service<MysqlClient>(
@@ -105,10 +118,28 @@ export const make: (
     releaseSavepoint: (name) => `RELEASE SAVEPOINT ${name}`,
     isTransaction: (connection) => (connection as SqlConnectionAdapter).connection.inTransaction
   })
+  const batchOn = (
+    connection: Connection,
+    sql: string,
+    rows: ReadonlyArray<ReadonlyArray<ParameterValue>>,
+    options?: BatchOptions
+  ) =>
+    Effect.mapError((connection as SqlConnectionAdapter).connection.batch(sql, rows, options), (e) =>
+      toSqlError(e, "batch")
+    )
   return Object.assign(client, {
     [TypeId]: TypeId,
     stats: pool.stats,
-    server: { flavor: info.flavor, version: info.serverVersion }
+    server: { flavor: info.flavor, version: info.serverVersion },
+    batch: (sql: string, rows: ReadonlyArray<ReadonlyArray<ParameterValue>>, options?: BatchOptions) =>
+      Effect.flatMap(
+        Effect.serviceOption(client.transactionService),
+        Option.match({
+          onNone: () =>
+            Effect.scoped(Effect.flatMap(acquirer, (connection) => batchOn(connection, sql, rows, options))),
+          onSome: ([connection]) => batchOn(connection, sql, rows, options)
+        })
+      )
   })
 })
 

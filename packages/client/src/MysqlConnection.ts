@@ -32,6 +32,8 @@ import {
   ErrPacket,
   type FramedPacket,
   frameQuery,
+  hasMariaDb,
+  MariaDbCapability,
   packetsAfterPrepareOk,
   protocolError,
   SetOption,
@@ -51,6 +53,7 @@ import {
   resolve
 } from "./ConnectionOptions.ts"
 import { ArgumentError, ConfigError, type LocalInfileError, type MysqlError } from "./Errors.ts"
+import { type BatchSteps, runBatch } from "./internal/Batch.ts"
 import { Cancellation } from "./internal/Cancellation.ts"
 import { authenticate, connectAttributes, firstPlugin, handshake, type Session } from "./internal/Handshake.ts"
 import { InterpolationError, interpolate } from "./internal/Interpolation.ts"
@@ -94,6 +97,11 @@ export interface TextQueryOptions extends QueryOptions {
    * several statements at once.
    */
   readonly params?: ReadonlyArray<ParameterValue>
+}
+
+export interface BatchOptions {
+  /** Overrides the connection's `statementTimeout` for the whole batch. */
+  readonly timeout?: Duration.Input
 }
 
 export interface ChangeUserOptions {
@@ -149,6 +157,18 @@ export interface MysqlConnection {
     params?: ReadonlyArray<ParameterValue>,
     options?: QueryOptions
   ) => Effect.Effect<ReadonlyArray<Result>, MysqlError>
+  /**
+   * Runs `sql` once for each row of `rows` and answers one `Result`: affected rows summed, the
+   * first insert id. MariaDB gets the rows in COM_STMT_BULK_EXECUTE packets; elsewhere a plain
+   * `INSERT … VALUES (?, …)` goes as multi-row INSERTs and any other statement once per row; all
+   * split at `max_allowed_packet` (see docs/batch.md). Rows of unequal length and values with no
+   * SQL form are refused with an `ArgumentError` before anything is sent.
+   */
+  readonly batch: (
+    sql: string,
+    rows: ReadonlyArray<ReadonlyArray<ParameterValue>>,
+    options?: BatchOptions
+  ) => Effect.Effect<Result, MysqlError>
   /** Prepares a statement for explicit reuse; it is closed with the scope. */
   readonly prepare: (sql: string) => Effect.Effect<PreparedStatement, MysqlError, Scope.Scope>
   /**
@@ -680,6 +700,57 @@ class Connection implements MysqlConnection {
         })
       )
     )
+
+  // --- batches ------------------------------------------------------------------------------------
+
+  readonly batch = (sql: string, rows: ReadonlyArray<ReadonlyArray<ParameterValue>>, options?: BatchOptions) =>
+    this.run(runBatch(this.batchSteps(), sql, rows), options?.timeout, sql)
+
+  /** The server's max_allowed_packet, read by the first batch (a global: sessions cannot change it). */
+  private maxAllowedPacket: number | undefined
+
+  private batchSteps(): BatchSteps {
+    const command = (framed: FramedPacket, statement: Statement) =>
+      Effect.andThen(
+        this.channel.sendFramedCommand(framed),
+        Effect.map(this.readResponse(this.reader(statement.sql, undefined, statement), statement.sql), (r) => r[0]!)
+      )
+    return {
+      bulk: hasMariaDb(this.session.capabilities, MariaDbCapability.MARIADB_CLIENT_STMT_BULK_OPERATIONS),
+      maxAllowedPacket: Effect.suspend(() =>
+        this.maxAllowedPacket !== undefined
+          ? Effect.succeed(this.maxAllowedPacket)
+          : Effect.map(this.queryResults("SELECT @@max_allowed_packet AS m", undefined), (results) => {
+              this.maxAllowedPacket = Number(results[0]!.rows[0]!.m)
+              return this.maxAllowedPacket
+            })
+      ),
+      withStatement: (sql, use) =>
+        Effect.flatMap(this.cachedStatement(sql), (statement) => this.closingUncached(statement, use(statement))),
+      command,
+      execute: (statement, params) =>
+        Effect.flatMap(this.executePacket(statement, params), (framed) => command(framed, statement)),
+      // Types of its own keep each text, used once, out of the cache of result shapes.
+      query: (text) => Effect.map(this.queryResults(text, { types: this.options.types }), (results) => results[0]!),
+      atomically: (commands) =>
+        Effect.suspend(() => {
+          if (this.inTransaction) return commands
+          const text = (sql: string) => this.queryResults(sql, undefined)
+          return Effect.andThen(
+            text("BEGIN"),
+            Effect.matchCauseEffect(commands, {
+              onSuccess: (value) => Effect.as(text("COMMIT"), value),
+              onFailure: (cause) => Effect.andThen(Effect.ignore(text("ROLLBACK")), Effect.failCause(cause))
+            })
+          )
+        }),
+      literals: () => ({
+        noBackslashEscapes: (this.statusFlags & StatusFlag.SERVER_STATUS_NO_BACKSLASH_ESCAPES) !== 0,
+        timeZone: this.options.types.timeZone
+      }),
+      timeZone: this.options.types.timeZone
+    }
+  }
 
   // --- streaming ----------------------------------------------------------------------------------
 

@@ -76,8 +76,12 @@ const wanted = (options: ResolvedOptions): number =>
   Capability.CLIENT_DEPRECATE_EOF |
   Capability.MULTI_FACTOR_AUTHENTICATION
 
-/** MariaDB's extended metadata tells JSON, UUID and INET columns apart from plain text. */
-const wantedMariaDb = MariaDbCapability.MARIADB_CLIENT_EXTENDED_METADATA
+/**
+ * MariaDB's extended metadata tells JSON, UUID and INET columns apart from plain text. Bulk
+ * operations allow COM_STMT_BULK_EXECUTE (batches) and change nothing else a client sends or reads.
+ */
+const wantedMariaDb =
+  MariaDbCapability.MARIADB_CLIENT_EXTENDED_METADATA | MariaDbCapability.MARIADB_CLIENT_STMT_BULK_OPERATIONS
 
 const runtimeName = (): string => {
   const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } }

@@ -20,6 +20,7 @@ import type { SqlError } from "effect/sql/SqlError"
 import type { MysqlError } from "../Errors.ts"
 import type { MysqlConnection, QueryOptions } from "../MysqlConnection.ts"
 import type { Result } from "../Result.ts"
+import { multiRowInsert } from "./Batch.ts"
 import { toSqlError } from "./SqlErrors.ts"
 
 /**
@@ -90,10 +91,14 @@ export class SqlConnectionAdapter implements Connection {
   ): Effect.Effect<ReadonlyArray<Result>, SqlError> {
     return Effect.withFiber((fiber) => {
       const options = this.options(fiber, shape)
+      if (params.length === 0) return Effect.mapError(this.connection.queryAll(sql, options), executeError)
+      // What `sql.insert(rows)` compiles to goes as a batch: bulk on MariaDB, and split at
+      // max_allowed_packet instead of failing.
+      const insert = multiRowInsert(sql, params as Params)
       return Effect.mapError(
-        params.length === 0
-          ? this.connection.queryAll(sql, options)
-          : this.connection.executeAll(sql, params as Params, options),
+        insert === undefined
+          ? this.connection.executeAll(sql, params as Params, options)
+          : Effect.map(this.connection.batch(insert.sql, insert.rows, options), (result) => [result]),
         executeError
       )
     })

@@ -108,6 +108,8 @@ const SELECT = /^\s*SELECT\s+(.+?)(?:\s+AS\s+`?(\w+)`?)?\s*;?\s*$/i
 
 /** The built-in answers; anything else is a syntax error, as a server would say. */
 export const builtInAnswer = (sql: string, context: StatementContext): FakeAnswer => {
+  // Transactions are accepted and not kept: the fake server holds no data to roll back.
+  if (/^\s*(BEGIN|START TRANSACTION|COMMIT|ROLLBACK)\s*$/i.test(sql)) return { _tag: "Ok" }
   const match = SELECT.exec(sql)
   const expression = match?.[1] ?? ""
   const alias = match?.[2]
