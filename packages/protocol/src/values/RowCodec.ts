@@ -97,12 +97,11 @@ const canCompile = ((): boolean => {
 /**
  * One object literal per row, its keys the column names: V8 creates the row with every property
  * in place and one hidden class per column list, where keyed stores into `{}` grow the object and
- * change its class once per column. Decoding the 100k 8-column rows of /tmp-style replay
- * measurements (see packages/protocol/bench/rows.ts) this took client instructions per text row
- * from the keyed stores' count down as docs/performance.md records. Names are written as JSON
- * string literals, which are valid JavaScript for every string; `__proto__` is a computed key,
- * since as a literal key it would set the prototype instead of an own property. A later column
- * of the same name wins, as with stores.
+ * change its class once per column. Building 8-column rows from their values (callgrind, Node 24,
+ * 2M rows): 503 instructions per row this way, 2,339 with keyed stores, 2,096 with a spread copy
+ * of a template then stores. Names are written as JSON string literals, which are valid JavaScript
+ * for every string; `__proto__` is a computed key, since as a literal key it would set the
+ * prototype instead of an own property. A later column of the same name wins, as with stores.
  */
 const compileRowBuilder = (names: ReadonlyArray<string>): RowBuilder => {
   const fields = names.map((name, i) =>
