@@ -295,6 +295,19 @@ describe("row objects", () => {
     }
   })
 
+  it("an earlier column named __proto__ holding an object does not become the prototype", () => {
+    const cols = [column("__proto__", ColumnType.JSON), column("__proto__", ColumnType.LONG)]
+    for (const [make, encode] of [
+      [makeTextRowDecoder, encodeTextRow],
+      [makeBinaryRowDecoder, encodeBinaryRow]
+    ] as const) {
+      const object = ok(ok(make(cols)).decodeObject(ok(encode(cols, [{ polluted: true }, 2]))))
+      expect(Object.getPrototypeOf(object)).toBe(Object.prototype)
+      expect((object as { polluted?: unknown }).polluted).toBeUndefined()
+      expect(Object.getOwnPropertyDescriptor(object, "__proto__")?.value).toBe(2)
+    }
+  })
+
   it("each row is a new object", () => {
     const cols = [column("a", ColumnType.LONG)]
     const decoder = ok(makeTextRowDecoder(cols))

@@ -60,9 +60,6 @@ export const rowError = (
   return make(packet, e instanceof Error ? e.message : String(e), field, offset)
 }
 
-/** Index of a column named "__proto__" (stored with defineProperty), or -1. */
-export const protoIndex = (names: ReadonlyArray<string>): number => names.lastIndexOf("__proto__")
-
 /** Values in column order from an array or an object keyed by name. */
 export const valueAt = (
   values: ReadonlyArray<unknown> | RowObject,
@@ -83,7 +80,7 @@ export interface FieldReader {
 }
 
 /** Builds a row object from its values in column order. */
-export type RowBuilder = (values: ReadonlyArray<unknown>) => RowObject
+type RowBuilder = (values: ReadonlyArray<unknown>) => RowObject
 
 /** Whether the runtime compiles code at run time (a Content-Security-Policy may forbid it). */
 const canCompile = ((): boolean => {
@@ -110,20 +107,23 @@ const compileRowBuilder = (names: ReadonlyArray<string>): RowBuilder => {
   return new Function("v", `"use strict"; return { ${fields.join(", ")} }`) as RowBuilder
 }
 
-/** Where code cannot be compiled: stores, with `__proto__` defined as an own property. */
-const storeRowBuilder = (names: ReadonlyArray<string>): RowBuilder => {
-  const proto = protoIndex(names)
-  return (values) => {
+/** Where code cannot be compiled: stores, with every `__proto__` defined as an own property. */
+const storeRowBuilder =
+  (names: ReadonlyArray<string>): RowBuilder =>
+  (values) => {
     const row: RowObject = {}
     for (let i = 0; i < names.length; i++) {
-      if (i === proto) Object.defineProperty(row, "__proto__", { value: values[i], enumerable: true, writable: true })
-      else row[names[i]] = values[i]
+      const name = names[i]
+      if (name === "__proto__") {
+        Object.defineProperty(row, name, { value: values[i], enumerable: true, writable: true, configurable: true })
+      } else {
+        row[name] = values[i]
+      }
     }
     return row
   }
-}
 
-export const makeRowBuilder = (names: ReadonlyArray<string>): RowBuilder =>
+const makeRowBuilder = (names: ReadonlyArray<string>): RowBuilder =>
   canCompile ? compileRowBuilder(names) : storeRowBuilder(names)
 
 /** `error` with its offset counted from a row's `start` in a larger buffer. */
