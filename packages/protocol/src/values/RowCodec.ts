@@ -116,9 +116,10 @@ const compileRowBuilder = (names: ReadonlyArray<string>): RowBuilder => {
 
 /**
  * Builders by their source, shared by every decoder: a statement that is not cached gets a new
- * decoder each time it runs, and compiling its builder again cost about 5 µs per statement
- * (Node 24, one column), where the lookup costs well under one. Bounded, since column lists are
- * whatever statements ask for.
+ * decoder each time it runs. Building a one-column decoder and reading one row (callgrind, Node
+ * 24, 20,000 times) cost 29,300 instructions more than with keyed stores when each decoder
+ * compiled its builder, 7,100 more with this cache. Bounded, since column lists are whatever
+ * statements ask for.
  */
 const compiled = new Map<string, RowBuilder>()
 const MAX_COMPILED = 1000
