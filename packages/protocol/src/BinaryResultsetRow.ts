@@ -15,10 +15,18 @@
  * Pure code over `Uint8Array`; no IO.
  */
 import { Result } from "effect"
-import { encodeError, type ProtocolError, protocolError } from "./ProtocolError.ts"
+import { encodeError, type ProtocolError } from "./ProtocolError.ts"
 import { readBinaryValue, writeBinaryValue } from "./values/BinaryValue.ts"
 import { type ColumnInfo, type ColumnPlan, makeColumnPlan } from "./values/ColumnPlan.ts"
-import { protoIndex, type RowDecoder, type RowEncoder, type RowObject, rowError, valueAt } from "./values/RowCodec.ts"
+import {
+  type FieldReader,
+  makeRowDecoder,
+  type RowDecoder,
+  type RowEncoder,
+  type RowObject,
+  rowError,
+  valueAt
+} from "./values/RowCodec.ts"
 import { resolveValueOptions, type ValueOptions } from "./values/ValueOptions.ts"
 import { WireError, Writer } from "./Wire.ts"
 
@@ -27,76 +35,38 @@ const PACKET = "BinaryResultsetRow"
 /** Bytes of the null bitmap of a binary row with `count` columns (offset 2). */
 export const nullBitmapLength = (count: number): number => (count + 9) >> 3
 
-class BinaryRowDecoder implements RowDecoder {
+/** The fields of a binary row: the header, the NULL bitmap, then each non-NULL value. */
+class BinaryFieldReader implements FieldReader {
   readonly plan: ColumnPlan
-  readonly columns: ReadonlyArray<ColumnInfo>
-  readonly names: ReadonlyArray<string>
-  readonly protoIndex: number
   readonly bitmapLength: number
+  /** The read position `readBinaryValue` advances; `pos` is it. */
   readonly cursor = { pos: 0 }
+  column = 0
 
   constructor(plan: ColumnPlan) {
     this.plan = plan
-    this.columns = plan.columns
-    this.names = plan.names
-    this.protoIndex = protoIndex(plan.names)
     this.bitmapLength = nullBitmapLength(plan.count)
   }
 
-  /** Checks the header and bitmap; places the cursor on the first value. Throws a `WireError`. */
-  start(buf: Uint8Array): void {
-    if (buf.length < 1 || buf[0] !== 0x00) throw new WireError("binary row must start with 0x00", 0, undefined)
-    if (1 + this.bitmapLength > buf.length)
-      throw new WireError("null bitmap runs past the end of the row", 1, undefined)
-    this.cursor.pos = 1 + this.bitmapLength
+  get pos(): number {
+    return this.cursor.pos
   }
 
-  decodeObject(payload: Uint8Array): Result.Result<RowObject, ProtocolError> {
+  read(buf: Uint8Array, start: number, end: number, out: Array<unknown>): void {
     const plan = this.plan
     const n = plan.count
-    const names = this.names
-    const end = payload.length
     const cursor = this.cursor
-    const row: RowObject = {}
-    let i = 0
-    cursor.pos = 0
-    try {
-      this.start(payload)
-      for (; i < n; i++) {
-        const bit = i + 2
-        const value =
-          (payload[1 + (bit >> 3)] & (1 << (bit & 7))) !== 0 ? null : readBinaryValue(plan, i, payload, cursor, end)
-        if (i === this.protoIndex) Object.defineProperty(row, "__proto__", { value, enumerable: true, writable: true })
-        else row[names[i]] = value
-      }
-      if (cursor.pos !== end)
-        return Result.fail(protocolError(PACKET, `${end - cursor.pos} trailing byte(s)`, undefined, cursor.pos))
-      return Result.succeed(row)
-    } catch (e) {
-      return Result.fail(rowError(PACKET, e, names[i], cursor.pos))
-    }
-  }
-
-  decodeArray(payload: Uint8Array): Result.Result<Array<unknown>, ProtocolError> {
-    const plan = this.plan
-    const n = plan.count
-    const end = payload.length
-    const cursor = this.cursor
-    const row = new Array<unknown>(n)
-    let i = 0
-    cursor.pos = 0
-    try {
-      this.start(payload)
-      for (; i < n; i++) {
-        const bit = i + 2
-        row[i] =
-          (payload[1 + (bit >> 3)] & (1 << (bit & 7))) !== 0 ? null : readBinaryValue(plan, i, payload, cursor, end)
-      }
-      if (cursor.pos !== end)
-        return Result.fail(protocolError(PACKET, `${end - cursor.pos} trailing byte(s)`, undefined, cursor.pos))
-      return Result.succeed(row)
-    } catch (e) {
-      return Result.fail(rowError(PACKET, e, this.names[i], cursor.pos))
+    this.column = 0
+    cursor.pos = start
+    if (end - start < 1 || buf[start] !== 0x00) throw new WireError("binary row must start with 0x00", start, undefined)
+    if (1 + this.bitmapLength > end - start)
+      throw new WireError("null bitmap runs past the end of the row", start + 1, undefined)
+    const bitmap = start + 1
+    cursor.pos = bitmap + this.bitmapLength
+    for (let i = 0; i < n; i++) {
+      this.column = i
+      const bit = i + 2
+      out[i] = (buf[bitmap + (bit >> 3)] & (1 << (bit & 7))) !== 0 ? null : readBinaryValue(plan, i, buf, cursor, end)
     }
   }
 }
@@ -108,7 +78,8 @@ export const makeBinaryRowDecoder = (
 ): Result.Result<RowDecoder, ProtocolError> => {
   const resolved = resolveValueOptions(options)
   if (typeof resolved === "string") return Result.fail(encodeError(PACKET, resolved))
-  return Result.succeed(new BinaryRowDecoder(makeColumnPlan(columns, resolved)))
+  const plan = makeColumnPlan(columns, resolved)
+  return Result.succeed(makeRowDecoder(PACKET, plan, new BinaryFieldReader(plan)))
 }
 
 class BinaryRowEncoder implements RowEncoder {

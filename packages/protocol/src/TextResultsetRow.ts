@@ -16,99 +16,73 @@
  * Pure code over `Uint8Array`; no IO.
  */
 import { Result } from "effect"
-import { encodeError, type ProtocolError, protocolError } from "./ProtocolError.ts"
+import { encodeError, type ProtocolError } from "./ProtocolError.ts"
 import { type ColumnInfo, type ColumnPlan, makeColumnPlan } from "./values/ColumnPlan.ts"
-import { protoIndex, type RowDecoder, type RowEncoder, type RowObject, rowError, valueAt } from "./values/RowCodec.ts"
+import {
+  type FieldReader,
+  makeRowDecoder,
+  type RowDecoder,
+  type RowEncoder,
+  type RowObject,
+  rowError,
+  valueAt
+} from "./values/RowCodec.ts"
 import { readTextValue, writeTextValue } from "./values/TextValue.ts"
 import { resolveValueOptions, type ValueOptions } from "./values/ValueOptions.ts"
 import { WireError, Writer } from "./Wire.ts"
 
 const PACKET = "TextResultsetRow"
 
-class TextRowDecoder implements RowDecoder {
+/** The fields of a text row: a `string<lenenc>` or 0xFB (NULL) per column. */
+class TextFieldReader implements FieldReader {
   readonly plan: ColumnPlan
-  readonly columns: ReadonlyArray<ColumnInfo>
-  readonly names: ReadonlyArray<string>
-  readonly protoIndex: number
-  /** Offset of the next field; reset at the start of every row. */
+  column = 0
   pos = 0
 
   constructor(plan: ColumnPlan) {
     this.plan = plan
-    this.columns = plan.columns
-    this.names = plan.names
-    this.protoIndex = protoIndex(plan.names)
   }
 
-  /** The value of column `i` at `this.pos`; advances `pos`. Throws a `WireError`. */
-  field(buf: Uint8Array, end: number, i: number): unknown {
-    const p = this.pos
-    if (p >= end) throw new WireError("row ends before its last column", p, this.names[i])
-    const first = buf[p]
-    let start: number
-    let length: number
-    if (first < 0xfb) {
-      start = p + 1
-      length = first
-    } else if (first === 0xfb) {
-      this.pos = p + 1
-      return null
-    } else if (first === 0xfc) {
-      start = p + 3
-      length = buf[p + 1] | (buf[p + 2] << 8)
-    } else if (first === 0xfd) {
-      start = p + 4
-      length = buf[p + 1] | (buf[p + 2] << 8) | (buf[p + 3] << 16)
-    } else if (first === 0xfe) {
-      start = p + 9
-      length = (buf[p + 1] | (buf[p + 2] << 8) | (buf[p + 3] << 16) | (buf[p + 4] << 24)) >>> 0
-      if ((buf[p + 5] | buf[p + 6] | buf[p + 7] | buf[p + 8]) !== 0) length = Number.MAX_SAFE_INTEGER
-    } else {
-      throw new WireError("invalid length-encoded string prefix 0xFF", p, this.names[i])
-    }
-    const stop = start + length
-    if (stop > end) {
-      throw new WireError(`value of ${length} byte(s) runs past the end of the row`, p, this.names[i])
-    }
-    this.pos = stop
-    return readTextValue(this.plan, i, buf, start, stop)
-  }
-
-  decodeObject(payload: Uint8Array): Result.Result<RowObject, ProtocolError> {
-    const n = this.plan.count
-    const names = this.names
-    const end = payload.length
-    const row: RowObject = {}
-    let i = 0
-    this.pos = 0
-    try {
-      for (; i < n; i++) {
-        const value = this.field(payload, end, i)
-        if (i === this.protoIndex) Object.defineProperty(row, "__proto__", { value, enumerable: true, writable: true })
-        else row[names[i]] = value
+  read(buf: Uint8Array, start: number, end: number, out: Array<unknown>): void {
+    const plan = this.plan
+    const n = plan.count
+    let p = start
+    for (let i = 0; i < n; i++) {
+      this.column = i
+      this.pos = p
+      if (p >= end) throw new WireError("row ends before its last column", p, plan.names[i])
+      const first = buf[p]
+      let from: number
+      let length: number
+      if (first < 0xfb) {
+        from = p + 1
+        length = first
+      } else if (first === 0xfb) {
+        out[i] = null
+        p++
+        continue
+      } else if (first === 0xfc) {
+        from = p + 3
+        length = buf[p + 1] | (buf[p + 2] << 8)
+      } else if (first === 0xfd) {
+        from = p + 4
+        length = buf[p + 1] | (buf[p + 2] << 8) | (buf[p + 3] << 16)
+      } else if (first === 0xfe) {
+        from = p + 9
+        length = (buf[p + 1] | (buf[p + 2] << 8) | (buf[p + 3] << 16) | (buf[p + 4] << 24)) >>> 0
+        if ((buf[p + 5] | buf[p + 6] | buf[p + 7] | buf[p + 8]) !== 0) length = Number.MAX_SAFE_INTEGER
+      } else {
+        throw new WireError("invalid length-encoded string prefix 0xFF", p, plan.names[i])
       }
-      if (this.pos !== end)
-        return Result.fail(protocolError(PACKET, `${end - this.pos} trailing byte(s)`, undefined, this.pos))
-      return Result.succeed(row)
-    } catch (e) {
-      return Result.fail(rowError(PACKET, e, names[i], this.pos))
+      const stop = from + length
+      if (stop > end) {
+        throw new WireError(`value of ${length} byte(s) runs past the end of the row`, p, plan.names[i])
+      }
+      this.pos = stop
+      out[i] = readTextValue(plan, i, buf, from, stop)
+      p = stop
     }
-  }
-
-  decodeArray(payload: Uint8Array): Result.Result<Array<unknown>, ProtocolError> {
-    const n = this.plan.count
-    const end = payload.length
-    const row = new Array<unknown>(n)
-    let i = 0
-    this.pos = 0
-    try {
-      for (; i < n; i++) row[i] = this.field(payload, end, i)
-      if (this.pos !== end)
-        return Result.fail(protocolError(PACKET, `${end - this.pos} trailing byte(s)`, undefined, this.pos))
-      return Result.succeed(row)
-    } catch (e) {
-      return Result.fail(rowError(PACKET, e, this.names[i], this.pos))
-    }
+    this.pos = p
   }
 }
 
@@ -119,7 +93,8 @@ export const makeTextRowDecoder = (
 ): Result.Result<RowDecoder, ProtocolError> => {
   const resolved = resolveValueOptions(options)
   if (typeof resolved === "string") return Result.fail(encodeError(PACKET, resolved))
-  return Result.succeed(new TextRowDecoder(makeColumnPlan(columns, resolved)))
+  const plan = makeColumnPlan(columns, resolved)
+  return Result.succeed(makeRowDecoder(PACKET, plan, new TextFieldReader(plan)))
 }
 
 class TextRowEncoder implements RowEncoder {

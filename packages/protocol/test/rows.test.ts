@@ -246,3 +246,114 @@ describe("row decoders never throw", () => {
     )
   })
 })
+
+describe("row objects", () => {
+  const strange = [
+    'a"b',
+    "back\\slash",
+    "line\nbreak",
+    "sep\u2028arator",
+    "",
+    "1",
+    "constructor",
+    "toString",
+    '"}; globalThis.injected = 1; ({"',
+    // A template placeholder, in case a name ever lands inside backquotes.
+    "x`$" + "{globalThis.injected = 2}`",
+    "ünïcödé 😀"
+  ]
+
+  it("any column name is a key as written, and no name runs as code", () => {
+    const cols = strange.map((name) => column(name, ColumnType.LONG))
+    const values = strange.map((_, i) => i)
+    for (const [make, encode] of [
+      [makeTextRowDecoder, encodeTextRow],
+      [makeBinaryRowDecoder, encodeBinaryRow]
+    ] as const) {
+      const object = ok(ok(make(cols)).decodeObject(ok(encode(cols, values))))
+      expect(Object.getPrototypeOf(object)).toBe(Object.prototype)
+      expect(Object.keys(object).sort()).toStrictEqual([...strange].sort())
+      for (const [i, name] of strange.entries()) expect(Object.getOwnPropertyDescriptor(object, name)?.value).toBe(i)
+    }
+    expect((globalThis as { injected?: unknown }).injected).toBeUndefined()
+  })
+
+  it("columns named __proto__, repeated, are own keys; the later wins", () => {
+    const cols = [
+      column("__proto__", ColumnType.LONG),
+      column("a", ColumnType.LONG),
+      column("__proto__", ColumnType.LONG)
+    ]
+    for (const [make, encode] of [
+      [makeTextRowDecoder, encodeTextRow],
+      [makeBinaryRowDecoder, encodeBinaryRow]
+    ] as const) {
+      const object = ok(ok(make(cols)).decodeObject(ok(encode(cols, [1, 2, 3]))))
+      expect(Object.getPrototypeOf(object)).toBe(Object.prototype)
+      expect(Object.keys(object)).toStrictEqual(["__proto__", "a"])
+      expect(Object.getOwnPropertyDescriptor(object, "__proto__")?.value).toBe(3)
+    }
+  })
+
+  it("an earlier column named __proto__ holding an object does not become the prototype", () => {
+    const cols = [column("__proto__", ColumnType.JSON), column("__proto__", ColumnType.LONG)]
+    for (const [make, encode] of [
+      [makeTextRowDecoder, encodeTextRow],
+      [makeBinaryRowDecoder, encodeBinaryRow]
+    ] as const) {
+      const object = ok(ok(make(cols)).decodeObject(ok(encode(cols, [{ polluted: true }, 2]))))
+      expect(Object.getPrototypeOf(object)).toBe(Object.prototype)
+      expect((object as { polluted?: unknown }).polluted).toBeUndefined()
+      expect(Object.getOwnPropertyDescriptor(object, "__proto__")?.value).toBe(2)
+    }
+  })
+
+  it("each row is a new object", () => {
+    const cols = [column("a", ColumnType.LONG)]
+    const decoder = ok(makeTextRowDecoder(cols))
+    const first = ok(decoder.decodeObject(ok(encodeTextRow(cols, [1]))))
+    const second = ok(decoder.decodeObject(ok(encodeTextRow(cols, [2]))))
+    expect(first).not.toBe(second)
+    expect([first.a, second.a]).toStrictEqual([1, 2])
+  })
+})
+
+describe("rows read at offsets", () => {
+  /** `payload` inside a larger buffer, with bytes that are not the row's on both sides. */
+  const embed = (payload: Uint8Array): Uint8Array => {
+    const buf = new Uint8Array(payload.length + 10).fill(0xff)
+    buf.set(payload, 7)
+    return buf
+  }
+
+  for (const [name, make, encode] of [
+    ["text", makeTextRowDecoder, encodeTextRow],
+    ["binary", makeBinaryRowDecoder, encodeBinaryRow]
+  ] as const) {
+    it(`${name}: a row inside a larger buffer reads as the row alone`, () => {
+      const payload = ok(encode(columns, row, options))
+      const decoder = ok(make(columns, options))
+      const buf = embed(payload)
+      expect(decoder.readArray(buf, 7, 7 + payload.length)).toStrictEqual(ok(decoder.decodeArray(payload)))
+      expect(decoder.readObject(buf, 7, 7 + payload.length)).toStrictEqual(ok(decoder.decodeObject(payload)))
+    })
+
+    it(`${name}: a malformed row answers undefined, its failure counted from the row's start`, () => {
+      const cols = [column("a", ColumnType.LONG), column("b", ColumnType.LONG)]
+      const payload = ok(encode(cols, [1, 2]))
+      const decoder = ok(make(cols))
+      const short = payload.subarray(0, payload.length - 1)
+      const alone = decoder.decodeArray(short)
+      if (Result.isSuccess(alone)) throw new Error("a truncated row decoded")
+      const buf = embed(short)
+      expect(decoder.readArray(buf, 7, 7 + short.length)).toBeUndefined()
+      expect(decoder.failure).toStrictEqual(alone.failure)
+      expect(decoder.readObject(buf, 7, 7 + short.length)).toBeUndefined()
+      expect(decoder.failure).toStrictEqual(alone.failure)
+      const long = embed(new Uint8Array([...payload, 0]))
+      expect(decoder.readObject(long, 7, 7 + payload.length + 1)).toBeUndefined()
+      expect(decoder.failure?.message).toContain("1 trailing byte(s)")
+      expect(decoder.failure?.offset).toBe(payload.length)
+    })
+  }
+})

@@ -245,10 +245,12 @@ export class ResponseReader {
     switch (classifyResultSetPacket(payload, caps)) {
       case "row": {
         const decoder = this.decoder!
-        const row: R.Result<unknown, ProtocolError> =
-          this.options.rowShape === "object" ? decoder.decodeObject(payload) : decoder.decodeArray(payload)
-        if (R.isFailure(row)) return this.fail(row.failure)
-        this.rows.push(row.success)
+        const row =
+          this.options.rowShape === "object"
+            ? decoder.readObject(payload, 0, payload.length)
+            : decoder.readArray(payload, 0, payload.length)
+        if (row === undefined) return this.fail(decoder.failure!)
+        this.rows.push(row)
         return undefined
       }
       case "error": {
