@@ -24,27 +24,27 @@ const rules: Record<string, Rule> = {
     external: /^(effect(\/.*)?|@noble\/(curves|hashes)(\/.*)?)$/,
     forbiddenGlobals: /\b(Buffer|process|Deno|Bun|setTimeout|setInterval|require)\s*[.(]/
   },
-  transport: { workspace: [], dev: ["protocol", "testing"], external: /^(effect(\/.*)?|node:[a-z_/]+)$/ },
+  transport: { workspace: [], dev: ["protocol", "testing"], external: /^(effect(\/.*)?|node:[a-z0-9_/]+)$/ },
   // Its tests show that the transport's connection fits the connection it wraps.
   compression: { workspace: ["protocol"], dev: ["transport"], external: /^(effect(\/.*)?|node:zlib)$/ },
   client: {
     workspace: ["protocol", "transport", "compression"],
     dev: ["testing", "fake-server"],
-    external: /^(effect(\/.*)?|node:[a-z_/]+)$/
+    external: /^(effect(\/.*)?|node:[a-z0-9_/]+)$/
   },
   // The test kit: what every package's tests may use, so it depends on none of them.
-  testing: { workspace: [], external: /^(effect(\/.*)?|node:[a-z_/]+|vitest(\/.*)?)$/ },
+  testing: { workspace: [], external: /^(effect(\/.*)?|node:[a-z0-9_/]+|vitest(\/.*)?)$/ },
   "fake-server": {
     workspace: ["protocol", "compression", "testing"],
-    external: /^(effect(\/.*)?|node:[a-z_/]+)$/
+    external: /^(effect(\/.*)?|node:[a-z0-9_/]+)$/
   },
   release: {
     workspace: ["testing"],
-    external: /^(effect(\/.*)?|node:[a-z_/]+|vitest(\/.*)?)$/
+    external: /^(effect(\/.*)?|node:[a-z0-9_/]+|vitest(\/.*)?)$/
   },
   bench: {
     workspace: ["protocol", "transport", "compression", "client", "testing"],
-    external: /^(effect(\/.*)?|node:[a-z_/]+|mysql2(\/.*)?|mariadb(\/.*)?)$/
+    external: /^(effect(\/.*)?|node:[a-z0-9_/]+|mysql2(\/.*)?|mariadb(\/.*)?)$/
   }
 }
 
