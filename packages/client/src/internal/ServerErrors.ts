@@ -56,9 +56,11 @@ const closingErrnos = new Set<number>([
 // From 1900 up the numbers differ between MySQL and MariaDB: matched by the flavor-resolved name.
 const closingCodes = new Set<string>(["ER_CONNECTION_KILLED", "ER_SESSION_WAS_KILLED", "ER_CLIENT_INTERACTION_TIMEOUT"])
 
+const closing = (errno: number, code: string | undefined): boolean =>
+  closingErrnos.has(errno) || (code !== undefined && closingCodes.has(code))
+
 /** The server closes the connection after this error: the connection must not be used again. */
-export const closesConnection = (error: ServerError): boolean =>
-  closingErrnos.has(error.errno) || (error.code !== undefined && closingCodes.has(error.code))
+export const closesConnection = (error: ServerError): boolean => closing(error.errno, error.code)
 
 /**
  * The server rolled the whole transaction back with this error (InnoDB's deadlock victim), so the
@@ -68,12 +70,13 @@ export const endsTransaction = (error: ServerError): boolean => error.errno === 
 
 export const toServerError = (err: ErrPacket, flavor: ServerFlavor | undefined, sql?: string): ServerError => {
   const code = serverErrorName(err.errorCode, flavor)
-  const closing = closingErrnos.has(err.errorCode) || (code !== undefined && closingCodes.has(code))
   return new ServerError({
     errno: err.errorCode,
     sqlState: err.sqlState ?? "HY000",
     ...(code === undefined ? {} : { code }),
-    message: closing ? `${err.errorMessage} (the server closed the connection after this error)` : err.errorMessage,
+    message: closing(err.errorCode, code)
+      ? `${err.errorMessage} (the server closed the connection after this error)`
+      : err.errorMessage,
     ...(sql === undefined ? {} : { sql })
   })
 }

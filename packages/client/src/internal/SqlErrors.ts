@@ -22,38 +22,24 @@ import {
   UnknownError
 } from "effect/sql/SqlError"
 import type { ServerError } from "../Errors.ts"
+import { closesConnection } from "./ServerErrors.ts"
 
 type ReasonFields = { readonly cause: unknown; readonly message: string; readonly operation: string }
 
 const E = ServerErrorCode
 
-/** Server errors that mean the connection or the server is going away, or cannot take us. */
+/**
+ * Server errors that mean the server cannot take us, besides those after which it closes the
+ * connection (`closesConnection`: shutdown, network errors, a killed session).
+ */
 const connectionErrnos = new Set<number>([
   E.ER_CON_COUNT_ERROR,
   E.ER_HANDSHAKE_ERROR,
-  E.ER_SERVER_SHUTDOWN,
-  E.ER_NORMAL_SHUTDOWN,
-  E.ER_SHUTDOWN_COMPLETE,
-  E.ER_FORCING_CLOSE,
   E.ER_IPSOCK_ERROR,
   E.ER_HOST_IS_BLOCKED,
-  E.ER_ABORTING_CONNECTION,
-  E.ER_NET_PACKET_TOO_LARGE,
-  E.ER_NET_PACKETS_OUT_OF_ORDER,
-  E.ER_NET_UNCOMPRESS_ERROR,
-  E.ER_NET_READ_ERROR,
-  E.ER_NET_READ_INTERRUPTED,
-  E.ER_NET_ERROR_ON_WRITE,
-  E.ER_NET_WRITE_INTERRUPTED,
-  E.ER_NEW_ABORTING_CONNECTION,
   E.ER_TOO_MANY_USER_CONNECTIONS,
   E.ER_USER_LIMIT_REACHED,
   E.ER_SERVER_OFFLINE_MODE
-])
-const connectionCodes = new Set<string>([
-  "ER_CONNECTION_KILLED",
-  "ER_SESSION_WAS_KILLED",
-  "ER_CLIENT_INTERACTION_TIMEOUT"
 ])
 
 const authenticationErrnos = new Set<number>([
@@ -139,7 +125,7 @@ const classifyServerError = (error: ServerError, fields: ReasonFields): SqlError
   if (lockTimeoutErrnos.has(errno) || lockTimeoutCodes.has(code)) return new LockTimeoutError(fields)
   if (statementTimeoutCodes.has(code)) return new StatementTimeoutError(fields)
   if (serializationCodes.has(code)) return new SerializationError(fields)
-  if (connectionErrnos.has(errno) || connectionCodes.has(code)) return new ConnectionError(fields)
+  if (closesConnection(error) || connectionErrnos.has(errno)) return new ConnectionError(fields)
   if (authenticationErrnos.has(errno) || authenticationCodes.has(code)) return new AuthenticationError(fields)
   if (authorizationErrnos.has(errno) || authorizationCodes.has(code)) return new AuthorizationError(fields)
   if (syntaxErrnos.has(errno)) return new SqlSyntaxError(fields)
