@@ -87,6 +87,20 @@ const duration =
     return undefined
   }
 
+/** A duration, or `false` to turn off what it times. */
+const durationOrOff =
+  (set: (draft: Draft, value: Duration.Duration | false) => void): Apply =>
+  (draft, value) => {
+    if (booleanValue(value) === false) {
+      set(draft, false)
+      return undefined
+    }
+    const parsed = durationValue(value)
+    if (typeof parsed === "string") return `${parsed}, or false`
+    set(draft, parsed)
+    return undefined
+  }
+
 const flag =
   (set: (draft: Draft, value: boolean) => void): Apply =>
   (draft, value) => {
@@ -185,16 +199,9 @@ export const parameters: Readonly<Record<string, Apply>> = {
   "statement-timeout": duration((draft, value) => {
     draft.options.statementTimeout = value
   }),
-  "stall-check-after": (draft, value) => {
-    if (booleanValue(value) === false) {
-      draft.options.stallCheckAfter = false
-      return undefined
-    }
-    const parsed = durationValue(value)
-    if (typeof parsed === "string") return `${parsed}, or false`
-    draft.options.stallCheckAfter = parsed
-    return undefined
-  },
+  "stall-check-after": durationOrOff((draft, value) => {
+    draft.options.stallCheckAfter = value
+  }),
   "get-server-public-key": flag((draft, value) => {
     draft.options.allowPublicKeyRetrieval = value
   }),
@@ -222,16 +229,9 @@ export const parameters: Readonly<Record<string, Apply>> = {
   "validate-after": duration((draft, value) => {
     draft.options.validateAfter = value
   }),
-  "heartbeat-interval": (draft, value) => {
-    if (booleanValue(value) === false) {
-      draft.options.heartbeatInterval = false
-      return undefined
-    }
-    const parsed = durationValue(value)
-    if (typeof parsed === "string") return `${parsed}, or false`
-    draft.options.heartbeatInterval = parsed
-    return undefined
-  },
+  "heartbeat-interval": durationOrOff((draft, value) => {
+    draft.options.heartbeatInterval = value
+  }),
   "reset-on-release": flag((draft, value) => {
     draft.options.resetOnRelease = value
   })
