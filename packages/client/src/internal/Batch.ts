@@ -244,8 +244,9 @@ export const multiRowInsert = (
   sql: string,
   params: ReadonlyArray<ParameterValue>
 ): { readonly sql: string; readonly rows: Rows } | undefined => {
-  // Every prepared statement of the SqlClient passes here: an anchored test first.
-  if (!INSERT_START.test(sql)) return undefined
+  // Every prepared statement of the SqlClient passes here: an anchored test first, then the
+  // "),(" between two tuples, which a single-row INSERT does not have.
+  if (!INSERT_START.test(sql) || !sql.includes("),(")) return undefined
   const at = sql.search(/\sVALUES\s*\(/i)
   if (at === -1) return undefined
   const open = sql.indexOf("(", at)
