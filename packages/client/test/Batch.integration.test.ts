@@ -2,13 +2,11 @@
 // max_allowed_packet, the per-row path, failures, and `sql.insert(rows)` through the SqlClient.
 import { assert, describe, it } from "@effect/vitest"
 import { ComStmtExecute } from "@effect-mysql/protocol"
-import { MariaDbServer, TestAccounts, TestPki } from "@effect-mysql/testing"
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
 import * as MysqlClient from "../src/MysqlClient.ts"
 import type * as MysqlConnection from "../src/MysqlConnection.ts"
-import { clientLayer, connect, optionsFor, TransportLive, target } from "./support.ts"
+import { clientLayer, connect, dedicatedServer, optionsFor, TransportLive } from "./support.ts"
 
 const plain = optionsFor("plain", { ssl: { mode: "disabled" } })
 
@@ -224,19 +222,10 @@ describe("MysqlConnection.batch on MariaDB", () => {
 })
 
 describe("batches larger than max_allowed_packet", () => {
-  const smallPacketServer = Effect.gen(function* () {
-    const pki = target.pki ?? (yield* TestPki.generate)
-    const server = yield* MariaDbServer.start({ pki, args: ["--max-allowed-packet=1M"] })
-    const options: ConnectionOptions = {
-      host: server.host,
-      port: server.port,
-      user: TestAccounts.root.user,
-      password: TestAccounts.root.password,
-      database: server.database,
-      ssl: { mode: "disabled" }
-    }
-    return options
-  })
+  const smallPacketServer = Effect.map(
+    dedicatedServer(["--max-allowed-packet=1M"], { ssl: { mode: "disabled" } }),
+    ({ options }) => options
+  )
 
   const wide = (n: number) => Array.from({ length: n }, (_, i) => ({ n: i, s: `${i}:${"x".repeat(1000)}` }))
 

@@ -3,7 +3,7 @@
 // directory, and connections cut at exact places (mid TLS handshake, mid login, mid 16 MiB
 // packet). Every failure is typed and bounded in time; nothing the server acknowledged is lost.
 import { assert, describe, it } from "@effect/vitest"
-import { FaultProxy, MariaDbServer, TestAccounts, TestPki } from "@effect-mysql/testing"
+import { FaultProxy } from "@effect-mysql/testing"
 import { Effect, Exit, Fiber, Layer } from "effect"
 import * as Cause from "effect/Cause"
 import { SqlClient } from "effect/sql"
@@ -13,7 +13,7 @@ import type { MysqlError } from "../src/Errors.ts"
 import * as MysqlClient from "../src/MysqlClient.ts"
 import * as MysqlPool from "../src/MysqlPool.ts"
 import { typedErrorTags } from "./fakeSupport.ts"
-import { connect, optionsFor, TransportLive, target, verifyIdentity } from "./support.ts"
+import { connect, dedicatedServer, optionsFor, TransportLive, target, verifyIdentity } from "./support.ts"
 
 const elapsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
@@ -137,18 +137,10 @@ describe("kill -9 during committed writes", () => {
     "in-flight writes fail typed, the pool reconnects after the restart, every acknowledged write is there",
     () =>
       Effect.gen(function* () {
-        const pki = target.pki ?? (yield* TestPki.generate)
-        const server = yield* MariaDbServer.start({ pki })
-        const options: ConnectionOptions = {
-          host: server.host,
-          port: server.port,
-          user: TestAccounts.root.user,
-          password: TestAccounts.root.password,
-          database: server.database,
-          ssl: { mode: "verify-identity", ca: pki.ca.pem },
+        const { server, options } = yield* dedicatedServer([], {
           readTimeout: "3 seconds",
           connectTimeout: "2 seconds"
-        }
+        })
         yield* Effect.scoped(
           Effect.flatMap(connect(options), (conn) =>
             conn.query("CREATE TABLE acked (id INT PRIMARY KEY, writer INT, how VARCHAR(8)) ENGINE=InnoDB")
@@ -238,16 +230,7 @@ describe("a server restart", () => {
     "the pool drops the connections the server closed: the first query after the restart succeeds, and minConnections is restored",
     () =>
       Effect.gen(function* () {
-        const pki = target.pki ?? (yield* TestPki.generate)
-        const server = yield* MariaDbServer.start({ pki })
-        const options: ConnectionOptions = {
-          host: server.host,
-          port: server.port,
-          user: TestAccounts.root.user,
-          password: TestAccounts.root.password,
-          database: server.database,
-          ssl: { mode: "verify-identity", ca: pki.ca.pem }
-        }
+        const { server, options } = yield* dedicatedServer()
         const pool = yield* MysqlPool.make(options, { minConnections: 2, heartbeatInterval: false })
         const query = Effect.scoped(Effect.flatMap(pool.get, (conn) => conn.query<{ one: number }>("SELECT 1 AS one")))
         yield* query
@@ -272,16 +255,7 @@ describe("errors after which the server closes the connection", () => {
     "a packet over max_allowed_packet (1153) fails typed, closes the connection, and the pool replaces it",
     () =>
       Effect.gen(function* () {
-        const pki = target.pki ?? (yield* TestPki.generate)
-        const server = yield* MariaDbServer.start({ pki, args: ["--max-allowed-packet=1M"] })
-        const options: ConnectionOptions = {
-          host: server.host,
-          port: server.port,
-          user: TestAccounts.root.user,
-          password: TestAccounts.root.password,
-          database: server.database,
-          ssl: { mode: "disabled" }
-        }
+        const { options } = yield* dedicatedServer(["--max-allowed-packet=1M"], { ssl: { mode: "disabled" } })
         const pool = yield* MysqlPool.make(options, { maxConnections: 1, heartbeatInterval: false })
         const big = "x".repeat(1_100_000)
         const [error, failure] = yield* Effect.scoped(

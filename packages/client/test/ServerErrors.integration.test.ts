@@ -2,12 +2,12 @@
 // transaction a deadlock rolled back, the statements an uncached execute leaves behind, the error
 // of a database that does not exist, a password source that fails, and the hint of a refused login.
 import { assert, describe, it } from "@effect/vitest"
-import { MariaDbServer, TestAccounts, TestPki } from "@effect-mysql/testing"
+import { TestAccounts } from "@effect-mysql/testing"
 import { Effect, Exit, Redacted, Stream } from "effect"
 import * as Cause from "effect/Cause"
 import { SqlClient } from "effect/sql"
 import { MysqlClient, type MysqlConnection } from "../src/index.ts"
-import { connect, optionsFor, TransportLive, target, verifyIdentity } from "./support.ts"
+import { connect, dedicatedServer, optionsFor, TransportLive, verifyIdentity } from "./support.ts"
 
 const sessionStatus = (conn: MysqlConnection.MysqlConnection, name: string) =>
   Effect.map(conn.query<{ Value: string }>(`SHOW SESSION STATUS LIKE '${name}'`), (result) =>
@@ -155,19 +155,12 @@ describe("a refused login over plaintext", () => {
     "to a server without TLS: the hint is about the user, password and host, not REQUIRE SSL",
     () =>
       Effect.gen(function* () {
-        const pki = target.pki ?? (yield* TestPki.generate)
-        const server = yield* MariaDbServer.start({ pki, args: ["--skip-ssl"] })
-        const error = yield* Effect.flip(
-          Effect.scoped(
-            connect({
-              host: server.host,
-              port: server.port,
-              user: TestAccounts.plain.user,
-              password: "wrong",
-              database: server.database
-            })
-          )
-        )
+        const { options } = yield* dedicatedServer(["--skip-ssl"], {
+          user: TestAccounts.plain.user,
+          password: "wrong",
+          ssl: { mode: "preferred" }
+        })
+        const error = yield* Effect.flip(Effect.scoped(connect(options)))
         assert.strictEqual(error._tag, "AuthenticationError")
         assert.include(error.message, "check the user name and password")
         assert.notInclude(error.message, "REQUIRE SSL")

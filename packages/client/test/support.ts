@@ -1,6 +1,6 @@
 // What the client's integration tests share: the run's server, the accounts, and the transport
 // layer of the runtime the tests run on.
-import { type TestAccountName, TestAccounts, type TestTarget } from "@effect-mysql/testing"
+import { MariaDbServer, type TestAccountName, TestAccounts, TestPki, type TestTarget } from "@effect-mysql/testing"
 import { RuntimeTransport } from "@effect-mysql/transport"
 import { Effect, Layer } from "effect"
 import { inject } from "vitest"
@@ -23,6 +23,27 @@ export const optionsFor = (account: TestAccountName, extra: Partial<ConnectionOp
   database: target.database,
   ...extra
 })
+
+/**
+ * A server of the test's own, for what the run's server must not see (a restart, a kill, server
+ * flags such as `--max-allowed-packet`), with root's options for it over verify-identity TLS;
+ * `extra` overrides them.
+ */
+export const dedicatedServer = (args: ReadonlyArray<string> = [], extra: Partial<ConnectionOptions> = {}) =>
+  Effect.gen(function* () {
+    const pki = target.pki ?? (yield* TestPki.generate)
+    const server = yield* MariaDbServer.start({ pki, args })
+    const options: ConnectionOptions = {
+      host: server.host,
+      port: server.port,
+      user: TestAccounts.root.user,
+      password: TestAccounts.root.password,
+      database: server.database,
+      ssl: { mode: "verify-identity", ca: pki.ca.pem },
+      ...extra
+    }
+    return { server, options }
+  })
 
 export const verifyIdentity = { mode: "verify-identity", ca: target.tls.ca.pem } as const
 
