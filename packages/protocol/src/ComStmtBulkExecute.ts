@@ -30,6 +30,7 @@
 import { Result } from "effect"
 import { ColumnType } from "./ColumnType.ts"
 import {
+  type DecodeContext as ExecuteDecodeContext,
   isTyped,
   type ParameterValue,
   parameterPlan,
@@ -214,12 +215,11 @@ const writeRow = (
   return true
 }
 
-export interface DecodeContext {
-  /** The statement's parameter count (COM_STMT_PREPARE_OK num_params). */
-  readonly paramCount: number
-  /** Types sent before, for a packet without SEND_TYPES_TO_SERVER. */
-  readonly previousTypes?: ReadonlyArray<{ readonly type: number; readonly unsigned: boolean }>
-}
+/**
+ * What decoding needs to know, as for COM_STMT_EXECUTE (`previousTypes`: the types sent before, for
+ * a packet without SEND_TYPES_TO_SERVER).
+ */
+export type DecodeContext = ExecuteDecodeContext
 
 /** Decodes a COM_STMT_BULK_EXECUTE payload (server side). */
 export const decode = (
