@@ -52,18 +52,19 @@ import {
   type ResolvedOptions,
   resolve
 } from "./ConnectionOptions.ts"
-import { ArgumentError, ConfigError, type LocalInfileError, type MysqlError } from "./Errors.ts"
+import { ArgumentError, ConfigError, type LocalInfileError, type MysqlError, StatementTimeoutError } from "./Errors.ts"
 import { type BatchSteps, runBatch } from "./internal/Batch.ts"
-import { Cancellation } from "./internal/Cancellation.ts"
+import { Cancellation, type Restore } from "./internal/Cancellation.ts"
 import { authenticate, connectAttributes, firstPlugin, handshake, type Session } from "./internal/Handshake.ts"
 import { InterpolationError, interpolate } from "./internal/Interpolation.ts"
 import { Liveness, type Verdict } from "./internal/Liveness.ts"
 import { sendLocalInfile } from "./internal/LocalInfileSender.ts"
-import type { PacketChannel } from "./internal/PacketChannel.ts"
+import { Pipeline } from "./internal/Pipeline.ts"
 import { ResponseReader } from "./internal/ResponseReader.ts"
 import { StatementShapes } from "./internal/ResultShapes.ts"
 import { closesConnection, endsTransaction, serverError, toServerError } from "./internal/ServerErrors.ts"
 import { type Statement, StatementCache } from "./internal/StatementCache.ts"
+import type { Wire } from "./internal/Wire.ts"
 import type { Result, Row, RowShape } from "./Result.ts"
 
 type ParameterValue = ComStmtExecute.ParameterValue
@@ -228,9 +229,20 @@ const keepsConnection = (error: MysqlError): boolean =>
 class Connection implements MysqlConnection {
   readonly info: ConnectionInfo
   private readonly session: Session
-  private readonly channel: PacketChannel
+  private readonly wire: Wire
   private readonly options: ResolvedOptions
+  /** Held while a command is written, and by a command that must be alone on the connection for all of it. */
   private readonly lock = Semaphore.makeUnsafe(1)
+  /** The answers of pipelined commands still to be read, in the order the commands were written. */
+  private readonly pipeline = new Pipeline()
+  /**
+   * Whether text queries and executions of prepared statements may be pipelined. Not under
+   * compression (the server numbers each answer from a compressed sequence id that runs across
+   * commands), and text not when LOCAL INFILE is allowed: the server would read the commands
+   * written after a `LOAD DATA LOCAL` as the file's contents.
+   */
+  private readonly pipelinesExecute: boolean
+  private readonly pipelinesText: boolean
   private readonly statements: StatementCache
   private readonly textShapes: StatementCache<StatementShapes>
   private readonly cancellation: Cancellation
@@ -242,18 +254,20 @@ class Connection implements MysqlConnection {
 
   constructor(session: Session, options: ResolvedOptions, killQuery: Effect.Effect<void, MysqlError> | undefined) {
     this.session = session
-    this.channel = session.channel
+    this.wire = session.wire
     this.options = options
     this.statements = new StatementCache(options.statementCacheSize)
     this.textShapes = new StatementCache(options.statementCacheSize)
     this.statusFlags = session.statusFlags
+    this.pipelinesExecute = session.compression === undefined
+    this.pipelinesText = this.pipelinesExecute && options.localInfile === undefined
     this.cancellation = new Cancellation({
       killQuery,
       cancelTimeout: options.cancelTimeout,
       close: Effect.suspend(() => this.breakWith(this.interruptedError)),
       closedError: () => this.interruptedError
     })
-    this.channel.waits = this.cancellation
+    this.wire.waits = this.cancellation
     this.info = {
       serverVersion: session.serverVersion.version,
       flavor: session.serverVersion.flavor,
@@ -279,11 +293,11 @@ class Connection implements MysqlConnection {
 
   // --- watching an idle connection ---------------------------------------------------------------
 
-  /** `effect` alone on the connection, once the idle watch has stopped reading. */
+  /** `effect` alone on the connection, once the idle watch has stopped reading and every pipelined answer has been read. */
   private locked<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
     return Effect.suspend(() => {
       this.stopWatchingNow()
-      return this.lock.withPermit(effect)
+      return this.lock.withPermit(this.pipeline.idle ? effect : Effect.andThen(this.pipeline.drained, effect))
     })
   }
 
@@ -326,8 +340,10 @@ class Connection implements MysqlConnection {
    */
   private idleRead(generation: number): Effect.Effect<boolean> {
     const read: Effect.Effect<boolean> = Effect.suspend(() => {
-      if (generation !== this.watchGeneration || this.broken !== undefined) return Effect.succeed(false)
-      return Effect.matchEffect(this.channel.bytes.read(), {
+      if (generation !== this.watchGeneration || this.broken !== undefined || !this.pipeline.idle) {
+        return Effect.succeed(false)
+      }
+      return Effect.matchEffect(this.wire.connection.read(), {
         // The connection's readTimeout bounds a command's wait, not an idle connection's.
         onFailure: (error) => (error._tag === "TimeoutError" ? read : Effect.as(this.breakWith(error), true)),
         onSuccess: (bytes) =>
@@ -357,7 +373,7 @@ class Connection implements MysqlConnection {
   /** Watches the connection's waits for a silent drop (internal/Liveness.ts) until it fails. */
   watchLiveness(after: Duration.Duration, probe: Effect.Effect<Verdict>): Effect.Effect<void> {
     const liveness = new Liveness()
-    this.channel.liveness = liveness
+    this.wire.liveness = liveness
     return liveness.watch({
       after,
       probe,
@@ -366,7 +382,7 @@ class Connection implements MysqlConnection {
       lose: (message) =>
         Effect.suspend(() => {
           const error = new TransportError({ reason: "io-error", message })
-          this.channel.lost = error
+          this.wire.lost = error
           return this.breakWith(error)
         })
     })
@@ -415,6 +431,129 @@ class Connection implements MysqlConnection {
     return this.breakWith(failure._tag === "Some" ? failure.value : this.interruptedError)
   }
 
+  /**
+   * Runs a command pipelined (see `internal/Pipeline.ts`): written as soon as no other write is
+   * under way, its answer read once the answers written before it have been. `frame` gives its
+   * packet, under the lock, or undefined when it cannot go this way now; then it runs as
+   * `otherwise`.
+   *
+   * The first in line runs as a command alone does (its write and its answer under the connection's
+   * `Cancellation`), except that others may be written behind it once its own write is done. One
+   * written behind others can be interrupted, or run out of time, only while it waits for the lock
+   * or is being written (which closes the connection: half a command went out); once written, its
+   * answer is read whatever happens to its caller, when its turn comes, under the `Cancellation`.
+   * A statement with others queued behind it is never killed (a late KILL would stop one of them):
+   * the rest of its answer is read within `cancelTimeout` instead.
+   */
+  private pipelined<A>(
+    frame: () => FramedPacket | undefined,
+    read: Effect.Effect<A, MysqlError>,
+    otherwise: () => Effect.Effect<A, MysqlError>,
+    timeout: Duration.Input | undefined,
+    sql: string
+  ): Effect.Effect<A, MysqlError> {
+    return Effect.suspend(() => {
+      const limit = timeout === undefined ? this.options.statementTimeout : positiveDuration(timeout)
+      if (timeout !== undefined && limit === undefined) {
+        return Effect.fail(new ConfigError({ option: "timeout", message: "timeout: must be a positive duration" }))
+      }
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(this.takeLock), () => {
+          const framed = this.broken === undefined ? frame() : undefined
+          if (framed === undefined) {
+            return Effect.andThen(
+              this.lock.release(1),
+              this.broken === undefined ? restore(otherwise()) : Effect.fail(this.closedError)
+            )
+          }
+          const { turn, after } = this.pipeline.enter(framed.nextSequenceId)
+          const killable = () => !this.pipeline.hasLater(turn)
+          const answer = Effect.suspend(() => {
+            if (this.broken !== undefined) return Effect.fail(this.closedError)
+            this.wire.expectAnswer(turn.answerSequenceId)
+            return read
+          })
+          // Given back once the command is written, or when it ends if it never was.
+          let released = false
+          const release = Effect.suspend(() => {
+            if (released) return Effect.void
+            released = true
+            return this.lock.release(1)
+          })
+          const command =
+            after === undefined
+              ? this.cancellation.run(
+                  Effect.andThen(
+                    // Made once the command runs: only then are its waits the Cancellation's.
+                    Effect.ensuring(
+                      Effect.suspend(() => this.wire.writePipelined(framed, true)),
+                      release
+                    ),
+                    answer
+                  ),
+                  limit,
+                  sql,
+                  this.settle,
+                  killable,
+                  restore
+                )
+              : Effect.andThen(
+                  Effect.ensuring(this.writeBehind(framed, restore, limit, sql), release),
+                  Effect.andThen(
+                    Pipeline.wait(after),
+                    this.cancellation.run(answer, limit, sql, this.settle, killable, restore)
+                  )
+                )
+          return Effect.ensuring(
+            command,
+            Effect.andThen(
+              release,
+              Effect.sync(() => this.pipeline.leave(turn))
+            )
+          )
+        })
+      )
+    })
+  }
+
+  private readonly takeLock: Effect.Effect<void> = Effect.suspend(() => {
+    this.stopWatchingNow()
+    return this.lock.take(1)
+  })
+
+  /**
+   * The write of a command queued behind others. Cut short by an interruption or by its deadline,
+   * it leaves half a command on the wire, and so closes the connection, as any failed write does.
+   */
+  private writeBehind(
+    framed: FramedPacket,
+    restore: Restore,
+    limit: Duration.Duration | undefined,
+    sql: string
+  ): Effect.Effect<void, MysqlError> {
+    const write = restore(this.wire.writePipelined(framed, false))
+    const bounded: Effect.Effect<void, MysqlError> =
+      limit === undefined
+        ? write
+        : Effect.flatMap(Effect.timeoutOption(write, limit), (written) =>
+            written._tag === "Some"
+              ? Effect.void
+              : Effect.andThen(
+                  this.breakWith(this.interruptedError),
+                  Effect.fail(
+                    new StatementTimeoutError({
+                      timeoutMillis: Duration.toMillis(limit),
+                      sql,
+                      message: `the statement could not be sent within its ${Duration.toMillis(limit)} ms timeout`
+                    })
+                  )
+                )
+          )
+    return Effect.onError(bounded, (cause) =>
+      this.breakWith(Cause.hasInterruptsOnly(cause) ? this.interruptedError : (Cause.squash(cause) as MysqlError))
+    )
+  }
+
   private get interruptedError(): TransportError {
     return new TransportError({
       reason: "closed",
@@ -423,39 +562,41 @@ class Connection implements MysqlConnection {
   }
 
   /**
-   * Reads the response of a statement to its end, answering LOCAL INFILE requests on the way. A
-   * loop of plain code over buffered packets, with an Effect only where it must wait: this is the
-   * path of every statement, and a generator step per wait showed in the profile of `SELECT 1`.
+   * Feeds a response's packets to `reader`, answering LOCAL INFILE requests on the way, until the
+   * response ends, or, for a stream (`forRows`), until the packets read so far are used up and
+   * rows are waiting. Plain code over the packets a read brought, with an Effect only where it must
+   * wait: this is the path of every statement, and a generator step per wait showed in the profile
+   * of `SELECT 1`. A refused LOCAL INFILE is reported once the response has ended.
    */
-  private readResponse(reader: ResponseReader, sql: string): Effect.Effect<ReadonlyArray<Result>, MysqlError> {
-    const channel = this.channel
+  private drive(reader: ResponseReader, sql: string, forRows: boolean): Effect.Effect<void, MysqlError> {
+    const wire = this.wire
+    const packets = wire.packets
     let refused: LocalInfileError | undefined
-    const step = (): Effect.Effect<ReadonlyArray<Result>, MysqlError> => {
-      while (true) {
-        const packet = channel.poll()
-        if (packet === undefined) return Effect.flatMap(channel.fill, step)
-        const outcome = reader.onPacket(packet.payload)
-        if (outcome === undefined) continue
-        switch (outcome._tag) {
-          case "Done":
-            this.statusFlags = reader.results.at(-1)?.statusFlags ?? this.statusFlags
-            return refused !== undefined
-              ? Effect.fail(refused)
-              : Effect.succeed(reader.results as ReadonlyArray<Result>)
-          case "Failed":
-            return Effect.fail(refused ?? outcome.error)
-          case "LocalInfile":
-            return Effect.flatMap(
-              sendLocalInfile(channel, this.options.localInfile, outcome.fileName, sql),
-              (answer) => {
-                refused = answer
-                return step()
-              }
-            )
+    const step = (): Effect.Effect<void, MysqlError> => {
+      while (!reader.finished) {
+        if (!wire.next()) {
+          const error = wire.error
+          if (error !== undefined) return Effect.fail(error)
+          if (forRows && reader.rows.length > 0) return Effect.void
+          return Effect.flatMap(wire.fill, step)
         }
+        const outcome = reader.onPacket(packets.bytes, packets.start, packets.end)
+        if (outcome === undefined || outcome._tag === "Done") continue
+        if (outcome._tag === "Failed") return Effect.fail(refused ?? outcome.error)
+        return Effect.flatMap(sendLocalInfile(wire, this.options.localInfile, outcome.fileName, sql), (answer) => {
+          refused = answer
+          return step()
+        })
       }
+      this.statusFlags = reader.results.at(-1)?.statusFlags ?? this.statusFlags
+      return refused === undefined ? Effect.void : Effect.fail(refused)
     }
     return Effect.suspend(step)
+  }
+
+  /** Reads the response of a statement to its end. */
+  private readResponse(reader: ResponseReader, sql: string): Effect.Effect<ReadonlyArray<Result>, MysqlError> {
+    return Effect.as(this.drive(reader, sql, false), reader.results as ReadonlyArray<Result>)
   }
 
   /** The reader of a text statement's response, or of a prepared `statement`'s. */
@@ -488,14 +629,14 @@ class Connection implements MysqlConnection {
   /** A command whose whole answer is one OK (or ERR), not yet run. */
   private simpleCommand(payload: Uint8Array): Effect.Effect<void, MysqlError> {
     const self = this
-    const channel = this.channel
+    const wire = this.wire
     const { capabilities, serverVersion } = this.session
     return Effect.gen(function* () {
-      yield* channel.sendCommand(payload)
-      const packet = yield* channel.next
+      yield* wire.sendCommand(payload)
+      const answer = yield* wire.nextPayload
       // COM_SET_OPTION answers with an EOF where other commands answer with an OK.
-      if (packet.payload[0] === 0xfe && packet.payload.length < 9) return
-      const response = yield* Effect.fromResult(decodeAuthPhasePacket(packet.payload, capabilities))
+      if (answer[0] === 0xfe && answer.length < 9) return
+      const response = yield* Effect.fromResult(decodeAuthPhasePacket(answer, capabilities))
       if (response._tag === "OkPacket") {
         self.statusFlags = response.statusFlags
         return
@@ -529,7 +670,7 @@ class Connection implements MysqlConnection {
       const framed = frameQuery(text, this.session.capabilities)
       if (R.isFailure(framed)) return Effect.fail(framed.failure)
       return Effect.andThen(
-        this.channel.sendFramedCommand(framed.success),
+        this.wire.write(framed.success),
         this.readResponse(this.reader(sql, options, undefined), sql)
       )
     })
@@ -544,14 +685,31 @@ class Connection implements MysqlConnection {
   }
 
   readonly query = <R = Row>(sql: string, options?: TextQueryOptions) =>
-    this.run(
-      Effect.map(this.queryResults(sql, options), (results) => results[0] as Result<R>),
-      options?.timeout,
-      sql
-    )
+    Effect.map(this.textCommand(sql, options), (results) => results[0] as Result<R>)
 
-  readonly queryAll = (sql: string, options?: TextQueryOptions) =>
-    this.run(this.queryResults(sql, options), options?.timeout, sql)
+  readonly queryAll = (sql: string, options?: TextQueryOptions) => this.textCommand(sql, options)
+
+  /**
+   * Text SQL, pipelined when it can be. Text with parameters never is: its escaping depends on the
+   * sql_mode that the commands before it leave, so it waits for their answers.
+   */
+  private textCommand(sql: string, options: TextQueryOptions | undefined) {
+    const alone = () => this.run(this.queryResults(sql, options), options?.timeout, sql)
+    if (!this.pipelinesText || options?.params !== undefined || Array.isArray(options)) return alone()
+    return Effect.suspend(() => {
+      const zone = zoneProblem(options)
+      if (zone !== undefined) return argumentError(zone, sql)
+      const framed = frameQuery(sql, this.session.capabilities)
+      if (R.isFailure(framed)) return Effect.fail(framed.failure)
+      return this.pipelined(
+        () => framed.success,
+        Effect.suspend(() => this.readResponse(this.reader(sql, options, undefined), sql)),
+        alone,
+        options?.timeout,
+        sql
+      )
+    })
+  }
 
   // --- prepared statements ------------------------------------------------------------------------
 
@@ -559,15 +717,15 @@ class Connection implements MysqlConnection {
   private prepareStatement(sql: string): Effect.Effect<Statement, MysqlError> {
     return Effect.gen({ self: this }, function* () {
       const caps = this.session.capabilities
-      yield* this.channel.sendCommand(yield* Effect.fromResult(ComStmtPrepare.encode({ query: sql }, caps)))
-      const first = yield* this.channel.next
-      if (first.payload[0] === 0xff) {
-        const err = yield* Effect.fromResult(ErrPacket.decode(first.payload, caps))
+      yield* this.wire.sendCommand(yield* Effect.fromResult(ComStmtPrepare.encode({ query: sql }, caps)))
+      const first = yield* this.wire.nextPayload
+      if (first[0] === 0xff) {
+        const err = yield* Effect.fromResult(ErrPacket.decode(first, caps))
         return yield* Effect.fail(toServerError(err, this.session.serverVersion.flavor, sql))
       }
-      const ok = yield* Effect.fromResult(ComStmtPrepareOk.decode(first.payload, caps))
-      const payloads = [first.payload]
-      for (let n = packetsAfterPrepareOk(ok, caps); n > 0; n--) payloads.push((yield* this.channel.next).payload)
+      const ok = yield* Effect.fromResult(ComStmtPrepareOk.decode(first, caps))
+      const payloads = [first]
+      for (let n = packetsAfterPrepareOk(ok, caps); n > 0; n--) payloads.push(yield* this.wire.nextPayload)
       const response = yield* Effect.fromResult(decodeStmtPrepareResponse(payloads, caps))
       return {
         id: ok.statementId,
@@ -582,7 +740,7 @@ class Connection implements MysqlConnection {
   private closeStatement(statement: Statement): Effect.Effect<void, MysqlError> {
     // COM_STMT_CLOSE has no response.
     return Effect.flatMap(Effect.fromResult(ComStmtClose.encode({ statementId: statement.id })), (payload) =>
-      this.channel.sendCommand(payload)
+      this.wire.sendCommand(payload)
     )
   }
 
@@ -628,7 +786,7 @@ class Connection implements MysqlConnection {
   }
 
   private sendExecute(statement: Statement, params: ReadonlyArray<ParameterValue>): Effect.Effect<void, MysqlError> {
-    return Effect.flatMap(this.executePacket(statement, params), (packet) => this.channel.sendFramedCommand(packet))
+    return Effect.flatMap(this.executePacket(statement, params), (packet) => this.wire.write(packet))
   }
 
   private executeResults(sql: string, params: ReadonlyArray<ParameterValue>, options: QueryOptions | undefined) {
@@ -669,14 +827,32 @@ class Connection implements MysqlConnection {
   }
 
   readonly execute = <R = Row>(sql: string, params: ReadonlyArray<ParameterValue> = [], options?: QueryOptions) =>
-    this.run(
-      Effect.map(this.executeResults(sql, params, options), (results) => results[0] as Result<R>),
-      options?.timeout,
-      sql
-    )
+    Effect.map(this.executeCommand(sql, params, options), (results) => results[0] as Result<R>)
 
   readonly executeAll = (sql: string, params: ReadonlyArray<ParameterValue> = [], options?: QueryOptions) =>
-    this.run(this.executeResults(sql, params, options), options?.timeout, sql)
+    this.executeCommand(sql, params, options)
+
+  /**
+   * A prepared statement's execution, pipelined when the statement is prepared already; a first
+   * execution prepares it alone on the connection (the prepare's answer names the statement).
+   */
+  private executeCommand(sql: string, params: ReadonlyArray<ParameterValue>, options: QueryOptions | undefined) {
+    const alone = () => this.run(this.executeResults(sql, params, options), options?.timeout, sql)
+    return Effect.suspend(() => {
+      const cached = this.pipelinesExecute ? this.statements.get(sql) : undefined
+      if (cached === undefined || !Array.isArray(params) || zoneProblem(options) !== undefined) return alone()
+      return Effect.flatMap(this.executePacket(cached, params), (framed) =>
+        this.pipelined(
+          // Evicted meanwhile (and closed by the command that evicted it): prepared again, alone.
+          () => (this.statements.holds(cached) ? framed : undefined),
+          Effect.suspend(() => this.readResponse(this.reader(sql, options, cached), sql)),
+          alone,
+          options?.timeout,
+          sql
+        )
+      )
+    })
+  }
 
   readonly prepare = (sql: string): Effect.Effect<PreparedStatement, MysqlError, Scope.Scope> =>
     Effect.acquireRelease(this.run(this.prepareStatement(sql)), (statement) =>
@@ -712,7 +888,7 @@ class Connection implements MysqlConnection {
   private batchSteps(): BatchSteps {
     const command = (framed: FramedPacket, statement: Statement) =>
       Effect.andThen(
-        this.channel.sendFramedCommand(framed),
+        this.wire.write(framed),
         Effect.map(this.readResponse(this.reader(statement.sql, undefined, statement), statement.sql), (r) => r[0]!)
       )
     return {
@@ -763,6 +939,7 @@ class Connection implements MysqlConnection {
             Effect.acquireRelease(Effect.andThen(self.stopWatching, self.lock.take(1)), () => self.lock.release(1)),
             scope
           )
+          yield* self.pipeline.drained
           if (self.broken !== undefined) return yield* Effect.fail(self.closedError)
           // Set just before the statement goes out: ending the stream before its end leaves unread rows.
           let reader: ResponseReader | undefined
@@ -772,7 +949,7 @@ class Connection implements MysqlConnection {
             Effect.suspend(() =>
               reader === undefined || reader.finished || self.broken !== undefined
                 ? Effect.void
-                : self.abandonStream(reader)
+                : self.abandonStream(reader, sql)
             ).pipe(
               Effect.andThen(
                 Effect.suspend(() => (statement === undefined ? Effect.void : self.closeUncached(statement)))
@@ -783,7 +960,7 @@ class Connection implements MysqlConnection {
             reader = self.reader(sql, options, undefined, true)
             yield* self.guard(
               Effect.flatMap(Effect.fromResult(frameQuery(sql, self.session.capabilities)), (framed) =>
-                self.channel.sendFramedCommand(framed)
+                self.wire.write(framed)
               )
             )
           } else {
@@ -794,9 +971,9 @@ class Connection implements MysqlConnection {
             // Refused arguments end the stream before the statement goes out, with nothing to abandon.
             const packet = yield* self.executePacket(statement, params)
             reader = self.reader(sql, options, statement, true)
-            yield* self.guard(self.channel.sendFramedCommand(packet))
+            yield* self.guard(self.wire.write(packet))
           }
-          return self.guard(self.pullRows(reader)) as Effect.Effect<
+          return self.guard(self.pullRows(reader, sql)) as Effect.Effect<
             readonly [R, ...Array<R>],
             MysqlError | Cause.Done<void>
           >
@@ -819,9 +996,9 @@ class Connection implements MysqlConnection {
   }
 
   /** Stops a stream's statement and drops the rest of its response (see `Cancellation.abandon`). */
-  private abandonStream(reader: ResponseReader): Effect.Effect<void> {
+  private abandonStream(reader: ResponseReader, sql: string): Effect.Effect<void> {
     const rest = (): Effect.Effect<void, MysqlError> =>
-      Effect.matchEffect(this.pullRows(reader), {
+      Effect.matchEffect(this.pullRows(reader, sql), {
         onSuccess: rest,
         // The end of the response, or the ERR of the killed statement: the connection is ready.
         onFailure: (error) =>
@@ -832,36 +1009,17 @@ class Connection implements MysqlConnection {
     return this.cancellation.abandon(Effect.suspend(rest))
   }
 
-  /** Rows already buffered, or the next packets' rows; ends the stream after the last result. */
+  /** The rows of the packets read so far, or of the next read; ends the stream after the last result. */
   private pullRows(
-    reader: ResponseReader
+    reader: ResponseReader,
+    sql: string
   ): Effect.Effect<readonly [unknown, ...Array<unknown>], MysqlError | Cause.Done<void>> {
-    const channel = this.channel
-    // Plain code over the buffered packets, as in `readResponse`.
-    const step = (): Effect.Effect<readonly [unknown, ...Array<unknown>], MysqlError | Cause.Done<void>> => {
-      while (true) {
-        const packet = reader.finished ? undefined : channel.poll()
-        if (packet === undefined) {
-          if (reader.rows.length > 0) {
-            const rows = reader.rows as unknown as readonly [unknown, ...Array<unknown>]
-            reader.rows = []
-            return Effect.succeed(rows)
-          }
-          if (reader.finished) {
-            this.statusFlags = reader.results.at(-1)?.statusFlags ?? this.statusFlags
-            return Cause.done()
-          }
-          return Effect.flatMap(channel.fill, step)
-        }
-        const outcome = reader.onPacket(packet.payload)
-        if (outcome === undefined || outcome._tag === "Done") continue
-        if (outcome._tag === "Failed") return Effect.fail(outcome.error)
-        return Effect.flatMap(sendLocalInfile(channel, this.options.localInfile, outcome.fileName, ""), (refused) =>
-          refused === undefined ? step() : Effect.fail(refused)
-        )
-      }
-    }
-    return Effect.suspend(step)
+    return Effect.flatMap(this.drive(reader, sql, true), () => {
+      if (reader.rows.length === 0) return Cause.done()
+      const rows = reader.rows as unknown as readonly [unknown, ...Array<unknown>]
+      reader.rows = []
+      return Effect.succeed(rows)
+    })
   }
 
   // --- the rest -----------------------------------------------------------------------------------
@@ -872,7 +1030,7 @@ class Connection implements MysqlConnection {
 
   readonly pingWithin = (timeout: Duration.Input) =>
     Effect.flatMap(Effect.fromResult(ComPing.encode({})), (payload) =>
-      this.run(this.channel.withReadTimeout(timeout, this.simpleCommand(payload)))
+      this.run(this.wire.withReadTimeout(timeout, this.simpleCommand(payload)))
     )
 
   readonly useDatabase = (database: string) =>
@@ -908,10 +1066,10 @@ class Connection implements MysqlConnection {
             capabilities
           )
         )
-        yield* this.channel.sendCommand(payload)
+        yield* this.wire.sendCommand(payload)
         this.statements.clear()
         yield* authenticate(
-          this.channel,
+          this.wire,
           { password2: undefined, password3: undefined, ...login, password },
           context,
           capabilities,
@@ -941,7 +1099,7 @@ class Connection implements MysqlConnection {
   readonly quit: Effect.Effect<void> = Effect.suspend(() => {
     if (this.broken !== undefined) return this.stopWatching
     return this.locked(
-      Effect.flatMap(Effect.fromResult(ComQuit.encode({})), (payload) => this.channel.sendCommand(payload)).pipe(
+      Effect.flatMap(Effect.fromResult(ComQuit.encode({})), (payload) => this.wire.sendCommand(payload)).pipe(
         Effect.andThen(this.session.transport.close),
         Effect.ignore
       )

@@ -178,6 +178,8 @@ export interface FakeSession {
   readonly sendWire: (bytes: Uint8Array) => Effect.Effect<void, HarnessError>
   /** The client's next packet, recorded like every other (the answer to a LOCAL INFILE request). */
   readonly receive: (phase: Phase) => Effect.Effect<Uint8Array, HarnessError>
+  /** The next packet received starts a command (sequence id 0): a command the client pipelined. */
+  readonly startCommand: () => void
 }
 
 export interface FakeServerHooks {
@@ -407,7 +409,8 @@ const runSession = Effect.fnUntraced(function* (state: ServerState, bytes: Socke
     send,
     sendRaw: (raw) => wire.bytes.write(raw),
     sendWire: (raw) => bytes.write(raw),
-    receive
+    receive,
+    startCommand: () => wire.startCommand()
   }
   const answer = (sql: string, parameters: ReadonlyArray<ComStmtExecute.TypedParameter>, binary: boolean) => {
     const context = { user: response.username, connectionId: record.id, parameters }

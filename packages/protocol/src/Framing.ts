@@ -15,10 +15,10 @@
  * 0xFFFFFF ends). `PacketDecoder` reassembles them and yields one logical packet with the sequence
  * id of its first fragment.
  *
- * `PacketDecoder` is incremental: it accepts chunks of any size, one byte at a time included, and
- * never holds more than `maxPayloadLength` payload bytes plus a 4-byte header: a length beyond the
- * limit is refused before anything is allocated. Complete packets inside one chunk are returned as
- * views into that chunk (no copy); the caller must not modify a chunk after pushing it.
+ * `PacketReader` and `PacketDecoder` are incremental: they accept chunks of any size, one byte at a
+ * time included, and never hold more than `maxPayloadLength` payload bytes plus a 4-byte header: a
+ * length beyond the limit is refused before anything is allocated. A packet inside one chunk is
+ * handed out as a range of that chunk (no copy); the caller must not modify a chunk after pushing it.
  *
  * Pure code: `Uint8Array` and plain data only; no IO, no Buffer, no Effect runtime.
  *
@@ -43,7 +43,7 @@ export interface Packet {
   readonly payload: Uint8Array
 }
 
-/** Options of `PacketDecoder`. */
+/** Options of `PacketReader` and `PacketDecoder`. */
 export interface PacketDecoderOptions {
   /** Largest logical payload accepted (after reassembly). Default 64 MiB. */
   readonly maxPayloadLength?: number
@@ -55,20 +55,39 @@ export interface PacketDecoderOptions {
 
 const PACKET = "Framing"
 
+const EMPTY = new Uint8Array(0)
+
 /**
- * Incremental packet decoder. `push` returns the packets completed by a chunk or a
- * `ProtocolError`; after an error the decoder stays failed (a confused stream never recovers).
+ * Pull-mode packet reader: `push` hands it a chunk, and each `next()` frames one more packet from
+ * it, describing the packet by fields rather than by a new object: its payload is
+ * `bytes[start, end)`, and `bytes` is the chunk itself unless the packet was split across chunks
+ * (then it is a copy of just that packet). A hot loop over rows thus allocates nothing per packet.
+ *
+ * Packets are framed only when asked for, so a caller can change the expected sequence id between
+ * two packets of one chunk: the answers of pipelined commands each start again at their own id.
+ *
+ * `next()` answers false when the chunk is used up (any partial packet is kept, copied) and a new
+ * one must be pushed, or when the stream is broken (`error` says why; it stays broken).
  */
-export class PacketDecoder {
+export class PacketReader {
   readonly maxPayloadLength: number
   readonly checkSequence: boolean
   /** The sequence id the next packet header must carry. */
   nextSequenceId: number
 
+  /** The last packet framed by `next()`: its bytes, where its payload starts and ends, its first sequence id. */
+  bytes: Uint8Array = EMPTY
+  start = 0
+  end = 0
+  sequenceId = 0
+
+  private chunk: Uint8Array = EMPTY
+  private pos = 0
   private readonly header = new Uint8Array(PACKET_HEADER_LENGTH)
   private headerLength = 0
   /** Payload length of the current fragment, or -1 while reading a header. */
   private fragmentLength = -1
+  /** The fragment being gathered from several chunks. */
   private fragment: Uint8Array | undefined
   private fragmentFilled = 0
   /** Completed fragments of a split payload. */
@@ -89,31 +108,51 @@ export class PacketDecoder {
     this.nextSequenceId = sequenceId & 0xff
   }
 
-  /** Payload and header bytes currently held, waiting for the rest of a packet. */
+  /** Bytes of the current chunk not yet framed, plus those held of a partial packet. */
   get bufferedBytes(): number {
-    return this.headerLength + this.fragmentsLength + (this.fragment === undefined ? 0 : this.fragmentFilled)
+    return (
+      this.chunk.length -
+      this.pos +
+      this.headerLength +
+      this.fragmentsLength +
+      (this.fragment === undefined ? 0 : this.fragmentFilled)
+    )
   }
 
-  /** `true` when no partial packet is pending. */
+  /** `true` when every byte pushed has been framed and handed out. */
   get idle(): boolean {
-    return this.headerLength === 0 && this.fragmentLength < 0 && this.fragments.length === 0
+    return (
+      this.pos === this.chunk.length &&
+      this.headerLength === 0 &&
+      this.fragmentLength < 0 &&
+      this.fragments.length === 0
+    )
   }
 
-  /** The failure that stopped this decoder, if any. */
+  /** The failure that stopped this reader, if any. */
   get error(): ProtocolError | undefined {
     return this.failure
   }
 
-  /** Feeds `chunk`; answers with the packets it completed. */
-  push(chunk: Uint8Array): Result.Result<ReadonlyArray<Packet>, ProtocolError> {
-    if (this.failure !== undefined) return Result.fail(this.failure)
-    const out: Array<Packet> = []
-    let pos = 0
+  /**
+   * The next chunk of the stream, once `next()` has answered false. The chunk must not be modified
+   * afterwards: packets are handed out as ranges of it.
+   */
+  push(chunk: Uint8Array): void {
+    this.chunk = chunk
+    this.pos = 0
+  }
+
+  /** Frames the next packet into `bytes`/`start`/`end`; false when more bytes are needed or the stream is broken. */
+  next(): boolean {
+    if (this.failure !== undefined) return false
+    const chunk = this.chunk
     const len = chunk.length
+    let pos = this.pos
     while (pos < len) {
       if (this.fragmentLength < 0) {
-        // Fast path: a whole header in the chunk.
         if (this.headerLength === 0 && len - pos >= PACKET_HEADER_LENGTH) {
+          // Fast path: a whole header in the chunk.
           const e = this.onHeader(chunk[pos] | (chunk[pos + 1] << 8) | (chunk[pos + 2] << 16), chunk[pos + 3], pos)
           if (e !== undefined) return this.fail(e)
           pos += PACKET_HEADER_LENGTH
@@ -125,11 +164,12 @@ export class PacketDecoder {
           const e = this.onHeader(h[0] | (h[1] << 8) | (h[2] << 16), h[3], pos)
           if (e !== undefined) return this.fail(e)
         }
-        // Zero-copy: the whole fragment is in this chunk and nothing is pending.
         const n = this.fragmentLength
         if (len - pos >= n) {
-          this.completeFragment(chunk.subarray(pos, pos + n), false, out)
-          pos += n
+          // The whole fragment is in this chunk: no copy unless it is part of a split payload.
+          this.pos = pos + n
+          if (this.completeFragment(chunk, pos, pos + n, false)) return true
+          pos = this.pos
           continue
         }
         this.fragment = new Uint8Array(n)
@@ -143,18 +183,22 @@ export class PacketDecoder {
       if (this.fragmentFilled === fragment.length) {
         this.fragment = undefined
         this.fragmentFilled = 0
-        this.completeFragment(fragment, true, out)
+        this.pos = pos
+        if (this.completeFragment(fragment, 0, fragment.length, true)) return true
       }
     }
-    return Result.succeed(out)
+    this.pos = pos
+    return false
   }
 
-  private fail(e: ProtocolError): Result.Result<never, ProtocolError> {
+  private fail(e: ProtocolError): false {
     this.failure = e
+    this.chunk = EMPTY
+    this.pos = 0
     this.fragment = undefined
     this.fragments = []
     this.fragmentsLength = 0
-    return Result.fail(e)
+    return false
   }
 
   private onHeader(length: number, sequenceId: number, offset: number): ProtocolError | undefined {
@@ -181,18 +225,22 @@ export class PacketDecoder {
     return undefined
   }
 
-  private completeFragment(fragment: Uint8Array, owned: boolean, out: Array<Packet>): void {
+  /** A fragment is complete; answers whether it ended a packet (now in `bytes`/`start`/`end`). */
+  private completeFragment(bytes: Uint8Array, start: number, end: number, owned: boolean): boolean {
     const length = this.fragmentLength
     this.fragmentLength = -1
     if (length === MAX_PACKET_PAYLOAD) {
-      // Kept across pushes: copy a view so the caller may reuse its chunk buffers.
-      this.fragments.push(owned ? fragment : fragment.slice())
+      // Kept across pushes: copy a range of the chunk so the caller may reuse its chunk buffers.
+      this.fragments.push(owned ? bytes : bytes.slice(start, end))
       this.fragmentsLength += length
-      return
+      return false
     }
+    this.sequenceId = this.firstSequenceId
     if (this.fragments.length === 0) {
-      out.push({ sequenceId: this.firstSequenceId, payload: fragment })
-      return
+      this.bytes = bytes
+      this.start = start
+      this.end = end
+      return true
     }
     const payload = new Uint8Array(this.fragmentsLength + length)
     let at = 0
@@ -200,10 +248,71 @@ export class PacketDecoder {
       payload.set(f, at)
       at += f.length
     }
-    payload.set(fragment, at)
+    payload.set(bytes.subarray(start, end), at)
     this.fragments = []
     this.fragmentsLength = 0
-    out.push({ sequenceId: this.firstSequenceId, payload })
+    this.bytes = payload
+    this.start = 0
+    this.end = payload.length
+    return true
+  }
+}
+
+/**
+ * Incremental packet decoder over `PacketReader`: `push` returns the packets completed by a chunk
+ * (views into it) or a `ProtocolError`; after an error the decoder stays failed (a confused stream
+ * never recovers). For callers that want every packet of a chunk at once (tests, the fake server).
+ */
+export class PacketDecoder {
+  private readonly reader: PacketReader
+
+  constructor(options: PacketDecoderOptions = {}) {
+    this.reader = new PacketReader(options)
+  }
+
+  get maxPayloadLength(): number {
+    return this.reader.maxPayloadLength
+  }
+
+  get checkSequence(): boolean {
+    return this.reader.checkSequence
+  }
+
+  /** The sequence id the next packet header must carry. */
+  get nextSequenceId(): number {
+    return this.reader.nextSequenceId
+  }
+
+  /** Sets the sequence id the next packet must carry (e.g. 1 after a command was written with 0). */
+  expectSequenceId(sequenceId: number): void {
+    this.reader.expectSequenceId(sequenceId)
+  }
+
+  /** Payload and header bytes currently held, waiting for the rest of a packet. */
+  get bufferedBytes(): number {
+    return this.reader.bufferedBytes
+  }
+
+  /** `true` when no partial packet is pending. */
+  get idle(): boolean {
+    return this.reader.idle
+  }
+
+  /** The failure that stopped this decoder, if any. */
+  get error(): ProtocolError | undefined {
+    return this.reader.error
+  }
+
+  /** Feeds `chunk`; answers with the packets it completed. */
+  push(chunk: Uint8Array): Result.Result<ReadonlyArray<Packet>, ProtocolError> {
+    const reader = this.reader
+    if (reader.error !== undefined) return Result.fail(reader.error)
+    reader.push(chunk)
+    const out: Array<Packet> = []
+    while (reader.next()) {
+      out.push({ sequenceId: reader.sequenceId, payload: reader.bytes.subarray(reader.start, reader.end) })
+    }
+    return reader.error === undefined ? Result.succeed(out) : Result.fail(reader.error)
   }
 }
 

@@ -7,7 +7,8 @@ import {
   encodePackets,
   MAX_PACKET_PAYLOAD,
   type Packet,
-  PacketDecoder
+  PacketDecoder,
+  PacketReader
 } from "../src/Framing.ts"
 import { err, fromHex, ok, toHex } from "./support/bytes.ts"
 
@@ -134,5 +135,83 @@ describe("Framing", () => {
         }
       )
     )
+  })
+
+  describe("PacketReader", () => {
+    const take = (reader: PacketReader) => toHex(reader.bytes.subarray(reader.start, reader.end))
+
+    it("hands out a packet inside one chunk as a range of that chunk, without a copy", () => {
+      const chunk = encodePackets([fromHex("0a0b"), fromHex("0c")], 1).bytes
+      const reader = new PacketReader({ sequenceId: 1 })
+      reader.push(chunk)
+      expect(reader.next()).toBe(true)
+      expect(reader.bytes).toBe(chunk)
+      expect([reader.start, reader.end, reader.sequenceId]).toEqual([4, 6, 1])
+      expect(reader.next()).toBe(true)
+      expect([take(reader), reader.sequenceId]).toEqual(["0c", 2])
+      expect(reader.next()).toBe(false)
+      expect(reader.error).toBeUndefined()
+      expect(reader.idle).toBe(true)
+    })
+
+    it("copies only a packet split across chunks", () => {
+      const bytes = encodePackets([fromHex("01"), fromHex("020304"), fromHex("05")], 0).bytes
+      const reader = new PacketReader()
+      // The cut falls after the first byte of the second payload.
+      reader.push(bytes.subarray(0, 10))
+      expect(reader.next()).toBe(true)
+      expect(take(reader)).toBe("01")
+      expect(reader.next()).toBe(false)
+      expect(reader.idle).toBe(false)
+      reader.push(bytes.subarray(10))
+      expect(reader.next()).toBe(true)
+      expect(take(reader)).toBe("020304")
+      expect(reader.bytes.length).toBe(3)
+      expect(reader.next()).toBe(true)
+      expect(take(reader)).toBe("05")
+      expect(reader.next()).toBe(false)
+    })
+
+    it("frames lazily, so the expected sequence id can restart between two answers in one chunk", () => {
+      // Two pipelined commands' answers (each from sequence id 1) arrive in one chunk.
+      const chunk = new Uint8Array([...encodePacket(fromHex("00"), 1).bytes, ...encodePacket(fromHex("fe"), 1).bytes])
+      const reader = new PacketReader({ sequenceId: 1 })
+      reader.push(chunk)
+      expect(reader.next()).toBe(true)
+      reader.expectSequenceId(1)
+      expect(reader.next()).toBe(true)
+      expect(take(reader)).toBe("fe")
+      const strict = new PacketReader({ sequenceId: 1 })
+      strict.push(chunk)
+      expect(strict.next()).toBe(true)
+      expect(strict.next()).toBe(false)
+      expect(strict.error?.message).toMatch(/expected sequence id 2, got 1/)
+      // A broken reader stays broken.
+      strict.push(encodePacket(fromHex("00"), 2).bytes)
+      expect(strict.next()).toBe(false)
+    })
+
+    it("property: any chunking yields the packets PacketDecoder yields", () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 }),
+          fc.array(fc.nat(400), { maxLength: 6 }),
+          (payloads, cuts) => {
+            const bytes = encodePackets(payloads, 0).bytes
+            const reader = new PacketReader()
+            const got: Array<string> = []
+            let from = 0
+            for (const cut of [...[...cuts].sort((a, b) => a - b), bytes.length]) {
+              reader.push(bytes.subarray(from, Math.max(from, cut)))
+              from = Math.max(from, cut)
+              while (reader.next()) got.push(take(reader))
+              expect(reader.error).toBeUndefined()
+            }
+            expect(got).toEqual(payloads.map(toHex))
+            expect(reader.idle).toBe(true)
+          }
+        )
+      )
+    })
   })
 })

@@ -1,6 +1,6 @@
 /**
  * Stopping a command without losing the connection. A command runs uninterruptibly except where it
- * waits for the server: every read and write of the packet channel goes through `waitRead` or
+ * waits for the server: every read and write of the wire goes through `waitRead` or
  * `waitWrite`, and only those waits can be interrupted, so a command is never cut between two
  * packets. A wait is exactly as interruptible as the caller was: SQL run in a finalizer or another
  * uninterruptible region (the ROLLBACK after an interruption) runs to its end. When the caller is
@@ -35,7 +35,15 @@ export interface CancelPolicy {
 
 type StopReason = "interrupted" | "timeout"
 
-/** The cancellation state of one connection, which runs one command at a time. */
+/** Gives an effect the interruptibility of a region outside an uninterruptible one. */
+export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
+const always = () => true
+
+/**
+ * The cancellation state of one connection: of the command whose answer is being read. Pipelined
+ * commands written behind it come under it one at a time, as their turns to read come.
+ */
 export class Cancellation {
   private readonly policy: CancelPolicy
   private running = false
@@ -44,8 +52,10 @@ export class Cancellation {
   private stopping: StopReason | undefined
   /** When the KILL and the rest of the response must be done, once stopping. */
   private stopDeadline = 0
+  /** Whether a KILL would reach the running statement and no other (see `run`). */
+  private killable: () => boolean = always
   /** Gives a wait the interruptibility of the running command's caller. */
-  private restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> = identity
+  private restore: Restore = identity
 
   constructor(policy: CancelPolicy) {
     this.policy = policy
@@ -54,19 +64,26 @@ export class Cancellation {
   /**
    * Runs `command` so that neither interruption nor `timeout` cuts it between two packets. On a
    * timeout it fails with a `StatementTimeoutError` whose cause is how the statement ended. A
-   * failure is first given to `settle`, in the same step that ends the command.
+   * failure is first given to `settle`, in the same step that ends the command. While `killable`
+   * says no (pipelined commands wait behind this one, and a KILL arriving late would stop one of
+   * them), a stopped statement is not killed: the rest of its answer is read within `cancelTimeout`.
+   * A command entered from an uninterruptible region (a pipelined command's answer, which must be
+   * read once written) passes its `caller`'s interruptibility, which its waits then have.
    */
   run<A>(
     command: Effect.Effect<A, MysqlError>,
     timeout: Duration.Duration | undefined,
     sql: string | undefined,
-    settle: (cause: Cause.Cause<MysqlError>) => Effect.Effect<void>
+    settle: (cause: Cause.Cause<MysqlError>) => Effect.Effect<void>,
+    killable: () => boolean = always,
+    caller?: Restore
   ): Effect.Effect<A, MysqlError> {
     const finish = (exit: Exit.Exit<A, MysqlError>): Effect.Effect<A, MysqlError> => {
       const stopped = this.stopping
       this.running = false
       this.stopping = undefined
       this.deadline = undefined
+      this.killable = always
       if (stopped !== "timeout") return Exit.isSuccess(exit) ? exit : Effect.andThen(settle(exit.cause), exit)
       const millis = Duration.toMillis(timeout!)
       const timedOut = Effect.fail(
@@ -80,21 +97,17 @@ export class Cancellation {
       return Exit.isSuccess(exit) ? timedOut : Effect.andThen(settle(exit.cause), timedOut)
     }
     const guarded = Effect.flatMap(Effect.exit(command), finish)
-    if (timeout === undefined) {
-      return Effect.uninterruptibleMask((restore) => {
-        this.running = true
-        this.restore = restore
-        return guarded
-      })
-    }
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.clockWith((clock) => {
-        this.running = true
-        this.restore = restore
+    const start = (restore: Restore) => {
+      this.running = true
+      this.restore = restore
+      this.killable = killable
+      if (timeout === undefined) return guarded
+      return Effect.clockWith((clock) => {
         this.deadline = clock.currentTimeMillisUnsafe() + Duration.toMillis(timeout)
         return guarded
       })
-    )
+    }
+    return caller === undefined ? Effect.uninterruptibleMask(start) : Effect.suspend(() => start(caller))
   }
 
   /**
@@ -150,6 +163,7 @@ export class Cancellation {
       this.stopDeadline = clock.currentTimeMillisUnsafe() + Duration.toMillis(this.policy.cancelTimeout)
       const killQuery = this.policy.killQuery
       if (killQuery === undefined) return this.closeAndFail(reason)
+      if (!this.killable()) return this.bounded(read, this.stopDeadline)
       return Effect.flatMap(Effect.exit(this.bounded(killQuery, this.stopDeadline)), (killed) =>
         Exit.isSuccess(killed) ? this.bounded(read, this.stopDeadline) : this.closeAndFail(reason)
       )

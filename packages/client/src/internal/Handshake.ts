@@ -9,7 +9,7 @@
  * required and the server does not offer it, the script stops at the greeting.
  */
 
-import { CompressedConnection, type CompressionCodecs, negotiate } from "@effect-mysql/compression"
+import { type CompressedConnection, CompressionCodecs, negotiate } from "@effect-mysql/compression"
 import {
   AuthSwitchResponse,
   Capability,
@@ -32,15 +32,15 @@ import { Duration, Effect, type Scope } from "effect"
 import { type Password, passwordText, type ResolvedOptions } from "../ConnectionOptions.ts"
 import { AuthenticationError, type MysqlError } from "../Errors.ts"
 import * as Authentication from "./Authentication.ts"
-import { type ByteConnection, type IoError, PacketChannel } from "./PacketChannel.ts"
 import { serverError } from "./ServerErrors.ts"
+import { Wire } from "./Wire.ts"
 
 export const clientName = "effect-mysql"
 export const clientVersion = "0.0.0"
 
 /** What the handshake established. */
 export interface Session {
-  readonly channel: PacketChannel
+  readonly wire: Wire
   readonly transport: Connection
   readonly connectionId: number
   readonly serverVersion: ServerVersion
@@ -113,7 +113,7 @@ export interface Login {
  * factor, until OK. Yields the status flags of the final OK.
  */
 export const authenticate = Effect.fnUntraced(function* (
-  channel: PacketChannel,
+  wire: Wire,
   login: Login,
   context: Authentication.AuthContext,
   capabilities: CapabilitySet,
@@ -134,8 +134,8 @@ export const authenticate = Effect.fnUntraced(function* (
   let session = first
   let factor = 0
   while (true) {
-    const packet = yield* channel.next
-    const message = yield* Effect.fromResult(decodeAuthPhasePacket(packet.payload, capabilities))
+    const payload = yield* wire.nextPayload
+    const message = yield* Effect.fromResult(decodeAuthPhasePacket(payload, capabilities))
     switch (message._tag) {
       case "OkPacket":
         return message.statusFlags
@@ -150,12 +150,12 @@ export const authenticate = Effect.fnUntraced(function* (
         const password = yield* textOf(factor)
         session = yield* Authentication.start(context, message.pluginName, password, message.pluginData)
         const data = yield* session.initial
-        yield* channel.send(yield* Effect.fromResult(AuthSwitchResponse.encode({ data }, capabilities)))
+        yield* wire.send(yield* Effect.fromResult(AuthSwitchResponse.encode({ data }, capabilities)))
         break
       }
       case "AuthMoreData": {
         const step = yield* session.more(message.data)
-        if ("send" in step) yield* channel.send(step.send)
+        if ("send" in step) yield* wire.send(step.send)
         break
       }
       case "AuthNextFactor": {
@@ -169,7 +169,7 @@ export const authenticate = Effect.fnUntraced(function* (
         }
         const password = yield* textOf(factor)
         session = yield* Authentication.start(context, message.pluginName, password, message.pluginData)
-        yield* channel.send(yield* session.initial)
+        yield* wire.send(yield* session.initial)
         break
       }
     }
@@ -212,7 +212,7 @@ export const handshake = Effect.fnUntraced(function* (
           : { initialDelay: options.keepAlive },
       busyPoll: options.busyPoll
     })
-    const channel = new PacketChannel(
+    const wire = new Wire(
       connection,
       options.maxPacketSize,
       options.readTimeout === undefined ? undefined : { timeout: options.readTimeout }
@@ -220,12 +220,12 @@ export const handshake = Effect.fnUntraced(function* (
 
     // Greeting [sequence 0]. A server that refuses us at once (too many connections, blocked host)
     // sends an ERR packet instead.
-    const first = yield* channel.next
-    if (first.payload[0] === 0xff) {
-      const err = yield* Effect.fromResult(ErrPacket.decode(first.payload))
+    const first = yield* wire.nextPayload
+    if (first[0] === 0xff) {
+      const err = yield* Effect.fromResult(ErrPacket.decode(first))
       return yield* serverError(err, undefined, undefined, undefined)
     }
-    const greeting = yield* Effect.fromResult(HandshakeV10.decode(first.payload))
+    const greeting = yield* Effect.fromResult(HandshakeV10.decode(first))
     const serverVersion = parseServerVersion(greeting.serverVersion)
     const serverCaps = makeCapabilitySet(greeting.capabilities, greeting.mariadbCapabilities ?? 0)
     if (!hasFlag(serverCaps.capabilities, Capability.CLIENT_PROTOCOL_41)) {
@@ -258,7 +258,7 @@ export const handshake = Effect.fnUntraced(function* (
       // The server says nothing between its greeting and TLS: whatever came with the greeting or
       // after it was written by someone else, and must not be read as if TLS had vouched for it.
       // The transport refuses what arrives later and is still unread when the upgrade starts.
-      if (channel.hasBuffered) return yield* plaintextInjected()
+      if (wire.hasBuffered) return yield* plaintextInjected()
       const request = sslRequestFor({
         capabilities,
         maxPacketSize: options.maxPacketSize,
@@ -267,7 +267,7 @@ export const handshake = Effect.fnUntraced(function* (
         username: "",
         authResponse: new Uint8Array(0)
       })
-      yield* channel.send(yield* Effect.fromResult(SslRequest.encode(request)))
+      yield* wire.send(yield* Effect.fromResult(SslRequest.encode(request)))
       tls = yield* connection.upgradeTls(options.ssl.tls)
     }
     const capabilitySet = makeCapabilitySet(capabilities, mariadbCapabilities)
@@ -303,9 +303,9 @@ export const handshake = Effect.fnUntraced(function* (
           : { zstdCompressionLevel: compression.zstdCompressionLevel })
       })
     )
-    yield* channel.send(response)
+    yield* wire.send(response)
     const statusFlags = yield* authenticate(
-      channel,
+      wire,
       {
         user: options.user,
         password,
@@ -322,15 +322,12 @@ export const handshake = Effect.fnUntraced(function* (
     // Compression starts after the final OK, both ways.
     let compressionInfo: CompressedConnection.CompressionInfo | undefined
     if (compression !== undefined && compression.algorithm !== "uncompressed") {
-      const compressed = yield* CompressedConnection.make<ByteConnection, IoError>(channel.bytes, {
-        algorithm: compression.algorithm,
-        level: compression.level
-      })
-      channel.compress(compressed, compressed.compressedSequenceId)
-      compressionInfo = compressed.compression
+      const codecs = yield* CompressionCodecs
+      wire.compress(codecs.make(compression.algorithm, compression.level))
+      compressionInfo = { algorithm: compression.algorithm, level: compression.level }
     }
     return {
-      channel,
+      wire,
       transport: connection,
       connectionId: greeting.connectionId,
       serverVersion,

@@ -17,7 +17,7 @@
  * never judged. A write that does not complete counts too, but a server reporting the connection
  * idle during a write is not conclusive (the server shows `Sleep` while it reads a command).
  *
- * The packet channel marks each wait with `begin` and `end` (two field writes on the hot path); a
+ * The wire marks each wait with `begin` and `end` (two field writes on the hot path); a
  * fiber per connection looks at the marks, so a command costs no timer and no extra fiber.
  */
 

@@ -10,22 +10,22 @@
 import { Effect, Stream } from "effect"
 import { LocalInfileError } from "../Errors.ts"
 import type { LocalInfileOptions, LocalInfileSource } from "../LocalInfile.ts"
-import type { IoError, PacketChannel } from "./PacketChannel.ts"
+import type { IoError, Wire } from "./Wire.ts"
 
 // Below 0xFFFFFF so that no chunk is ever framed as a split packet, whose empty trailer the
 // server would take for the end of the file.
 const CHUNK = 64 * 1024
 
-const sendBytes = (channel: PacketChannel, bytes: Uint8Array): Effect.Effect<void, IoError> =>
+const sendBytes = (wire: Wire, bytes: Uint8Array): Effect.Effect<void, IoError> =>
   Effect.gen(function* () {
-    for (let at = 0; at < bytes.length; at += CHUNK) yield* channel.send(bytes.subarray(at, at + CHUNK))
+    for (let at = 0; at < bytes.length; at += CHUNK) yield* wire.send(bytes.subarray(at, at + CHUNK))
   })
 
-const sendSource = (channel: PacketChannel, source: LocalInfileSource): Effect.Effect<void, IoError | unknown> => {
-  if (typeof source === "string") return sendBytes(channel, new TextEncoder().encode(source))
-  if (source instanceof Uint8Array) return sendBytes(channel, source)
-  if (Stream.isStream(source)) return Stream.runForEach(source, (chunk) => sendBytes(channel, chunk))
-  return Effect.flatMap(source, (bytes) => sendBytes(channel, bytes))
+const sendSource = (wire: Wire, source: LocalInfileSource): Effect.Effect<void, IoError | unknown> => {
+  if (typeof source === "string") return sendBytes(wire, new TextEncoder().encode(source))
+  if (source instanceof Uint8Array) return sendBytes(wire, source)
+  if (Stream.isStream(source)) return Stream.runForEach(source, (chunk) => sendBytes(wire, chunk))
+  return Effect.flatMap(source, (bytes) => sendBytes(wire, bytes))
 }
 
 /**
@@ -33,7 +33,7 @@ const sendSource = (channel: PacketChannel, source: LocalInfileSource): Effect.E
  * undefined when the file was sent; fails when the source or the connection failed.
  */
 export const sendLocalInfile = (
-  channel: PacketChannel,
+  wire: Wire,
   options: LocalInfileOptions | undefined,
   fileName: string,
   sql: string
@@ -41,14 +41,14 @@ export const sendLocalInfile = (
   Effect.gen(function* () {
     const source = options?.source(fileName)
     if (source === undefined) {
-      yield* channel.send(new Uint8Array(0))
+      yield* wire.send(new Uint8Array(0))
       return new LocalInfileError({
         reason: "refused",
         fileName,
         message: `the server asked for the local file "${fileName}"${sql === "" ? "" : ` while running "${sql.slice(0, 80)}"`}, which this connection does not offer: refused (configure localInfile.source to allow it)`
       })
     }
-    const sent = yield* Effect.result(sendSource(channel, source))
+    const sent = yield* Effect.result(sendSource(wire, source))
     if (sent._tag === "Failure") {
       if (isIoError(sent.failure)) return yield* Effect.fail(sent.failure)
       return yield* new LocalInfileError({
@@ -58,7 +58,7 @@ export const sendLocalInfile = (
         cause: sent.failure
       })
     }
-    yield* channel.send(new Uint8Array(0))
+    yield* wire.send(new Uint8Array(0))
     return undefined
   })
 

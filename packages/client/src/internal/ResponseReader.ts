@@ -117,9 +117,12 @@ export class ResponseReader {
     return this.phase === "done"
   }
 
-  /** Feeds the next packet; `undefined` means "more packets, please". */
-  onPacket(payload: Uint8Array): Outcome | undefined {
-    this.budget -= payload.length
+  /**
+   * Feeds the next packet, the payload `bytes[start, end)`; `undefined` means "more packets,
+   * please". A row is decoded in place; only the rarer packets are cut out as views.
+   */
+  onPacket(bytes: Uint8Array, start: number, end: number): Outcome | undefined {
+    this.budget -= end - start
     if (this.budget < 0) {
       return this.fail(
         protocolError(
@@ -129,9 +132,14 @@ export class ResponseReader {
         )
       )
     }
+    if (this.phase === "rows") {
+      // A row starts with neither 0xFE (an end, unless a long row begins with it) nor 0xFF (an ERR).
+      const first = bytes[start]
+      if (first < 0xfe && end > start) return this.onRow(bytes, start, end)
+      return this.onRowsEnd(bytes.subarray(start, end))
+    }
+    const payload = bytes.subarray(start, end)
     switch (this.phase) {
-      case "rows":
-        return this.onRow(payload)
       case "header":
       case "infile":
         return this.onHeader(payload)
@@ -240,19 +248,21 @@ export class ResponseReader {
     return undefined
   }
 
-  private onRow(payload: Uint8Array): Outcome | undefined {
+  private onRow(bytes: Uint8Array, start: number, end: number): Outcome | undefined {
+    const decoder = this.decoder!
+    const row =
+      this.options.rowShape === "object" ? decoder.readObject(bytes, start, end) : decoder.readArray(bytes, start, end)
+    if (row === undefined) return this.fail(decoder.failure!)
+    this.rows.push(row)
+    return undefined
+  }
+
+  /** A packet of the rows phase that starts with 0xFE or 0xFF, or is empty: the end, an ERR, or an unusual row. */
+  private onRowsEnd(payload: Uint8Array): Outcome | undefined {
     const caps = this.options.capabilities
     switch (classifyResultSetPacket(payload, caps)) {
-      case "row": {
-        const decoder = this.decoder!
-        const row =
-          this.options.rowShape === "object"
-            ? decoder.readObject(payload, 0, payload.length)
-            : decoder.readArray(payload, 0, payload.length)
-        if (row === undefined) return this.fail(decoder.failure!)
-        this.rows.push(row)
-        return undefined
-      }
+      case "row":
+        return this.onRow(payload, 0, payload.length)
       case "error": {
         const err = ErrPacket.decode(payload, caps)
         return this.fail(
