@@ -250,6 +250,40 @@ layer(fixture, { timeout: 120_000, excludeTestServices: true })("liveness", (it)
     }).pipe(Effect.scoped)
   )
 
+  // Bun's sockets deliver up to 512 KiB at a time; its layer cuts them into 64 KiB copies.
+  for (const tls of [undefined, "required"] as const) {
+    it.effect(`hands out every byte in order, in reads of at most 64 KiB (${tls ?? "plaintext"})`, () =>
+      Effect.gen(function* () {
+        const { pki, servers } = yield* Fixture
+        const endpoint = localhost(servers.ports[tls === undefined ? "plainSource" : "tlsSource"])
+        const connection = yield* (yield* Transport).connect(endpoint)
+        if (tls !== undefined) {
+          const policy = yield* SslPolicy.make({ mode: tls, ca: pki.ca.pem }, endpoint)
+          if (policy.mode !== "disabled") yield* connection.upgradeTls(policy.tls)
+        }
+        let total = 0
+        let largest = 0
+        while (true) {
+          const result = yield* Effect.result(connection.read({ timeout: "10 seconds" }))
+          if (Result.isFailure(result)) {
+            assert.strictEqual(tagOf(result.failure), "TransportError:closed-by-peer")
+            break
+          }
+          const chunk = result.success
+          largest = Math.max(largest, chunk.length)
+          for (let i = 0; i < chunk.length; i++) {
+            if (chunk[i] !== ((total + i) & 0xff)) assert.fail(`byte ${total + i} is ${chunk[i]}`)
+          }
+          total += chunk.length
+          // A slow reader now and then, so that the kernel's buffers fill and reads come large.
+          if ((total & 0xffffff) < chunk.length) yield* Effect.sleep("20 millis")
+        }
+        assert.strictEqual(total, sourceBytes)
+        assert.isAtMost(largest, 64 * 1024, `${runtime} handed out a read of ${largest} bytes`)
+      }).pipe(Effect.scoped)
+    )
+  }
+
   // On Deno, verify-identity runs on Deno.startTls and required on node:tls over the native socket.
   for (const tls of [undefined, "verify-identity", "required"] as const) {
     it.effect(`keeps memory bounded under a slow reader (${tls ?? "plaintext"})`, () =>

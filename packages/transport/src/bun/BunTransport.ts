@@ -1,6 +1,9 @@
 /**
  * The Bun layer: Bun's node:net and node:tls. `Bun.connect` with `upgradeTLS` was measured against
  * them and not chosen; docs/transport.md gives the numbers and the reasons.
+ *
+ * Bun's sockets deliver up to 512 KiB per read; they are cut into 64 KiB copies (Node's read
+ * size) and freed at once, which keeps a long stream's resident set down (internal/ChunkPieces.ts).
  */
 import { Layer } from "effect"
 import { acquire } from "../internal/NodeSocketTransport.ts"
@@ -11,7 +14,8 @@ export const layer: Layer.Layer<Transport> = Layer.succeed(
   Transport.of({
     connect: acquire({
       name: "Bun",
-      limits: { ciphersuites: "its TLS stack (BoringSSL) does not let TLS 1.3 suites be chosen" }
+      limits: { ciphersuites: "its TLS stack (BoringSSL) does not let TLS 1.3 suites be chosen" },
+      pieceSize: 64 * 1024
     })
   })
 )

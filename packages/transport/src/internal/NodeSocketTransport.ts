@@ -81,6 +81,8 @@ const openSocket = (endpoint: Endpoint.Endpoint, settings: ConnectSettings) =>
 export interface NodeLikeRuntime {
   readonly name: string
   readonly limits: TlsLimits
+  /** Larger chunks are cut into copies of this size (`StreamChannelOptions.pieceSize`). */
+  readonly pieceSize?: number | undefined
 }
 
 export const connect = (runtime: NodeLikeRuntime, endpoint: Endpoint.Endpoint, options: ConnectOptions = {}) =>
@@ -90,6 +92,7 @@ export const connect = (runtime: NodeLikeRuntime, endpoint: Endpoint.Endpoint, o
     const socket = yield* openSocket(endpoint, settings)
     const channelOptions = {
       limit: settings.readBufferSize,
+      pieceSize: runtime.pieceSize,
       busyPoll: settings.busyPollMillis === undefined ? undefined : new BusyPoll(settings.busyPollMillis)
     }
     const plain = new StreamChannel(socket, { ...channelOptions, tls: false })

@@ -8,6 +8,7 @@ import type { TlsError } from "../TlsError.ts"
 import { TransportError } from "../TransportError.ts"
 import type { BusyPoll } from "./BusyPoll.ts"
 import type { Addresses, Channel } from "./Channel.ts"
+import { cutAndRelease } from "./ChunkPieces.ts"
 import { ioError } from "./IoError.ts"
 import { ReadBuffer } from "./ReadBuffer.ts"
 import { fromRuntimeError, isTlsAlert } from "./TlsFailure.ts"
@@ -31,6 +32,11 @@ export interface StreamChannelOptions {
   readonly release?: () => void
   /** Poll for a reply before sleeping (the `busyPoll` option); shared by the plaintext and TLS channels. */
   readonly busyPoll?: BusyPoll | undefined
+  /**
+   * Chunks larger than this are copied into pieces of this size and their buffer freed at once
+   * (`cutAndRelease`), for runtimes whose sockets hand out large chunks (Bun: up to 512 KiB).
+   */
+  readonly pieceSize?: number | undefined
 }
 
 const closedByPeer = () => new TransportError({ reason: "closed-by-peer", message: "the server closed the connection" })
@@ -39,7 +45,9 @@ export class StreamChannel implements Channel {
   private readonly buffer: ReadBuffer<TransportError | TlsError>
   private readonly onData = (chunk: Uint8Array) => {
     this.options.busyPoll?.received()
-    this.buffer.push(chunk)
+    const pieceSize = this.options.pieceSize
+    if (pieceSize === undefined || chunk.length <= pieceSize) return this.buffer.push(chunk)
+    for (const piece of cutAndRelease(chunk, pieceSize)) this.buffer.push(piece)
   }
   private readonly onEnd = () => this.buffer.end(closedByPeer)
   private readonly onClose = () => this.buffer.end(closedByPeer)
