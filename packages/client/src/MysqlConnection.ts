@@ -25,17 +25,15 @@ import {
   ComStmtClose,
   ComStmtExecute,
   ComStmtPrepare,
-  ComStmtPrepareOk,
   capabilityNames,
-  decodeAuthPhasePacket,
+  decodePrepareResponse,
+  decodeStatusResponse,
   decodeStmtPrepareResponse,
-  ErrPacket,
   type FramedPacket,
   frameQuery,
   hasMariaDb,
   MariaDbCapability,
   packetsAfterPrepareOk,
-  protocolError,
   SetOption,
   StatusFlag,
   timeZoneProblem,
@@ -633,18 +631,10 @@ class Connection implements MysqlConnection {
     const { capabilities, serverVersion } = this.session
     return Effect.gen(function* () {
       yield* wire.sendCommand(payload)
-      const answer = yield* wire.nextPayload
+      const response = yield* Effect.fromResult(decodeStatusResponse(yield* wire.nextPayload, capabilities))
       // COM_SET_OPTION answers with an EOF where other commands answer with an OK.
-      if (answer[0] === 0xfe && answer.length < 9) return
-      const response = yield* Effect.fromResult(decodeAuthPhasePacket(answer, capabilities))
-      if (response._tag === "OkPacket") {
-        self.statusFlags = response.statusFlags
-        return
-      }
       if (response._tag === "ErrPacket") return yield* serverError(response, serverVersion.flavor, undefined, undefined)
-      return yield* Effect.fail(
-        protocolError("CommandResponse", `unexpected ${response._tag} in answer to a command`, "header", 0)
-      )
+      self.statusFlags = response.statusFlags
     })
   }
 
@@ -719,11 +709,8 @@ class Connection implements MysqlConnection {
       const caps = this.session.capabilities
       yield* this.wire.sendCommand(yield* Effect.fromResult(ComStmtPrepare.encode({ query: sql }, caps)))
       const first = yield* this.wire.nextPayload
-      if (first[0] === 0xff) {
-        const err = yield* Effect.fromResult(ErrPacket.decode(first, caps))
-        return yield* Effect.fail(toServerError(err, this.session.serverVersion.flavor, sql))
-      }
-      const ok = yield* Effect.fromResult(ComStmtPrepareOk.decode(first, caps))
+      const ok = yield* Effect.fromResult(decodePrepareResponse(first, caps))
+      if (ok._tag === "ErrPacket") return yield* Effect.fail(toServerError(ok, this.session.serverVersion.flavor, sql))
       const payloads = [first]
       for (let n = packetsAfterPrepareOk(ok, caps); n > 0; n--) payloads.push(yield* this.wire.nextPayload)
       const response = yield* Effect.fromResult(decodeStmtPrepareResponse(payloads, caps))

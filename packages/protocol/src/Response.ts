@@ -6,8 +6,12 @@
  *        https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html
  * MariaDB: https://mariadb.com/kb/en/result-set-packets/
  *
+ * - The greeting: 0x0A HandshakeV10, or 0xFF ERR from a server that refuses the connection.
  * - Authentication phase: 0x00 OK, 0xFF ERR, 0xFE AuthSwitchRequest, 0x01 AuthMoreData,
  *   0x02 AuthNextFactor.
+ * - A command answered by one status packet (COM_PING, COM_INIT_DB, COM_RESET_CONNECTION,
+ *   COM_SET_OPTION): 0x00 OK, 0xFF ERR, 0xFE EOF or OK-as-EOF (COM_SET_OPTION's answer).
+ * - COM_STMT_PREPARE: 0x00 its OK (the statement's id and counts), 0xFF ERR.
  * - After a command: 0x00 OK, 0xFF ERR (or a MariaDB progress report), 0xFB LOCAL INFILE request,
  *   anything else a column count (a result set follows).
  * - In the rows of a result set: 0xFF ERR; 0xFE with fewer than 9 bytes an EOF, or under
@@ -23,12 +27,54 @@ import { AuthNextFactor } from "./AuthNextFactor.ts"
 import { AuthSwitchRequest } from "./AuthSwitchRequest.ts"
 import { Capability, type CapabilitySet, emptyCapabilitySet } from "./Capabilities.ts"
 import { ColumnCount } from "./ColumnCount.ts"
+import { ComStmtPrepareOk } from "./ComStmtPrepareOk.ts"
 import { EofPacket, isEofPacket, isOkAsEof } from "./EofPacket.ts"
 import { ErrPacket, isProgressReport, ProgressReport } from "./ErrPacket.ts"
+import { HandshakeV10 } from "./HandshakeV10.ts"
 import { LocalInfileRequest } from "./LocalInfileRequest.ts"
 import { OkPacket } from "./OkPacket.ts"
 import type { ProtocolError } from "./ProtocolError.ts"
 import { protocolError } from "./ProtocolError.ts"
+
+/** The server's first packet: its greeting, or the ERR of a server that refuses the connection. */
+export const decodeGreeting = (payload: Uint8Array): Result.Result<HandshakeV10 | ErrPacket, ProtocolError> =>
+  payload[0] === 0xff ? ErrPacket.decode(payload) : HandshakeV10.decode(payload)
+
+/** The answer to a command whose whole response is one status packet. */
+export type StatusResponse = OkPacket | ErrPacket | EofPacket
+
+/** Decodes the answer to COM_PING, COM_INIT_DB, COM_RESET_CONNECTION or COM_SET_OPTION. */
+export const decodeStatusResponse = (
+  payload: Uint8Array,
+  caps: CapabilitySet = emptyCapabilitySet
+): Result.Result<StatusResponse, ProtocolError> => {
+  switch (payload[0]) {
+    case 0x00:
+      return OkPacket.decode(payload, caps)
+    case 0xff:
+      return ErrPacket.decode(payload, caps)
+    case 0xfe:
+      // COM_SET_OPTION's answer: an EOF, or under CLIENT_DEPRECATE_EOF an OK with header 0xFE.
+      if (classifyResultSetPacket(payload, caps) === "end") return decodeResultSetEnd(payload, caps)
+  }
+  return Result.fail(
+    protocolError(
+      "StatusResponse",
+      payload.length === 0
+        ? "empty packet in answer to a command"
+        : `unexpected packet 0x${payload[0].toString(16).padStart(2, "0")} in answer to a command`,
+      "header",
+      0
+    )
+  )
+}
+
+/** Decodes the first packet of the answer to COM_STMT_PREPARE: the statement's OK, or an ERR. */
+export const decodePrepareResponse = (
+  payload: Uint8Array,
+  caps: CapabilitySet = emptyCapabilitySet
+): Result.Result<ComStmtPrepareOk | ErrPacket, ProtocolError> =>
+  payload[0] === 0xff ? ErrPacket.decode(payload, caps) : ComStmtPrepareOk.decode(payload, caps)
 
 /** What the server sends while authenticating. */
 export type AuthPhasePacket = OkPacket | ErrPacket | AuthSwitchRequest | AuthMoreData | AuthNextFactor

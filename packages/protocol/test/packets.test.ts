@@ -11,7 +11,14 @@ import { encodePacket } from "../src/Framing.ts"
 import { HandshakeResponse41 } from "../src/HandshakeResponse41.ts"
 import { HandshakeV10, makeHandshakeV10 } from "../src/HandshakeV10.ts"
 import { makeOkPacket, OkPacket } from "../src/OkPacket.ts"
-import { classifyResultSetPacket, decodeAuthPhasePacket, decodeCommandResponse } from "../src/Response.ts"
+import {
+  classifyResultSetPacket,
+  decodeAuthPhasePacket,
+  decodeCommandResponse,
+  decodeGreeting,
+  decodePrepareResponse,
+  decodeStatusResponse
+} from "../src/Response.ts"
 import { isSslRequest, SslRequest } from "../src/SslRequest.ts"
 import { err, fromHex, ok, toHex } from "./support/bytes.ts"
 
@@ -159,6 +166,38 @@ describe("responses", () => {
       errorCode: 1040,
       errorMessage: "Oops"
     })
+  })
+
+  it("status answers, prepare answers and greetings: each kind by its first byte, anything else refused", () => {
+    expect(ok(decodeStatusResponse(fromHex("00000002000000")))._tag).toBe("OkPacket")
+    expect(ok(decodeStatusResponse(fromHex("fe00000200")))._tag).toBe("EofPacket")
+    // Under CLIENT_DEPRECATE_EOF, COM_SET_OPTION is answered by an OK with header 0xFE.
+    const deprecate = makeCapabilitySet(Capability.CLIENT_DEPRECATE_EOF | Capability.CLIENT_PROTOCOL_41)
+    expect(ok(decodeStatusResponse(fromHex("fe000002000000"), deprecate))).toMatchObject({
+      _tag: "OkPacket",
+      statusFlags: 2
+    })
+    expect(ok(decodeStatusResponse(fromHex("ff10044f6f7073")))._tag).toBe("ErrPacket")
+    expect(err(decodeStatusResponse(fromHex("fe0000020000000000000000"))).message).toMatch(/unexpected packet 0xfe/)
+    expect(err(decodeStatusResponse(fromHex("01"))).message).toMatch(/unexpected packet 0x01/)
+    expect(err(decodeStatusResponse(new Uint8Array(0))).message).toMatch(/empty packet/)
+    expect(ok(decodePrepareResponse(fromHex("000100000001000200000000")))).toMatchObject({
+      _tag: "ComStmtPrepareOk",
+      statementId: 1,
+      numColumns: 1,
+      numParams: 2
+    })
+    expect(ok(decodePrepareResponse(fromHex("ff10044f6f7073")))._tag).toBe("ErrPacket")
+    expect(ok(decodeGreeting(fromHex("ff10044f6f7073")))).toMatchObject({ errorCode: 1040 })
+    const greeting = makeHandshakeV10({
+      serverVersion: "10.11.0-MariaDB",
+      connectionId: 9,
+      authPluginData: new Uint8Array(20),
+      capabilities: Capability.CLIENT_MYSQL | Capability.CLIENT_PROTOCOL_41 | Capability.CLIENT_SECURE_CONNECTION,
+      characterSet: 45,
+      statusFlags: 2
+    })
+    expect(ok(decodeGreeting(ok(HandshakeV10.encode(greeting))))).toMatchObject({ connectionId: 9 })
   })
 
   it("an EOF and an OK-as-EOF are told apart from a row starting with 0xFE", () => {

@@ -15,9 +15,8 @@ import {
   Capability,
   type CapabilitySet,
   decodeAuthPhasePacket,
-  ErrPacket,
+  decodeGreeting,
   HandshakeResponse41,
-  HandshakeV10,
   hasFlag,
   MariaDbCapability,
   MysqlNativePassword,
@@ -220,12 +219,8 @@ export const handshake = Effect.fnUntraced(function* (
 
     // Greeting [sequence 0]. A server that refuses us at once (too many connections, blocked host)
     // sends an ERR packet instead.
-    const first = yield* wire.nextPayload
-    if (first[0] === 0xff) {
-      const err = yield* Effect.fromResult(ErrPacket.decode(first))
-      return yield* serverError(err, undefined, undefined, undefined)
-    }
-    const greeting = yield* Effect.fromResult(HandshakeV10.decode(first))
+    const greeting = yield* Effect.fromResult(decodeGreeting(yield* wire.nextPayload))
+    if ("errorCode" in greeting) return yield* serverError(greeting, undefined, undefined, undefined)
     const serverVersion = parseServerVersion(greeting.serverVersion)
     const serverCaps = makeCapabilitySet(greeting.capabilities, greeting.mariadbCapabilities ?? 0)
     if (!hasFlag(serverCaps.capabilities, Capability.CLIENT_PROTOCOL_41)) {
