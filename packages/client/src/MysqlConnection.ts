@@ -1,7 +1,7 @@
 /**
  * One MySQL/MariaDB connection: the handshake (TLS as the ssl-mode says, authentication,
- * compression), then commands one at a time. `connect` is scoped: closing the scope sends COM_QUIT
- * and releases the socket.
+ * compression), then its commands; concurrent ones are pipelined (`internal/Pipeline.ts`).
+ * `connect` is scoped: closing the scope sends COM_QUIT and releases the socket.
  *
  * A command that fails with the server's ERR leaves the connection as it was. Any other failure
  * (the network, a read deadline, a packet that makes no sense) closes the connection: its state is

@@ -161,6 +161,22 @@ describe("parameters", () => {
       assert.deepStrictEqual((yield* conn.query("SELECT 1 AS one")).rows, [{ one: 1 }])
     })
   )
+
+  it.effect(
+    "a statement prepared for reuse refuses what execute refuses: values not in an array, an unknown zone",
+    () =>
+      Effect.gen(function* () {
+        const conn = yield* connect(optionsFor("plain"))
+        const statement = yield* conn.prepare("SELECT ? AS v")
+        const notArray = yield* Effect.flip(statement.execute({ rowShape: "array" } as never))
+        assert.strictEqual(notArray._tag, "ArgumentError")
+        assert.match(notArray.message, /as an array/)
+        const zone = yield* Effect.flip(statement.execute([1], { types: { timeZone: "Europe/Nowhere" } }))
+        assert.strictEqual(zone._tag, "ArgumentError")
+        assert.match(zone.message, /Europe\/Nowhere/)
+        assert.deepStrictEqual((yield* statement.execute(["x"])).rows, [{ v: "x" }])
+      }).pipe(Effect.scoped)
+  )
 })
 
 describe("time zones", () => {

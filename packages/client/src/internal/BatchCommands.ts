@@ -50,8 +50,10 @@ const batchSteps = (core: ConnectionCore): BatchSteps => {
     command,
     execute: (statement, params) =>
       Effect.flatMap(executePacket(core, statement, params), (framed) => command(framed, statement)),
-    // Types of its own keep each text, used once, out of the cache of result shapes.
-    query: (text) => Effect.map(queryResults(core, text, { types: core.options.types }), (results) => results[0]!),
+    // Types of its own (a copy: the connection's own object would be remembered) keep each text,
+    // used once, out of the cache of result shapes.
+    query: (text) =>
+      Effect.map(queryResults(core, text, { types: { ...core.options.types } }), (results) => results[0]!),
     atomically: (commands) =>
       Effect.suspend(() => {
         if (core.inTransaction) return commands

@@ -97,17 +97,27 @@ const sendExecute = (
 ): Effect.Effect<void, MysqlError> =>
   Effect.flatMap(executePacket(core, statement, params), (packet) => core.wire.write(packet))
 
+/** The ArgumentError that refuses an execution's values or options before anything is sent; undefined when they are usable. */
+const refusedArguments = (
+  sql: string,
+  params: ReadonlyArray<ParameterValue>,
+  options: QueryOptions | undefined
+): Effect.Effect<never, ArgumentError> | undefined => {
+  if (!Array.isArray(params)) {
+    return argumentError("execute takes its values as an array: execute(sql, [value, …], options)", sql)
+  }
+  const zone = zoneProblem(options)
+  return zone === undefined ? undefined : argumentError(zone, sql)
+}
+
 const executeResults = (
   core: ConnectionCore,
   sql: string,
   params: ReadonlyArray<ParameterValue>,
   options: QueryOptions | undefined
 ): Effect.Effect<ReadonlyArray<Result>, MysqlError> => {
-  if (!Array.isArray(params)) {
-    return argumentError("execute takes its values as an array: execute(sql, [value, …], options)", sql)
-  }
-  const zone = zoneProblem(options)
-  if (zone !== undefined) return argumentError(zone, sql)
+  const refused = refusedArguments(sql, params, options)
+  if (refused !== undefined) return refused
   return Effect.flatMap(cachedStatement(core, sql), (statement) =>
     closingUncached(
       core,
@@ -150,7 +160,9 @@ export const executeCommand = (
   const alone = () => core.run(executeResults(core, sql, params, options), options?.timeout, sql)
   return Effect.suspend(() => {
     const cached = core.pipelinesExecute ? core.statements.get(sql) : undefined
-    if (cached === undefined || !Array.isArray(params) || zoneProblem(options) !== undefined) return alone()
+    if (cached === undefined) return alone()
+    const refused = refusedArguments(sql, params, options)
+    if (refused !== undefined) return refused
     return Effect.flatMap(executePacket(core, cached, params), (framed) =>
       core.pipelined(
         // Evicted meanwhile (and closed by the command that evicted it): prepared again, alone.
@@ -175,6 +187,7 @@ export const prepare = (core: ConnectionCore, sql: string): Effect.Effect<Prepar
         parameters: statement.params,
         columns: statement.columns,
         execute: (params = [], options) =>
+          refusedArguments(sql, params, options) ??
           core.run(
             Effect.gen(function* () {
               yield* sendExecute(core, statement, params)
