@@ -50,12 +50,18 @@ export class Pipeline {
   /** Waits until `turn` is done. Turns end in order, so each earlier one is done too. */
   static wait(turn: Turn | undefined): Effect.Effect<void> {
     if (turn === undefined) return Effect.void
-    // Only the next command waits for a turn: one resume callback is all a turn holds. A resumed
-    // command goes on in the stack of the one that left, and its answer is often read already:
-    // without a yield, a queue of a thousand answers nests a thousand reads, past the stack's end.
+    // One waiter per turn: the command written next, or, for the last turn, the one command that
+    // holds the connection's lock to wait for `drained`. A resumed command goes on in the stack of
+    // the one that left, and its answer is often read already: without a yield, a queue of a
+    // thousand answers nests a thousand reads, past the stack's end.
     return Effect.callback<void>((resume) => {
       if (turn.done) return resume(Effect.void)
-      turn.waiter = () => resume(Effect.yieldNow)
+      const waiter = () => resume(Effect.yieldNow)
+      turn.waiter = waiter
+      // An interrupted wait (a `drained` given up) leaves no callback behind.
+      return Effect.sync(() => {
+        if (turn.waiter === waiter) turn.waiter = undefined
+      })
     })
   }
 
