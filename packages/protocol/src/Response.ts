@@ -36,6 +36,19 @@ import { OkPacket } from "./OkPacket.ts"
 import type { ProtocolError } from "./ProtocolError.ts"
 import { protocolError } from "./ProtocolError.ts"
 
+/** The failure for a packet whose first byte names nothing expected at this point of the exchange. */
+const unexpectedPacket = (packet: string, payload: Uint8Array, where: string): Result.Result<never, ProtocolError> =>
+  Result.fail(
+    protocolError(
+      packet,
+      payload.length === 0
+        ? `empty packet ${where}`
+        : `unexpected packet 0x${payload[0].toString(16).padStart(2, "0")} ${where}`,
+      "header",
+      0
+    )
+  )
+
 /** The server's first packet: its greeting, or the ERR of a server that refuses the connection. */
 export const decodeGreeting = (payload: Uint8Array): Result.Result<HandshakeV10 | ErrPacket, ProtocolError> =>
   payload[0] === 0xff ? ErrPacket.decode(payload) : HandshakeV10.decode(payload)
@@ -57,16 +70,7 @@ export const decodeStatusResponse = (
       // COM_SET_OPTION's answer: an EOF, or under CLIENT_DEPRECATE_EOF an OK with header 0xFE.
       if (classifyResultSetPacket(payload, caps) === "end") return decodeResultSetEnd(payload, caps)
   }
-  return Result.fail(
-    protocolError(
-      "StatusResponse",
-      payload.length === 0
-        ? "empty packet in answer to a command"
-        : `unexpected packet 0x${payload[0].toString(16).padStart(2, "0")} in answer to a command`,
-      "header",
-      0
-    )
-  )
+  return unexpectedPacket("StatusResponse", payload, "in answer to a command")
 }
 
 /** Decodes the first packet of the answer to COM_STMT_PREPARE: the statement's OK, or an ERR. */
@@ -96,16 +100,7 @@ export const decodeAuthPhasePacket = (
     case 0x02:
       return AuthNextFactor.decode(payload, caps)
     default:
-      return Result.fail(
-        protocolError(
-          "AuthPhase",
-          payload.length === 0
-            ? "empty packet during authentication"
-            : `unexpected packet 0x${payload[0].toString(16).padStart(2, "0")} during authentication`,
-          "header",
-          0
-        )
-      )
+      return unexpectedPacket("AuthPhase", payload, "during authentication")
   }
 }
 

@@ -210,6 +210,15 @@ export class ConnectionCore {
     })
   }
 
+  /** A statement's time limit: its own `timeout`, else the connection's `statementTimeout`. */
+  private statementLimit(timeout: Duration.Input | undefined): Duration.Duration | undefined | ConfigError {
+    if (timeout === undefined) return this.options.statementTimeout
+    return (
+      positiveDuration(timeout) ??
+      new ConfigError({ option: "timeout", message: "timeout: must be a positive duration" })
+    )
+  }
+
   /**
    * Runs a command alone on the connection. A failure that leaves its state unknown closes it; an
    * interruption or a timeout stops the statement on the server and keeps the connection when it can.
@@ -218,10 +227,8 @@ export class ConnectionCore {
     return this.locked(
       Effect.suspend(() => {
         if (this.broken !== undefined) return Effect.fail(this.closedError)
-        const limit = timeout === undefined ? this.options.statementTimeout : positiveDuration(timeout)
-        if (timeout !== undefined && limit === undefined) {
-          return Effect.fail(new ConfigError({ option: "timeout", message: "timeout: must be a positive duration" }))
-        }
+        const limit = this.statementLimit(timeout)
+        if (limit instanceof ConfigError) return Effect.fail(limit)
         return this.cancellation.run(command, limit, sql, this.settle)
       })
     )
@@ -269,10 +276,8 @@ export class ConnectionCore {
     sql: string
   ): Effect.Effect<A, MysqlError> {
     return Effect.suspend(() => {
-      const limit = timeout === undefined ? this.options.statementTimeout : positiveDuration(timeout)
-      if (timeout !== undefined && limit === undefined) {
-        return Effect.fail(new ConfigError({ option: "timeout", message: "timeout: must be a positive duration" }))
-      }
+      const limit = this.statementLimit(timeout)
+      if (limit instanceof ConfigError) return Effect.fail(limit)
       return Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(restore(this.takeLock), () => {
           const framed = this.broken === undefined ? frame() : undefined
