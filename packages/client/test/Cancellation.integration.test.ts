@@ -4,18 +4,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { FaultProxy } from "@effect-mysql/testing"
 import { Effect, Exit, Fiber, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-import { MysqlClient, type MysqlConnection } from "../src/index.ts"
-import { clientLayer, connect, optionsFor, TransportLive, target } from "./support.ts"
-
-/** Statements of the test's account still running on the server, as the process list shows them. */
-const running = (observer: MysqlConnection.MysqlConnection, text: string) =>
-  Effect.map(
-    observer.execute<{ n: bigint }>(
-      "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO = ? AND COMMAND = 'Query'",
-      [text]
-    ),
-    (result) => Number(result.rows[0]!.n)
-  )
+import { MysqlClient } from "../src/index.ts"
+import { clientLayer, connect, optionsFor, running, TransportLive, target } from "./support.ts"
 
 const elapsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {

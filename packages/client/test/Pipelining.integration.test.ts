@@ -3,17 +3,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Stream } from "effect"
 import { LocalInfile, type MysqlConnection } from "../src/index.ts"
-import { connect, optionsFor } from "./support.ts"
-
-/** Statements of the test's account still running on the server, as the process list shows them. */
-const running = (observer: MysqlConnection.MysqlConnection, text: string) =>
-  Effect.map(
-    observer.execute<{ n: bigint }>(
-      "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO = ? AND COMMAND = 'Query'",
-      [text]
-    ),
-    (result) => Number(result.rows[0]!.n)
-  )
+import { connect, optionsFor, running } from "./support.ts"
 
 const inStep = (conn: MysqlConnection.MysqlConnection) =>
   Effect.gen(function* () {

@@ -54,3 +54,13 @@ export const connect = (options: ConnectionOptions) =>
 /** A `MysqlClient` layer for `account` over the runtime's transport. */
 export const clientLayer = (account: TestAccountName, extra: Partial<MysqlClientOptions> = {}) =>
   MysqlClient.layer({ ...optionsFor(account), ...extra }).pipe(Layer.provide(TransportLive))
+
+/** Statements of the test's account still running on the server, as the process list shows them. */
+export const running = (observer: MysqlConnection.MysqlConnection, text: string) =>
+  Effect.map(
+    observer.execute<{ n: bigint }>(
+      "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO = ? AND COMMAND = 'Query'",
+      [text]
+    ),
+    (result) => Number(result.rows[0]!.n)
+  )
