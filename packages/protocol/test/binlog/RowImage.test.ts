@@ -294,7 +294,7 @@ describe("strings, ENUM, SET, BIT, blobs", () => {
     const bytes = ok(encodeRowImages(table, "write", [[{ big: 2n ** 64n - 1n }]], resolved()))
     const decode = (options: ValueOptions) =>
       ok(makeRowImageDecoder(table, resolved(options), "array").decodeRows(rowsEvent(table, "write", bytes)))[0][0]
-    expect(decode({})).toStrictEqual({ big: 18446744073709551615 })
+    expect(decode({})).toStrictEqual({ big: Number(2n ** 64n - 1n) })
     expect(decode({ json: "string" })).toBe('{"big": 18446744073709551615}')
   })
 })
