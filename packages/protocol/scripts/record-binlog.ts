@@ -6,8 +6,9 @@
  * creates the table of `goldenRowsScript.ts` (the one `record-rows.ts` reads back through the text
  * and binary protocols), inserts the same rows in the same session settings (`time_zone` UTC,
  * `sql_mode` ''), then updates and deletes rows, updates one with `binlog_row_image=MINIMAL`, and
- * finally inserts into a second table after switching to `binlog_row_metadata=MINIMAL` (a table
- * map without names, signedness or character sets). The whole first binlog file is stored as hex.
+ * finally inserts into a second table after switching to `binlog_row_metadata=MINIMAL` (signedness
+ * and character sets, no names) and then `NO_LOG` (no optional metadata at all). The whole first
+ * binlog file is stored as hex.
  *
  * Run from the repository root (Node 24 on the PATH):
  *   PATH=$PWD/node_modules/.bin:$PATH node packages/protocol/scripts/record-binlog.ts
@@ -30,13 +31,19 @@ export const BINLOG_STATEMENTS = [
   "SET SESSION binlog_row_image = 'FULL'",
   "SET GLOBAL binlog_row_metadata = 'MINIMAL'",
   "CREATE TABLE m (id INT UNSIGNED PRIMARY KEY, name VARCHAR(10), e ENUM('x','y'), s SET('p','q'))",
-  "INSERT INTO m VALUES (4294967295, 'héllo', 'y', 'p,q')"
+  "INSERT INTO m VALUES (4294967295, 'héllo', 'y', 'p,q')",
+  "SET GLOBAL binlog_row_metadata = 'NO_LOG'",
+  "INSERT INTO m VALUES (1, 'héllo', 'x', 'q')"
 ]
 
 const sql = (socket: string, script: string): string =>
-  execFileSync("mariadb", ["--no-defaults", "--skip-ssl", "-S", socket, "-uroot", "-N", "-e", script], {
-    encoding: "utf8"
-  })
+  execFileSync(
+    "mariadb",
+    ["--no-defaults", "--skip-ssl", "--default-character-set=utf8mb4", "-S", socket, "-uroot", "-N", "-e", script],
+    {
+      encoding: "utf8"
+    }
+  )
 
 await withScratchServer(
   async (socket) => {

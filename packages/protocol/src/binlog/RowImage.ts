@@ -1009,20 +1009,25 @@ class Encoder extends TableImage {
   image(w: Writer, row: ReadonlyArray<unknown> | RowObject, present: Uint8Array): void {
     const columns: Array<number> = []
     for (let i = 0; i < this.count; i++) if ((present[i >> 3] & (1 << (i & 7))) !== 0) columns.push(i)
+    // As the servers write it: every bit set, then cleared for each value present (so the bits
+    // past the last column stay set).
     const nulls = w.pos
-    w.zeros((columns.length + 7) >> 3)
+    const bytes = (columns.length + 7) >> 3
+    w.zeros(bytes)
+    w.buf.fill(0xff, nulls, nulls + bytes)
     columns.forEach((i, k) => {
       const value = valueAt(row, this.names, i)
-      if (value === null || value === undefined) w.buf[nulls + (k >> 3)] |= 1 << (k & 7)
-      else this.write(w, i, value)
+      if (value === null || value === undefined) return
+      w.buf[nulls + (k >> 3)] &= ~(1 << (k & 7))
+      this.write(w, i, value)
     })
   }
 }
 
 /** Which columns each image holds; all of them by default. */
 export interface RowImageBitmaps {
-  readonly columnsPresent?: Uint8Array
-  readonly columnsPresentAfter?: Uint8Array
+  readonly columnsPresent?: Uint8Array | undefined
+  readonly columnsPresentAfter?: Uint8Array | undefined
 }
 
 /**
