@@ -8,7 +8,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { makeBinaryRowDecoder } from "../../src/BinaryResultsetRow.ts"
 import type { RowsEvent, TableColumn, TableMapEvent } from "../../src/binlog/BinlogEvent.ts"
-import { encodeRowImages, makeRowImageDecoder, type RowImage } from "../../src/binlog/RowImage.ts"
+import { makeRowImageDecoder, type RowImage } from "../../src/binlog/RowImage.ts"
+import { encodeRowImages } from "../../src/binlog/RowImageEncoder.ts"
 import { makeCapabilitySet } from "../../src/Capabilities.ts"
 import { ColumnDefinition41 } from "../../src/ColumnDefinition41.ts"
 import { ColumnType } from "../../src/ColumnType.ts"
@@ -130,16 +131,16 @@ const tableMap = (body: Uint8Array): TableMapEvent => {
       const fallback = c.lenenc()
       const explicit = new Map<number, number>()
       while (c.pos < end) explicit.set(c.lenenc(), c.lenenc())
-      targets.forEach((i, k) => patch(i, { collation: explicit.get(k) ?? fallback }))
+      for (const [k, i] of targets.entries()) patch(i, { collation: explicit.get(k) ?? fallback })
     }
   }
   while (c.pos < body.length) {
     const field = c.int(1)
     const end = c.lenenc() + c.pos
     const numeric = indexes((t) => NUMERIC.has(t))
-    if (field === 1)
-      numeric.forEach((i, k) => patch(i, { unsigned: (body[c.pos + (k >> 3)] & (0x80 >> (k & 7))) !== 0 }))
-    else if (field === 2 || field === 3) collations(indexes(isCharacter), field === 3, end)
+    if (field === 1) {
+      for (const [k, i] of numeric.entries()) patch(i, { unsigned: (body[c.pos + (k >> 3)] & (0x80 >> (k & 7))) !== 0 })
+    } else if (field === 2 || field === 3) collations(indexes(isCharacter), field === 3, end)
     else if (field === 10 || field === 11) collations(indexes(isEnumOrSet), field === 11, end)
     else if (field === 4) for (let i = 0; i < count; i++) patch(i, { name: c.text(c.lenenc()) })
     else if (field === 5 || field === 6) {
@@ -160,7 +161,7 @@ const rowsEvent = (type: number, body: Uint8Array): RowsEvent => {
   const tableId = c.int(6)
   const flags = c.int(2)
   const columnCount = c.lenenc()
-  const bitmap = (count: number) => body.slice(c.pos, (c.pos += (count + 7) >> 3))
+  const bitmap = (count: number) => c.bytes((count + 7) >> 3).slice()
   const kind = type === 23 ? "write" : type === 24 ? "update" : "delete"
   const columnsPresent = bitmap(columnCount)
   const columnsPresentAfter = kind === "update" ? bitmap(columnCount) : undefined
