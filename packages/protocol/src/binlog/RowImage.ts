@@ -178,6 +178,8 @@ class Decoder extends TableImage implements RowImageDecoder {
         const row = this.image(bytes, p, end, before, false)
         if (update) out.push({ before: row, after: this.image(bytes, this.pos, end, after, partial) })
         else out.push(row)
+        // An image of no bytes (no columns present) would never reach the end.
+        if (this.pos === p) fail("row image of no bytes", p, "rows")
         p = this.pos
       }
       return Result.succeed(out)

@@ -130,8 +130,9 @@ const describe = (c: TableColumn, name: string): Described => {
           : c.type === ColumnType.DATETIME2
             ? Storage.DATETIME2
             : Storage.TIMESTAMP2
-      size = Math.min(m & 0xff, 6)
+      size = m & 0xff
       decimals = size
+      if (size > 6) storage = Storage.UNSUPPORTED
       break
     case ColumnType.VARCHAR:
     case ColumnType.VAR_STRING:

@@ -42,8 +42,9 @@ describe("binary JSON", () => {
   })
 
   it("round-trips nested, small and large containers", () => {
-    const nested = { k: [1, 2.5, null, "😀", { deep: [[[]]] }], "": {}, __proto__: 1 } as Record<string, unknown>
+    const nested = JSON.parse('{"k": [1, 2.5, null, "😀", {"deep": [[[]]]}], "": {}, "__proto__": {"own": 1}}')
     expect(roundTrip(nested)).toStrictEqual(nested)
+    expect(Object.getPrototypeOf(roundTrip(nested))).toBe(Object.prototype)
     const largeArray = Array.from({ length: 30000 }, (_, i) => (i % 2 === 0 ? i * 1000 : `s${i}`))
     const bytes = ok(encodeJsonBinary(largeArray))
     expect(bytes[0]).toBe(JsonType.LARGE_ARRAY)

@@ -409,6 +409,15 @@ describe("images", () => {
     expect(failure.detail).toMatch(/DECIMAL/)
   })
 
+  it("refuses images of no columns rather than looping, and fsp beyond 6", () => {
+    const none = rowsEvent(table, "write", Uint8Array.of(1), { columnsPresent: Uint8Array.of(0, 0) })
+    expect(err(makeRowImageDecoder(table, o).decodeRows(none)).detail).toMatch(/no bytes/)
+    const bad = tableOf([column(ColumnType.DATETIME2, 7)])
+    expect(err(makeRowImageDecoder(bad, o).decodeRows(rowsEvent(bad, "write", Uint8Array.of(0, 1)))).detail).toMatch(
+      /DATETIME2 with metadata 0x7/
+    )
+  })
+
   it("decodes random bytes to a value or an error, never a throw", () => {
     const decoder = makeRowImageDecoder(table, o)
     let seed = 42
