@@ -12,7 +12,7 @@ import { encodeRowImages } from "../../src/binlog/RowImageEncoder.ts"
 import { ColumnType } from "../../src/ColumnType.ts"
 import { type ResolvedValueOptions, resolveValueOptions, type ValueOptions } from "../../src/values/ValueOptions.ts"
 import { Writer } from "../../src/Wire.ts"
-import { err, ok } from "../support/bytes.ts"
+import { err, fromHex, ok, toHex } from "../support/bytes.ts"
 
 const header = { timestamp: 0, type: 19, serverId: 1, eventSize: 0, logPos: 0, flags: 0 }
 
@@ -298,6 +298,26 @@ describe("strings, ENUM, SET, BIT, blobs", () => {
       ok(makeRowImageDecoder(table, resolved(options), "array").decodeRows(rowsEvent(table, "write", bytes)))[0][0]
     expect(decode({})).toStrictEqual({ big: Number(2n ** 64n - 1n) })
     expect(decode({ json: "string" })).toBe('{"big": 18446744073709551615}')
+  })
+})
+
+describe("MySQL's bytes", () => {
+  // Rows of a JSON and a DECIMAL(10,0) column as MySQL 5.7 wrote them (the test data of go-mysql's
+  // replication tests): a NULL document, then {"key1": "value1", "key2": "value2"}.
+  const table = tableOf([column(ColumnType.JSON, 4, { name: "j" }), column(ColumnType.NEWDECIMAL, 10, { name: "d" })])
+  const rows = fromHex(
+    "fd 8000000001" +
+      "fc 29000000 0002002800120004001600040 00c1a000c2100 6b6579316b657932 0676616c756531 0676616c756532 8000000001"
+  )
+
+  it("decode, and encode back byte for byte", () => {
+    const o = resolved()
+    const decoded = ok(makeRowImageDecoder(table, o).decodeRows(rowsEvent(table, "write", rows)))
+    expect(decoded).toStrictEqual([
+      { j: null, d: "1" },
+      { j: { key1: "value1", key2: "value2" }, d: "1" }
+    ])
+    expect(toHex(ok(encodeRowImages(table, "write", decoded, o)))).toBe(toHex(rows))
   })
 })
 
