@@ -37,7 +37,7 @@ import type { ProtocolError } from "../ProtocolError.ts"
 import { rowError } from "../values/RowCodec.ts"
 import { formatDate, formatDateTime, formatTime } from "../values/Temporal.ts"
 import { encodeUtf8, readFloat8, WireError, Writer } from "../Wire.ts"
-import { readPackedDecimal } from "./PackedDecimal.ts"
+import { packedDecimalSize, readPackedDecimal } from "./PackedDecimal.ts"
 
 export const JsonType = {
   SMALL_OBJECT: 0x00,
@@ -83,17 +83,20 @@ class JsonReader {
     return n === 2 ? b[p] | (b[p + 1] << 8) : (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000
   }
 
-  int64(p: number, unsigned: boolean): number | bigint {
+  /** int<8> or uint<8> at `p`, exactly. */
+  bigint(p: number, unsigned: boolean): bigint {
     this.need(p, 8)
     const b = this.buf
     const lo = BigInt((b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000)
     const hi = BigInt((b[p + 4] | (b[p + 5] << 8) | (b[p + 6] << 16)) + b[p + 7] * 0x1000000)
     const raw = (hi << 32n) | lo
-    const v = unsigned ? raw : BigInt.asIntN(64, raw)
-    return this.exact && (v > 9007199254740991n || v < -9007199254740991n) ? v : Number(v)
+    return unsigned ? raw : BigInt.asIntN(64, raw)
   }
 
-  /** A variable-length length at `p`: [value, bytes used]. */
+  /** Bytes used by the last `varLength`. */
+  lengthBytes = 0
+
+  /** A variable-length length at `p`; `lengthBytes` says how many bytes it took. */
   varLength(p: number): number {
     let v = 0
     for (let k = 0; k < 5; k++) {
@@ -107,8 +110,6 @@ class JsonReader {
     }
     return this.fail("length of more than 5 bytes", p)
   }
-
-  lengthBytes = 0
 
   value(type: number, p: number, depth: number): unknown {
     if (--this.budget < 0) this.fail("values refer to each other", p)
@@ -132,8 +133,10 @@ class JsonReader {
       case JsonType.UINT32:
         return this.uint(p, 4)
       case JsonType.INT64:
-      case JsonType.UINT64:
-        return this.int64(p, type === JsonType.UINT64)
+      case JsonType.UINT64: {
+        const v = this.bigint(p, type === JsonType.UINT64)
+        return this.exact && (v > 9007199254740991n || v < -9007199254740991n) ? v : Number(v)
+      }
       case JsonType.DOUBLE:
         this.need(p, 8)
         return readFloat8(this.buf, p)
@@ -204,9 +207,13 @@ class JsonReader {
   opaque(type: number, start: number, end: number): unknown {
     const b = this.buf
     switch (type) {
-      case ColumnType.NEWDECIMAL:
-        if (end - start < 2) return this.fail("opaque DECIMAL without precision and scale", start)
-        return Number(readPackedDecimal(b, start + 2, b[start], b[start + 1], this.field))
+      case ColumnType.NEWDECIMAL: {
+        const precision = b[start]
+        const scale = b[start + 1]
+        const valid = end - start >= 2 && precision >= 1 && precision <= 65 && scale <= 30 && scale <= precision
+        if (!valid || packedDecimalSize(precision, scale) > end - start - 2) this.fail("invalid opaque DECIMAL", start)
+        return Number(readPackedDecimal(b, start + 2, precision, scale, this.field))
+      }
       case ColumnType.DATE:
       case ColumnType.NEWDATE:
       case ColumnType.TIME:
@@ -216,20 +223,12 @@ class JsonReader {
       case ColumnType.TIMESTAMP:
       case ColumnType.TIMESTAMP2:
         if (end - start < 8) return this.fail("opaque temporal value shorter than 8 bytes", start)
-        return packedTemporalText(type, this.int64Exact(start))
+        return packedTemporalText(type, this.bigint(start, false))
       case ColumnType.VAR_STRING:
         return utf8.decode(b.subarray(start, end))
       default:
         return `base64:type${type}:${base64(b.subarray(start, end))}`
     }
-  }
-
-  int64Exact(p: number): bigint {
-    const exact = this.exact
-    this.exact = true
-    const v = this.int64(p, false)
-    this.exact = exact
-    return BigInt(v)
   }
 }
 

@@ -60,9 +60,9 @@
  * - MariaDB stores JSON as LONGTEXT: its JSON columns decode as strings (a `SELECT` parses them
  *   thanks to the extended metadata, which the binlog lacks). MariaDB's UUID and INET6 decode as
  *   their 16 stored bytes.
- * - MySQL's JSON with `json: "string"` is printed as MySQL prints a document (", ", ": "), with
- *   numbers as JavaScript writes them (1e21, not 1e+21 … 1e21 is MySQL's; DECIMAL values lose
- *   their trailing zeros).
+ * - MySQL's JSON with `json: "string"` is printed as MySQL prints a document (", " and ": "
+ *   between elements), numbers as JavaScript writes them: 1e+21 where MySQL writes 1e21, and
+ *   opaque DECIMAL values without their trailing zeros.
  * - A partial JSON update is applied to the before image's document; without it in the before
  *   image (`binlog_row_image=MINIMAL`) the event cannot be decoded and the error says so.
  * - Old DECIMAL (pre-5.0 tables) is refused with an error naming the column.
