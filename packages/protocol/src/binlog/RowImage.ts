@@ -65,7 +65,9 @@
  *   opaque DECIMAL values without their trailing zeros.
  * - A partial JSON update is applied to the before image's document; without it in the before
  *   image (`binlog_row_image=MINIMAL`) the event cannot be decoded and the error says so.
- * - Old DECIMAL (pre-5.0 tables) is refused with an error naming the column.
+ * - Old DECIMAL (pre-5.0 tables), MariaDB's old fractional TIME/DATETIME/TIMESTAMP
+ *   (`mysql56_temporal_format=OFF`) and types without a row form here (MySQL's TYPED_ARRAY) are
+ *   refused with an error naming the column.
  *
  * Readers are chosen once per table map: a storage code per column and a `switch` per value,
  * reading straight from the event's bytes. Pure code over `Uint8Array`; no IO.

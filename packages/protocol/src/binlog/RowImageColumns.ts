@@ -112,14 +112,16 @@ const describe = (c: TableColumn, name: string): Described => {
     case ColumnType.NEWDATE:
       storage = Storage.DATE
       break
+    // The old forms have no fractional seconds; MariaDB's pre-10.3 ones with fractions
+    // (mysql56_temporal_format=OFF) announce them in the metadata and are refused.
     case ColumnType.TIME:
-      storage = Storage.TIME
+      storage = m === 0 ? Storage.TIME : Storage.UNSUPPORTED
       break
     case ColumnType.DATETIME:
-      storage = Storage.DATETIME
+      storage = m === 0 ? Storage.DATETIME : Storage.UNSUPPORTED
       break
     case ColumnType.TIMESTAMP:
-      storage = Storage.TIMESTAMP
+      storage = m === 0 ? Storage.TIMESTAMP : Storage.UNSUPPORTED
       break
     case ColumnType.TIME2:
     case ColumnType.DATETIME2:
