@@ -311,7 +311,9 @@ describe("MySQL events from the specification", () => {
   it("GTID_LOG with the logical clock, later fields ignored", () => {
     const bytes = event(
       EventType.GTID_LOG,
-      `01 ${uuid} 2a00000000000000 02 0500000000000000 0600000000000000` + " 00112233445506 fc1001 50c30000" // immediate commit timestamp, transaction length, server version
+      // commit flag, uuid, gno, logical clock; then the ignored immediate commit timestamp,
+      // transaction length and server version
+      `01 ${uuid} 2a00000000000000 02 0500000000000000 0600000000000000 00112233445506 fc1001 50c30000`
     )
     expect(decodeMysql(bytes)).toMatchObject({
       _tag: "MysqlGtid",
