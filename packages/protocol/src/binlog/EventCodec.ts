@@ -139,7 +139,8 @@ const eventName = (type: number): string => `binlog ${typeNames[type] ?? `type $
 // Decoding
 // ---------------------------------------------------------------------------------------------
 
-const reader = new Reader(new Uint8Array(0))
+const NO_BYTES = new Uint8Array(0)
+const reader = new Reader(NO_BYTES)
 
 const fail = (message: string, offset: number, field: string): never => {
   throw new WireError(message, offset, field)
@@ -367,7 +368,7 @@ const readRows = (r: Reader, header: EventHeader, kind: RowsEvent["kind"], postH
   const version = rowsVersion(type)
   const tableId = postHeader === 6 ? r.int4() : r.int6()
   const flags = r.int2()
-  let extraData = r.buf.subarray(r.pos, r.pos)
+  let extraData: Uint8Array = NO_BYTES
   if (version === 2) {
     const at = r.pos
     const length = r.int2()

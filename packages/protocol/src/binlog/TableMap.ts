@@ -93,11 +93,28 @@ const fail = (message: string, offset: number, field: string): never => {
   throw new WireError(message, offset, field)
 }
 
-/** Column indexes whose real type passes `test`. */
-const indexesOf = (realTypes: ReadonlyArray<number>, test: (t: number) => boolean): Array<number> => {
-  const out: Array<number> = []
-  for (let i = 0; i < realTypes.length; i++) if (test(realTypes[i])) out.push(i)
-  return out
+/** Which columns each optional metadata field covers, in column order. */
+interface Coverage {
+  readonly numeric: Array<number>
+  readonly character: Array<number>
+  readonly enumOrSet: Array<number>
+  readonly enums: Array<number>
+  readonly sets: Array<number>
+  readonly geometry: Array<number>
+}
+
+const coverage = (realTypes: ReadonlyArray<number>, mariadb: boolean): Coverage => {
+  const c: Coverage = { numeric: [], character: [], enumOrSet: [], enums: [], sets: [], geometry: [] }
+  for (let i = 0; i < realTypes.length; i++) {
+    const t = realTypes[i]
+    if (isNumeric(t, mariadb)) c.numeric.push(i)
+    if (isCharacter(t, mariadb)) c.character.push(i)
+    if (isEnumOrSet(t)) c.enumOrSet.push(i)
+    if (t === ColumnType.ENUM) c.enums.push(i)
+    if (t === ColumnType.SET) c.sets.push(i)
+    if (t === ColumnType.GEOMETRY) c.geometry.push(i)
+  }
+  return c
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -152,28 +169,24 @@ const readValueLists = (
 
 const readOptional = (r: Reader, realTypes: ReadonlyArray<number>, mariadb: boolean, out: Optional): void => {
   const n = realTypes.length
+  let covered: Coverage | undefined
   while (!r.atEnd()) {
     const type = r.int1()
     const length = r.lenencLength()
     const end = r.pos + length
     const outer = r.end
     r.end = end
+    covered ??= coverage(realTypes, mariadb)
     switch (type) {
       case TableMapField.SIGNEDNESS: {
-        const numeric = indexesOf(realTypes, (t) => isNumeric(t, mariadb))
+        const numeric = covered.numeric
         const bits = r.fixedBytes((numeric.length + 7) >> 3)
         for (let k = 0; k < numeric.length; k++) out.unsigned[numeric[k]] = (bits[k >> 3] & (0x80 >> (k & 7))) !== 0
         break
       }
       case TableMapField.DEFAULT_CHARSET:
       case TableMapField.COLUMN_CHARSET:
-        readCollations(
-          r,
-          end,
-          type === TableMapField.DEFAULT_CHARSET ? "default" : "column",
-          indexesOf(realTypes, (t) => isCharacter(t, mariadb)),
-          out
-        )
+        readCollations(r, end, type === TableMapField.DEFAULT_CHARSET ? "default" : "column", covered.character, out)
         break
       case TableMapField.ENUM_AND_SET_DEFAULT_CHARSET:
       case TableMapField.ENUM_AND_SET_COLUMN_CHARSET:
@@ -181,7 +194,7 @@ const readOptional = (r: Reader, realTypes: ReadonlyArray<number>, mariadb: bool
           r,
           end,
           type === TableMapField.ENUM_AND_SET_DEFAULT_CHARSET ? "default" : "column",
-          indexesOf(realTypes, isEnumOrSet),
+          covered.enumOrSet,
           out
         )
         break
@@ -192,23 +205,13 @@ const readOptional = (r: Reader, realTypes: ReadonlyArray<number>, mariadb: bool
         }
         break
       case TableMapField.SET_STR_VALUE:
-        readValueLists(
-          r,
-          end,
-          indexesOf(realTypes, (t) => t === ColumnType.SET),
-          out.setValues
-        )
+        readValueLists(r, end, covered.sets, out.setValues)
         break
       case TableMapField.ENUM_STR_VALUE:
-        readValueLists(
-          r,
-          end,
-          indexesOf(realTypes, (t) => t === ColumnType.ENUM),
-          out.enumValues
-        )
+        readValueLists(r, end, covered.enums, out.enumValues)
         break
       case TableMapField.GEOMETRY_TYPE:
-        for (const c of indexesOf(realTypes, (t) => t === ColumnType.GEOMETRY)) out.geometryType[c] = r.lenencNumber()
+        for (const c of covered.geometry) out.geometryType[c] = r.lenencNumber()
         break
       case TableMapField.SIMPLE_PRIMARY_KEY:
       case TableMapField.PRIMARY_KEY_WITH_PREFIX:
@@ -347,31 +350,21 @@ const writeValueLists = (w: Writer, type: number, lists: Array<ReadonlyArray<str
 /** The fields in the order both servers write them (Table_map_log_event::init_metadata_fields). */
 const writeOptional = (w: Writer, e: TableMapEvent, realTypes: Array<number>, mariadb: boolean): void => {
   const cols = e.columns
-  const numeric = indexesOf(realTypes, (t) => isNumeric(t, mariadb))
-  const unsigned = allOrNone(cols, numeric, (c) => c.unsigned, "SIGNEDNESS")
+  const c = coverage(realTypes, mariadb)
+  const unsigned = allOrNone(cols, c.numeric, (col) => col.unsigned, "SIGNEDNESS")
   if (unsigned !== undefined) {
     writeField(w, TableMapField.SIGNEDNESS, (v) => {
-      const bits = new Uint8Array((numeric.length + 7) >> 3)
+      const bits = new Uint8Array((unsigned.length + 7) >> 3)
       unsigned.forEach((u, k) => {
         if (u) bits[k >> 3] |= 0x80 >> (k & 7)
       })
       v.bytes(bits)
     })
   }
-  const character = allOrNone(
-    cols,
-    indexesOf(realTypes, (t) => isCharacter(t, mariadb)),
-    (c) => c.collation,
-    "charset"
-  )
+  const character = allOrNone(cols, c.character, (col) => col.collation, "charset")
   if (character !== undefined)
     writeCollations(w, character, TableMapField.DEFAULT_CHARSET, TableMapField.COLUMN_CHARSET)
-  const geometry = allOrNone(
-    cols,
-    indexesOf(realTypes, (t) => t === ColumnType.GEOMETRY),
-    (c) => c.geometryType,
-    "GEOMETRY_TYPE"
-  )
+  const geometry = allOrNone(cols, c.geometry, (col) => col.geometryType, "GEOMETRY_TYPE")
   if (geometry !== undefined) {
     writeField(w, TableMapField.GEOMETRY_TYPE, (v) => {
       for (const g of geometry) v.lenencInt(g)
@@ -379,36 +372,26 @@ const writeOptional = (w: Writer, e: TableMapEvent, realTypes: Array<number>, ma
   }
   const names = allOrNone(
     cols,
-    indexesOf(realTypes, () => true),
-    (c) => c.name,
+    cols.map((_, i) => i),
+    (col) => col.name,
     "COLUMN_NAME"
   )
   if (names !== undefined) {
     writeField(w, TableMapField.COLUMN_NAME, (v) => {
-      for (const s of names) v.lenencString(s)
+      for (const name of names) v.lenencString(name)
     })
   }
-  const enumSet = allOrNone(cols, indexesOf(realTypes, isEnumOrSet), (c) => c.collation, "enum/set charset")
+  const enumSet = allOrNone(cols, c.enumOrSet, (col) => col.collation, "enum/set charset")
   if (enumSet !== undefined) {
     writeCollations(w, enumSet, TableMapField.ENUM_AND_SET_DEFAULT_CHARSET, TableMapField.ENUM_AND_SET_COLUMN_CHARSET)
   }
-  const sets = allOrNone(
-    cols,
-    indexesOf(realTypes, (t) => t === ColumnType.SET),
-    (c) => c.setValues,
-    "SET_STR_VALUE"
-  )
+  const sets = allOrNone(cols, c.sets, (col) => col.setValues, "SET_STR_VALUE")
   if (sets !== undefined) writeValueLists(w, TableMapField.SET_STR_VALUE, sets)
-  const enums = allOrNone(
-    cols,
-    indexesOf(realTypes, (t) => t === ColumnType.ENUM),
-    (c) => c.enumValues,
-    "ENUM_STR_VALUE"
-  )
+  const enums = allOrNone(cols, c.enums, (col) => col.enumValues, "ENUM_STR_VALUE")
   if (enums !== undefined) writeValueLists(w, TableMapField.ENUM_STR_VALUE, enums)
   if (e.primaryKey.length > 0) {
     writeField(w, TableMapField.SIMPLE_PRIMARY_KEY, (v) => {
-      for (const c of e.primaryKey) v.lenencInt(c)
+      for (const col of e.primaryKey) v.lenencInt(col)
     })
   }
 }
