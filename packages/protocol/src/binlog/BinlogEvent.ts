@@ -293,7 +293,7 @@ export interface PreviousGtidsEvent {
 export interface TransactionPayloadEvent {
   readonly _tag: "TransactionPayload"
   readonly header: EventHeader
-  /** 0: none, 1: zstd. */
+  /** `PayloadCompression`: 0 zstd, 255 none (MySQL's `transaction::compression::type`). */
   readonly compression: number
   readonly uncompressedSize: number
   /** The compressed events, each a full event without a checksum. */

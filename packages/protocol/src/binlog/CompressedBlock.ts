@@ -71,6 +71,9 @@ export const writeCompressedBlock = (
   return Result.succeed(out)
 }
 
+/** Compression types of TRANSACTION_PAYLOAD (`transaction::compression::type`). */
+export const PayloadCompression = { ZSTD: 0, NONE: 255 } as const
+
 /** Where one event sits in a buffer of events: `[start, end)`. */
 export interface EventRange {
   readonly start: number

@@ -37,6 +37,7 @@ import {
   type TransactionPayloadEvent
 } from "./BinlogEvent.ts"
 import { crc32 } from "./Checksum.ts"
+import { PayloadCompression } from "./CompressedBlock.ts"
 import { unsafeReadMysqlGtidSet, unsafeReadUuid, unsafeWriteMysqlGtidSet, unsafeWriteUuid } from "./Gtid.ts"
 import { unsafeReadTableMap, unsafeWriteTableMap } from "./TableMap.ts"
 
@@ -438,7 +439,7 @@ const lenencValue = (r: Reader, end: number, field: string): bigint => {
 
 const readTransactionPayload = (r: Reader, header: EventHeader): TransactionPayloadEvent => {
   let size: number | undefined
-  let compression = 0
+  let compression: number = PayloadCompression.NONE
   let uncompressedSize: number | undefined
   for (;;) {
     const field = r.lenencNumber()
@@ -649,7 +650,7 @@ const writeIntField = (w: Writer, field: number, value: number): void => {
 
 const writeTransactionPayload = (w: Writer, e: TransactionPayloadEvent): void => {
   writeIntField(w, PayloadField.COMPRESSION, e.compression)
-  if (e.compression !== 0) writeIntField(w, PayloadField.UNCOMPRESSED_SIZE, e.uncompressedSize)
+  if (e.compression !== PayloadCompression.NONE) writeIntField(w, PayloadField.UNCOMPRESSED_SIZE, e.uncompressedSize)
   writeIntField(w, PayloadField.SIZE, e.payload.length)
   w.lenencInt(PayloadField.END).bytes(e.payload)
 }

@@ -377,14 +377,18 @@ describe("MySQL events from the specification", () => {
   })
 
   it("TRANSACTION_PAYLOAD: header fields in any order, then the payload", () => {
-    // compression type 1 (zstd), uncompressed size 300, payload size 4, end mark, payload
-    const bytes = event(EventType.TRANSACTION_PAYLOAD, "02 01 01 03 03 fc2c01 01 01 04 00 28b52ffd")
+    // compression type 0 (zstd), uncompressed size 300, payload size 4, end mark, payload
+    const bytes = event(EventType.TRANSACTION_PAYLOAD, "02 01 00 03 03 fc2c01 01 01 04 00 28b52ffd")
     const e = decodeMysql(bytes)
-    expect(e).toMatchObject({ _tag: "TransactionPayload", compression: 1, uncompressedSize: 300 })
+    expect(e).toMatchObject({ _tag: "TransactionPayload", compression: 0, uncompressedSize: 300 })
     expect(e._tag === "TransactionPayload" && toHex(e.payload)).toBe("28b52ffd")
     expect(toHex(ok(encodeEvent(e, mysql)))).toBe(toHex(bytes))
-    const reordered = decodeMysql(event(EventType.TRANSACTION_PAYLOAD, "01 01 04 03 03 fc2c01 02 01 01 00 28b52ffd"))
-    expect(reordered).toMatchObject({ compression: 1, uncompressedSize: 300 })
+    const reordered = decodeMysql(event(EventType.TRANSACTION_PAYLOAD, "01 01 04 03 03 fc2c01 02 01 00 00 28b52ffd"))
+    expect(reordered).toMatchObject({ compression: 0, uncompressedSize: 300 })
+    // Uncompressed (type 255): no uncompressed size field, the payload is the events.
+    const none = event(EventType.TRANSACTION_PAYLOAD, "02 03 fcff00 01 01 02 00 abcd")
+    expect(decodeMysql(none)).toMatchObject({ compression: 255, uncompressedSize: 2 })
+    expect(toHex(ok(encodeEvent(decodeMysql(none), mysql)))).toBe(toHex(none))
     const wrongSize = event(EventType.TRANSACTION_PAYLOAD, "01 01 09 00 28b52ffd")
     expect(err(decodeEvent(wrongSize, 0, wrongSize.length, mysql)).detail).toMatch(/payload size 9/)
   })
