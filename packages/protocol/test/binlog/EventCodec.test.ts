@@ -462,3 +462,14 @@ describe("hasChecksumAlgorithm", () => {
     expect(hasChecksumAlgorithm("garbage")).toBe(false)
   })
 })
+
+describe("a format with a longer header", () => {
+  it("skips the header bytes it does not know, and writes them as zeros", () => {
+    const wide: BinlogFormat = { ...mariadb, headerLength: 23 }
+    const xid = sized({ _tag: "Xid", header: header(EventType.XID), xid: 9n }, wide)
+    const bytes = ok(encodeEvent(xid, wide))
+    expect(bytes.length).toBe(23 + 8 + 4)
+    expect(toHex(bytes.subarray(19, 23))).toBe("00000000")
+    expect(ok(decodeEvent(bytes, 0, bytes.length, wide))).toEqual(xid)
+  })
+})
