@@ -15,6 +15,14 @@
  * `postHeaderLengths` is the exception (a copy), since it outlives the event as the next format.
  *
  * Texts (names, queries) are decoded as UTF-8. Events this module does not decode become `Other`.
+ * Nothing here inflates: QUERY_COMPRESSED keeps its query in `compressedQuery` and the compressed
+ * rows events their images in `rows`, both as MariaDB compressed blocks (`CompressedBlock.ts`);
+ * TRANSACTION_PAYLOAD keeps its zstd frame in `payload`.
+ *
+ * Re-encoding reproduces the bytes a server wrote, except for what the event shapes do not keep:
+ * MySQL GTID fields after the logical clock, COLUMN_VISIBILITY and primary-key prefixes of table
+ * maps (written back as SIMPLE_PRIMARY_KEY), MariaDB GTID extra flags newer than 10.11, and a
+ * FORMAT_DESCRIPTION's checksum algorithm 255 ("undefined", read as none, written as 0).
  *
  * Pure code: `Uint8Array` and plain data only; no IO.
  *
@@ -23,7 +31,7 @@
 import { Result } from "effect"
 import { toProtocolError } from "../Packet.ts"
 import { type ProtocolError, protocolError } from "../ProtocolError.ts"
-import { decodeUtf8, Reader, readInt2, readInt4, WireError, Writer } from "../Wire.ts"
+import { decodeUtf8, encodeUtf8, Reader, readInt2, readInt4, WireError, Writer } from "../Wire.ts"
 import {
   type BinlogEvent,
   type BinlogFormat,
@@ -558,7 +566,7 @@ const writeBody = (w: Writer, e: BinlogEvent, format: BinlogFormat): boolean => 
       w.string(e.query)
       break
     case "BinlogCheckpoint": {
-      const file = new TextEncoder().encode(e.file)
+      const file = encodeUtf8(e.file)
       w.int4(file.length).bytes(file)
       break
     }
@@ -580,7 +588,7 @@ const writeBody = (w: Writer, e: BinlogEvent, format: BinlogFormat): boolean => 
       break
     case "Heartbeat":
       if (e.header.type === EventType.HEARTBEAT_V2) {
-        const file = new TextEncoder().encode(e.file)
+        const file = encodeUtf8(e.file)
         const position = new Writer(9).lenencInt(e.position).finish()
         w.lenencInt(HeartbeatField.FILE).lenencBytes(file).lenencInt(HeartbeatField.POSITION).lenencBytes(position)
         w.lenencInt(HeartbeatField.END)
@@ -596,7 +604,7 @@ const writeBody = (w: Writer, e: BinlogEvent, format: BinlogFormat): boolean => 
 }
 
 const writeFormatDescription = (w: Writer, e: FormatDescriptionEvent): boolean => {
-  const version = new TextEncoder().encode(e.serverVersion)
+  const version = encodeUtf8(e.serverVersion)
   if (version.length > SERVER_VERSION_LENGTH) fail("server version longer than 50 bytes", w.pos, "serverVersion")
   w.int2(e.binlogVersion)
     .bytes(version)
@@ -608,7 +616,7 @@ const writeFormatDescription = (w: Writer, e: FormatDescriptionEvent): boolean =
 }
 
 const writeQuery = (w: Writer, e: QueryEvent, postHeader: number): void => {
-  const database = new TextEncoder().encode(e.database)
+  const database = encodeUtf8(e.database)
   if (database.length > 255) fail("database name longer than 255 bytes", w.pos, "database")
   w.int4(e.threadId).int4(e.executionTime).int1(database.length).int2(e.errorCode).int2(e.statusVars.length)
   if (postHeader > 13) w.zeros(postHeader - 13)

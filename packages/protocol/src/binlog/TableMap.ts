@@ -30,7 +30,7 @@
  * @module
  */
 import { ColumnType } from "../ColumnType.ts"
-import { type Reader, WireError, Writer } from "../Wire.ts"
+import { encodeUtf8, type Reader, WireError, Writer } from "../Wire.ts"
 import type { EventHeader, TableColumn, TableMapEvent } from "./BinlogEvent.ts"
 
 /** Optional metadata field types (`Table_map_event::Optional_metadata_field_type`). */
@@ -403,7 +403,7 @@ export const unsafeWriteTableMap = (w: Writer, e: TableMapEvent, postHeaderLengt
   w.int2(e.flags)
   if (postHeaderLength > 8) w.zeros(postHeaderLength - 8)
   for (const name of [e.database, e.table]) {
-    const bytes = new TextEncoder().encode(name)
+    const bytes = encodeUtf8(name)
     if (bytes.length > 255) fail(`name "${name}" is longer than 255 bytes`, w.pos, "name")
     w.int1(bytes.length).nulBytes(bytes)
   }
