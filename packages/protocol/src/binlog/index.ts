@@ -1,6 +1,7 @@
 /**
  * Binlog events of both flavors as pure codecs: the event shapes, their decoder and encoder, the
- * event checksum, compressed blocks and GTID text and bytes.
+ * event checksum, compressed blocks and GTID text and bytes. (The `unsafe*` readers and writers the
+ * codecs share stay inside: they throw.)
  *
  * @module
  */
@@ -8,5 +9,16 @@ export * from "./BinlogEvent.ts"
 export * from "./Checksum.ts"
 export * from "./CompressedBlock.ts"
 export * from "./EventCodec.ts"
-export * from "./Gtid.ts"
+export {
+  decodeMysqlGtidSet,
+  encodeMysqlGtidSet,
+  formatMariadbGtid,
+  formatMariadbGtidList,
+  formatMysqlGtidSet,
+  type MysqlGtidSet,
+  type MysqlGtidSetEntry,
+  parseMariadbGtid,
+  parseMariadbGtidList,
+  parseMysqlGtidSet
+} from "./Gtid.ts"
 export { realColumnType, TableMapField } from "./TableMap.ts"
