@@ -82,3 +82,13 @@ describe("TRANSACTION_PAYLOAD content", () => {
     expect(err(splitPayloadEvents(tiny)).detail).toMatch(/event size 3/)
   })
 })
+
+describe("the package index", () => {
+  it("exports the binlog codecs as the Binlog namespace", async () => {
+    const { Binlog } = await import("../../src/index.ts")
+    expect(typeof Binlog.decodeEvent).toBe("function")
+    expect(typeof Binlog.readCompressedBlock).toBe("function")
+    expect(Binlog.EventType.TABLE_MAP).toBe(19)
+    expect("unsafeReadUuid" in Binlog).toBe(false)
+  })
+})
