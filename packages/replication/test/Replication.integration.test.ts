@@ -210,6 +210,32 @@ layer(BinlogServerLive, { timeout: 120_000, excludeTestServices: true })("replic
     })
   )
 
+  it.effect("compressed row events and queries (log_bin_compress) read as the plain ones", () =>
+    Effect.gen(function* () {
+      yield* sql(["CREATE OR REPLACE TABLE squeezed (id INT PRIMARY KEY, body TEXT)"])
+      const from = yield* now
+      const body = "compressible ".repeat(100)
+      // A comment makes the DDL longer than log_bin_compress_min_len (256 bytes), so it is compressed too.
+      const ddl = `ALTER TABLE squeezed ADD COLUMN note TEXT /* ${"x".repeat(300)} */`
+      yield* sql([
+        "SET GLOBAL log_bin_compress = ON",
+        `INSERT INTO squeezed VALUES (1, '${body}'), (2, '${body}')`,
+        `UPDATE squeezed SET body = 'short' WHERE id = 2`,
+        ddl,
+        "SET GLOBAL log_bin_compress = OFF"
+      ])
+      const events = yield* collect({ ...(yield* replicaOptions), from }, (e) => commits(e) === 3)
+      assert.deepStrictEqual(ofTag(events, "RowsInserted")[0]!.rows, [
+        { id: 1, body },
+        { id: 2, body }
+      ])
+      assert.deepStrictEqual(ofTag(events, "RowsUpdated")[0]!.rows, [
+        { before: { id: 2, body }, after: { id: 2, body: "short" } }
+      ])
+      assert.strictEqual(ofTag(events, "SchemaChange")[0]!.query, ddl)
+    })
+  )
+
   describe("resuming", () => {
     const resumeCase = (name: string, resumeFrom: (position: Position) => Position) =>
       it.effect(`from a Commit's ${name}: nothing lost, nothing repeated`, () =>
