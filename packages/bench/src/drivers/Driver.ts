@@ -7,6 +7,8 @@ import { type Job, type Link, slowEvery, slowPauseMs, type Target, type Workload
 export interface Prepared {
   /** The timed part; answers the number of rows (or statements, or connections) it handled. */
   readonly run: () => Promise<number>
+  /** For a replication workload: the row events the row changes came in, once `run` is over. */
+  readonly rowEvents?: () => number
   readonly close: () => Promise<void>
 }
 

@@ -11,6 +11,7 @@ import {
   concurrentSql,
   insertSql,
   insertValues,
+  isReplication,
   type Job,
   type Link,
   slowEvery,
@@ -32,6 +33,7 @@ const options = (target: Target, link: Link): ConnectionOptions.ConnectionOption
 })
 
 const prepare = async (job: Job): Promise<Prepared> => {
+  if (isReplication(job.workload)) throw new Error(`${job.workload} is read by the replication drivers`)
   const link = linkOf(job.workload)
   const connectOptions = options(job.target, link)
   if (job.workload === "connect" || job.workload === "connect-tls") {
