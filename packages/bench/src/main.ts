@@ -399,7 +399,7 @@ const pinServer = (server: MariaDbServer.MariaDbServer) => {
 
 /**
  * When a replication workload runs: the binlog server, started and written before the workers
- * start (the time it took on stderr), and where each workload's range begins.
+ * start, and where each workload's range begins.
  */
 const startBinlog = (pki: TestPki.TestPki) =>
   Effect.gen(function* () {
@@ -410,12 +410,7 @@ const startBinlog = (pki: TestPki.TestPki) =>
       Effect.retry({ times: 3 })
     )
     pinServer(server)
-    const started = performance.now()
     const starts = yield* writeChanges(server, chosen, sizes.rowChanges)
-    const seconds = ((performance.now() - started) / 1000).toFixed(1)
-    yield* Console.error(
-      `  wrote ${fmt(sizes.rowChanges)} row changes for each of ${chosen.join(", ")} in ${seconds} s`
-    )
     const target: Target = {
       host: server.host,
       port: server.port,
