@@ -209,13 +209,11 @@ interface Targets {
 
 const jobOf = (workload: (typeof workloads)[number], targets: Targets): Job => {
   const job = { workload: workload.name, size: workload.size, sql: workload.sql }
-  const start = targets.binlog?.starts[workload.name]
-  if (targets.binlog !== undefined && start !== undefined)
-    return { ...job, target: targets.binlog.target, binlog: start }
-  return {
-    ...job,
-    target: workload.name === "replay" ? { ...targets.server, port: targets.replayPort } : targets.server
-  }
+  const { binlog } = targets
+  const start = binlog?.starts[workload.name]
+  if (binlog !== undefined && start !== undefined) return { ...job, target: binlog.target, binlog: start }
+  const target = workload.name === "replay" ? { ...targets.server, port: targets.replayPort } : targets.server
+  return { ...job, target }
 }
 
 /**

@@ -11,14 +11,13 @@ import {
   concurrentSql,
   insertSql,
   insertValues,
-  isReplication,
   type Job,
   type Link,
   slowEvery,
   slowPauseMs,
   type Target
 } from "../Workload.ts"
-import { type Driver, linkOf, type Prepared } from "./Driver.ts"
+import { type Driver, linkOf, type Prepared, sendsStatements } from "./Driver.ts"
 
 const runtime = ManagedRuntime.make(RuntimeTransport.layer)
 
@@ -33,7 +32,7 @@ const options = (target: Target, link: Link): ConnectionOptions.ConnectionOption
 })
 
 const prepare = async (job: Job): Promise<Prepared> => {
-  if (isReplication(job.workload)) throw new Error(`${job.workload} is read by the replication drivers`)
+  sendsStatements(job.workload)
   const link = linkOf(job.workload)
   const connectOptions = options(job.target, link)
   if (job.workload === "connect" || job.workload === "connect-tls") {

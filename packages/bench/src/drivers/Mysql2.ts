@@ -1,22 +1,22 @@
 /** mysql2 (promise API; its callback core for streaming), with its default type mapping. */
 import mysqlCore from "mysql2"
 import mysql from "mysql2/promise"
+import { chunks, concurrentSql, insertSql, insertValues, type Job, type Link, type Target } from "../Workload.ts"
 import {
-  chunks,
-  concurrentSql,
-  insertSql,
-  insertValues,
-  isReplication,
-  type Job,
-  type Link,
-  type Target
-} from "../Workload.ts"
-import { concurrently, consumeSlowly, type Driver, linkOf, type Prepared, peerOptions, sequentially } from "./Driver.ts"
+  concurrently,
+  consumeSlowly,
+  type Driver,
+  linkOf,
+  type Prepared,
+  peerOptions,
+  sendsStatements,
+  sequentially
+} from "./Driver.ts"
 
 const options = (target: Target, link: Link): mysql.ConnectionOptions => peerOptions(target, link)
 
 const prepare = async (job: Job): Promise<Prepared> => {
-  if (isReplication(job.workload)) throw new Error(`${job.workload} is read by the replication drivers`)
+  sendsStatements(job.workload)
   const link = linkOf(job.workload)
   if (job.workload === "connect" || job.workload === "connect-tls") {
     return {
