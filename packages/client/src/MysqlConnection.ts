@@ -19,12 +19,20 @@
  */
 
 import { type CompressedConnection, CompressionCodecs, nodeCodecs } from "@effect-mysql/compression"
-import { type ColumnDefinition, type ComStmtExecute, capabilityNames, type ValueOptions } from "@effect-mysql/protocol"
+import {
+  type ColumnDefinition,
+  type ComBinlogDump,
+  type ComBinlogDumpGtid,
+  type ComStmtExecute,
+  capabilityNames,
+  type ValueOptions
+} from "@effect-mysql/protocol"
 import type { Endpoint, TlsInfo, Transport } from "@effect-mysql/transport"
 import { type Context, type Duration, Effect, Result as R, type Scope, type Stream } from "effect"
 import { type ConnectionOptions, type Password, resolve } from "./ConnectionOptions.ts"
 import type { MysqlError } from "./Errors.ts"
 import * as BatchCommands from "./internal/BatchCommands.ts"
+import * as BinlogCommands from "./internal/BinlogCommands.ts"
 import { ConnectionCore } from "./internal/ConnectionCore.ts"
 import { handshake } from "./internal/Handshake.ts"
 import type { Verdict } from "./internal/Liveness.ts"
@@ -70,6 +78,25 @@ export interface TextQueryOptions extends QueryOptions {
 export interface BatchOptions {
   /** Overrides the connection's `statementTimeout` for the whole batch. */
   readonly timeout?: Duration.Input
+}
+
+/** What COM_REGISTER_SLAVE announces: the replica's id, and what `SHOW SLAVE HOSTS` shows of it. */
+export interface ReplicaRegistration {
+  /** Unique among the server's replicas (and different from the server's own `server_id`). */
+  readonly serverId: number
+  readonly hostname?: string
+  readonly port?: number
+  readonly user?: string
+  readonly password?: string
+}
+
+export interface BinlogDumpOptions {
+  /**
+   * Silence from the server longer than this fails the stream with a `TimeoutError` and closes the
+   * connection. A dump is idle by nature: ask the server for heartbeats more often than this
+   * (`SET @master_heartbeat_period`, in nanoseconds, before the dump).
+   */
+  readonly idleTimeout?: Duration.Input
 }
 
 export interface ChangeUserOptions {
@@ -171,6 +198,18 @@ export interface MysqlConnection {
    * `onClosed` runs. The next command stops the watch first. A pool watches its idle connections.
    */
   readonly watchWhileIdle: (onClosed: Effect.Effect<void>) => Effect.Effect<void>
+  /** COM_REGISTER_SLAVE: announces the connection as a replica, before `binlogDump`. */
+  readonly registerReplica: (replica: ReplicaRegistration) => Effect.Effect<void, MysqlError>
+  /**
+   * COM_BINLOG_DUMP or COM_BINLOG_DUMP_GTID: the binlog's events, each the bytes of one whole event
+   * (header, body, checksum), read only as fast as the stream is pulled. The connection serves
+   * nothing else afterwards: a stream ended before the server ended the dump closes it.
+   * `@effect-mysql/replication` decodes the events into a change stream.
+   */
+  readonly binlogDump: (
+    command: ComBinlogDump | ComBinlogDumpGtid,
+    options?: BinlogDumpOptions
+  ) => Stream.Stream<Uint8Array, MysqlError>
 }
 
 /** The public connection: each command is its family's, over the connection's `ConnectionCore`. */
@@ -238,6 +277,11 @@ class Connection implements MysqlConnection {
   readonly changeUser = (login: ChangeUserOptions) => SessionCommands.changeUser(this.core, login)
 
   readonly setMultipleStatements = (enabled: boolean) => SessionCommands.setMultipleStatements(this.core, enabled)
+
+  readonly registerReplica = (replica: ReplicaRegistration) => SessionCommands.registerReplica(this.core, replica)
+
+  readonly binlogDump = (command: ComBinlogDump | ComBinlogDumpGtid, options?: BinlogDumpOptions) =>
+    BinlogCommands.dump(this.core, command, options)
 }
 
 /** Opens a connection for the life of the scope. */

@@ -18,8 +18,15 @@ const find = (name: string): string => {
   throw new Error(`${name} not found: apt-get install -y mariadb-server`)
 }
 
-/** Runs `record` against a fresh server's socket path, then stops the server and removes it. */
-export const withScratchServer = async <A>(record: (socketPath: string) => Promise<A>): Promise<A> => {
+/**
+ * Runs `record` against a fresh server's socket path, then stops the server and removes it. `args`
+ * are further `mariadbd` options (the binlog's, for instance); the data directory is `data` beside
+ * the socket.
+ */
+export const withScratchServer = async <A>(
+  record: (socketPath: string) => Promise<A>,
+  args: ReadonlyArray<string> = []
+): Promise<A> => {
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-mysql-fixtures-"))
   const data = Path.join(dir, "data")
   const tmp = Path.join(dir, "tmp")
@@ -37,7 +44,8 @@ export const withScratchServer = async <A>(record: (socketPath: string) => Promi
         "--skip-networking",
         "--innodb-buffer-pool-size=64M",
         "--character-set-server=utf8mb4",
-        "--collation-server=utf8mb4_general_ci"
+        "--collation-server=utf8mb4_general_ci",
+        ...args
       ],
       { stdio: ["ignore", "ignore", "pipe"] }
     )

@@ -94,6 +94,8 @@ export class PacketReader {
   private fragments: Array<Uint8Array> = []
   private fragmentsLength = 0
   private firstSequenceId = 0
+  /** A second sequence id the next header may carry (`allowSequenceId`); -1 for none. */
+  private alternativeSequenceId = -1
   private failure: ProtocolError | undefined
 
   constructor(options: PacketDecoderOptions = {}) {
@@ -106,6 +108,17 @@ export class PacketReader {
   /** Sets the sequence id the next packet must carry (e.g. 1 after a command was written with 0). */
   expectSequenceId(sequenceId: number): void {
     this.nextSequenceId = sequenceId & 0xff
+    this.alternativeSequenceId = -1
+  }
+
+  /**
+   * Lets the next packet header carry `sequenceId` as well as the expected one. Under the compressed
+   * protocol a server that flushes its output renumbers the packets after the flush from the
+   * compressed sequence id (`net_flush` in the servers' net_serv.cc): a binlog dump flushes after
+   * every event, so the packet starting a compressed frame may carry either number.
+   */
+  allowSequenceId(sequenceId: number): void {
+    this.alternativeSequenceId = sequenceId & 0xff
   }
 
   /** Bytes of the current chunk not yet framed, plus those held of a partial packet. */
@@ -202,7 +215,9 @@ export class PacketReader {
   }
 
   private onHeader(length: number, sequenceId: number, offset: number): ProtocolError | undefined {
-    if (this.checkSequence && sequenceId !== this.nextSequenceId) {
+    const alternative = this.alternativeSequenceId
+    this.alternativeSequenceId = -1
+    if (this.checkSequence && sequenceId !== this.nextSequenceId && sequenceId !== alternative) {
       return protocolError(
         PACKET,
         `packets out of order: expected sequence id ${this.nextSequenceId}, got ${sequenceId}`,

@@ -73,6 +73,29 @@ export const decodeStatusResponse = (
   return unexpectedPacket("StatusResponse", payload, "in answer to a command")
 }
 
+/**
+ * Whether a packet of a binlog dump's answer (COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID) carries an
+ * event: 0x00, then the event (`bytes[start + 1, end)`). Any other packet ends the dump, and
+ * `decodeBinlogDumpEnd` tells which way.
+ */
+export const isBinlogEvent = (bytes: Uint8Array, start: number, end: number): boolean =>
+  end > start && bytes[start] === 0x00
+
+/**
+ * The packet that ends a binlog dump: the server's ERR, or an EOF, which a dump asked not to block
+ * gets at the end of the binlog and any dump gets when the server stops it (a shutdown). MariaDB
+ * sends the classic 5-byte EOF even to a client that negotiated CLIENT_DEPRECATE_EOF.
+ */
+export const decodeBinlogDumpEnd = (
+  payload: Uint8Array,
+  caps: CapabilitySet = emptyCapabilitySet
+): Result.Result<EofPacket | OkPacket | ErrPacket, ProtocolError> => {
+  if (payload[0] === 0xff) return ErrPacket.decode(payload, caps)
+  if (payload.length === 5 && isEofPacket(payload)) return EofPacket.decode(payload, caps)
+  if (payload[0] === 0xfe && classifyResultSetPacket(payload, caps) === "end") return decodeResultSetEnd(payload, caps)
+  return unexpectedPacket("BinlogDump", payload, "in a binlog dump")
+}
+
 /** Decodes the first packet of the answer to COM_STMT_PREPARE: the statement's OK, or an ERR. */
 export const decodePrepareResponse = (
   payload: Uint8Array,

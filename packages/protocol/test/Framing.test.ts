@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import fc from "fast-check"
+import { concatBytes } from "../src/Bytes.ts"
 import {
   decodePackets,
   encodePacket,
@@ -189,6 +190,20 @@ describe("Framing", () => {
       // A broken reader stays broken.
       strict.push(encodePacket(fromHex("00"), 2).bytes)
       expect(strict.next()).toBe(false)
+    })
+
+    it("allowSequenceId lets the next header, and only that one, carry a second id", () => {
+      // A server that flushed under compression numbers the next packet from the compressed id.
+      const reader = new PacketReader({ sequenceId: 7 })
+      reader.allowSequenceId(2)
+      reader.push(concatBytes([encodePacket(fromHex("00aa"), 2).bytes, encodePacket(fromHex("00bb"), 3).bytes]))
+      expect(reader.next()).toBe(true)
+      expect(take(reader)).toBe("00aa")
+      expect(reader.next()).toBe(true)
+      expect(take(reader)).toBe("00bb")
+      reader.push(encodePacket(fromHex("00cc"), 2).bytes)
+      expect(reader.next()).toBe(false)
+      expect(reader.error?.message).toMatch(/expected sequence id 4, got 2/)
     })
 
     it("property: any chunking yields the packets PacketDecoder yields", () => {

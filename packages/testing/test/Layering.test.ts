@@ -32,6 +32,12 @@ const rules: Record<string, Rule> = {
     dev: ["testing", "fake-server"],
     external: /^(effect(\/.*)?|node:[a-z0-9_/]+)$/
   },
+  // The binlog change stream, over a client connection; it names no runtime (the transport does).
+  replication: {
+    workspace: ["protocol", "transport", "compression", "client"],
+    dev: ["testing", "fake-server"],
+    external: /^effect(\/.*)?$/
+  },
   // The test kit: what every package's tests may use, so it depends on none of them.
   testing: { workspace: [], external: /^(effect(\/.*)?|node:[a-z0-9_/]+|vitest(\/.*)?)$/ },
   "fake-server": {

@@ -171,7 +171,7 @@ export class ConnectionCore {
   // --- running commands -------------------------------------------------------------------------
 
   /** Marks the connection unusable and drops its socket (its state is unknown: nothing to flush). */
-  private breakWith(error: MysqlError): Effect.Effect<void> {
+  breakWith(error: MysqlError): Effect.Effect<void> {
     if (this.broken !== undefined) return Effect.void
     this.broken = error
     return this.session.transport.abort

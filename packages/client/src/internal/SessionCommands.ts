@@ -8,6 +8,7 @@ import {
   ComInitDb,
   ComPing,
   ComQuit,
+  ComRegisterSlave,
   ComResetConnection,
   ComSetOption,
   decodeStatusResponse,
@@ -16,7 +17,7 @@ import {
 import { type Duration, Effect } from "effect"
 import { passwordText } from "../ConnectionOptions.ts"
 import type { MysqlError } from "../Errors.ts"
-import type { ChangeUserOptions } from "../MysqlConnection.ts"
+import type { ChangeUserOptions, ReplicaRegistration } from "../MysqlConnection.ts"
 import type { ConnectionCore } from "./ConnectionCore.ts"
 import { authenticate, connectAttributes, firstPlugin } from "./Handshake.ts"
 import { serverError } from "./ServerErrors.ts"
@@ -52,6 +53,25 @@ export const resetConnection = (core: ConnectionCore): Effect.Effect<void, Mysql
   Effect.suspend(() =>
     Effect.flatMap(Effect.fromResult(ComResetConnection.encode({})), (payload) =>
       Effect.tap(simple(core, payload), () => Effect.sync(() => core.statements.clear()))
+    )
+  )
+
+/** COM_REGISTER_SLAVE: announces the connection as replica `serverId` (what `SHOW SLAVE HOSTS` lists). */
+export const registerReplica = (core: ConnectionCore, replica: ReplicaRegistration): Effect.Effect<void, MysqlError> =>
+  Effect.suspend(() =>
+    Effect.flatMap(
+      Effect.fromResult(
+        ComRegisterSlave.encode({
+          serverId: replica.serverId,
+          hostname: replica.hostname ?? "",
+          user: replica.user ?? "",
+          password: replica.password ?? "",
+          port: replica.port ?? 0,
+          replicationRank: 0,
+          masterId: 0
+        })
+      ),
+      (payload) => simple(core, payload)
     )
   )
 

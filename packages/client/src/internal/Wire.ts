@@ -106,6 +106,8 @@ export class Wire {
       const inflated = inflate.next()
       if (Result.isFailure(inflated) || inflated.success === undefined) return false
       this.deflate!.sequenceId = inflate.nextSequenceId
+      // A frame that starts a packet may start it numbered from the frame's own id (see `allowSequenceId`).
+      if (packets.idle) packets.allowSequenceId(inflate.nextSequenceId - 1)
       packets.push(inflated.success)
       if (packets.next()) return true
     }

@@ -195,8 +195,13 @@ export interface QueryEvent {
   /** The default database of the statement ("" when none). */
   readonly database: string
   readonly query: string
-  /** QUERY_COMPRESSED (MariaDB): `query` was decompressed by the caller (see `CompressedBlock.ts`). */
+  /** QUERY_COMPRESSED (MariaDB): the query travels in `compressedQuery`. */
   readonly compressed: boolean
+  /**
+   * QUERY_COMPRESSED: the compressed block holding the query (`CompressedBlock.ts`); `query` is ""
+   * until the caller inflates the block and sets it. Undefined for QUERY.
+   */
+  readonly compressedQuery: Uint8Array | undefined
 }
 
 export interface XidEvent {
@@ -215,6 +220,21 @@ export interface MariadbGtidEvent {
   /** FL_STANDALONE: no XID or COMMIT follows (DDL). */
   readonly standalone: boolean
   readonly commitId: bigint | undefined
+  /** The XA transaction an XA PREPARE (FL_PREPARED_XA) or XA COMMIT/ROLLBACK (FL_COMPLETED_XA) belongs to. */
+  readonly xid: MariadbXid | undefined
+  /** `flags_extra` (0 when absent): FL_EXTRA_MULTI_ENGINE 1, FL_START_ALTER 2, FL_COMMIT_ALTER 4, FL_ROLLBACK_ALTER 8. */
+  readonly flagsExtra: number
+  /** With FL_EXTRA_MULTI_ENGINE: how many engines besides the first took part. */
+  readonly extraEngines: number | undefined
+  /** With FL_COMMIT_ALTER or FL_ROLLBACK_ALTER: the sequence number of the START ALTER it ends. */
+  readonly startAlterSequence: bigint | undefined
+}
+
+/** An XA transaction id (`XA START 'gtrid','bqual',formatID`). */
+export interface MariadbXid {
+  readonly formatId: number
+  readonly gtrid: Uint8Array
+  readonly bqual: Uint8Array
 }
 
 export interface MariadbGtid {
@@ -273,7 +293,7 @@ export interface PreviousGtidsEvent {
 export interface TransactionPayloadEvent {
   readonly _tag: "TransactionPayload"
   readonly header: EventHeader
-  /** 0: none, 1: zstd. */
+  /** `PayloadCompression`: 0 zstd, 255 none (MySQL's `transaction::compression::type`). */
   readonly compression: number
   readonly uncompressedSize: number
   /** The compressed events, each a full event without a checksum. */

@@ -91,7 +91,7 @@ export const shortestFloat32 = (v: number): number => {
 const TWO_32 = 4294967296
 
 /** int<8> at `p` as the `bigint` option asks. */
-const readI64 = (plan: ColumnPlan, i: number, buf: Uint8Array, p: number): unknown => {
+export const readI64 = (plan: ColumnPlan, i: number, buf: Uint8Array, p: number): unknown => {
   const lo = (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0
   const hiBits = buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24)
   const mode = plan.options.bigint
@@ -125,6 +125,24 @@ const readDateTime = (plan: ColumnPlan, i: number, buf: Uint8Array, p: number, l
     second = buf[p + 6]
   }
   if (length === 11) microsecond = (buf[p + 7] | (buf[p + 8] << 8) | (buf[p + 9] << 16) | (buf[p + 10] << 24)) >>> 0
+  return dateTimeValue(plan, i, year, month, day, hour, minute, second, microsecond)
+}
+
+/**
+ * Column `i`'s DATE/DATETIME/TIMESTAMP value from its wall-clock fields, as the `dates` option
+ * asks: a `Date` in the option's zone (`null` for a zero date) or the server's text.
+ */
+export const dateTimeValue = (
+  plan: ColumnPlan,
+  i: number,
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  microsecond: number
+): unknown => {
   if (plan.options.dates === "string") {
     if (plan.kinds[i] === Kind.DATE) return formatDate(year, month, day)
     return formatDateTime(
@@ -250,7 +268,18 @@ export const readBinaryValue = (plan: ColumnPlan, i: number, buf: Uint8Array, cu
   }
 }
 
-const readLenencValue = (plan: ColumnPlan, i: number, kind: number, buf: Uint8Array, start: number, end: number) => {
+/**
+ * Column `i`'s value from its bytes `buf[start, end)`, for the kinds whose binary form is a byte
+ * string (text, JSON text, BIT, VECTOR, SET, bytes). Throws like `readBinaryValue`.
+ */
+export const readLenencValue = (
+  plan: ColumnPlan,
+  i: number,
+  kind: number,
+  buf: Uint8Array,
+  start: number,
+  end: number
+): unknown => {
   switch (kind) {
     case Kind.UTF8:
       return utf8String(plan.decoders[i]!, buf, start, end)

@@ -80,7 +80,7 @@ export interface FieldReader {
 }
 
 /** Builds a row object from its values in column order. */
-type RowBuilder = (values: ReadonlyArray<unknown>) => RowObject
+export type RowBuilder = (values: ReadonlyArray<unknown>) => RowObject
 
 /** Whether the runtime compiles code at run time (a Content-Security-Policy may forbid it). */
 const canCompile = ((): boolean => {
@@ -140,7 +140,8 @@ const storeRowBuilder =
     return row
   }
 
-const makeRowBuilder = (names: ReadonlyArray<string>): RowBuilder =>
+/** The builder of row objects keyed by `names` (compiled once per name list where the runtime allows). */
+export const makeRowBuilder = (names: ReadonlyArray<string>): RowBuilder =>
   canCompile ? compileRowBuilder(names) : storeRowBuilder(names)
 
 /** `error` with its offset counted from a row's `start` in a larger buffer. */

@@ -1,0 +1,255 @@
+/**
+ * The binlog as a change stream: a connection registers as a replica, asks for the binlog from a
+ * start position, and the events it receives become `ReplicationEvent`s (rows inserted, updated
+ * and deleted, commits, DDL, file switches), read from the socket only as fast as the stream is
+ * pulled. The connection is an ordinary client connection, so every ssl-mode, client certificates
+ * and compression apply to it unchanged.
+ *
+ * The server is asked for a heartbeat every `heartbeat`; a stream that hears nothing for twice that
+ * long fails with a `TimeoutError`, so a connection a firewall dropped in silence does not leave the
+ * stream waiting forever.
+ */
+import { ConfigError, type ConnectionOptions, MysqlConnection, type MysqlError } from "@effect-mysql/client"
+import { resolveValueOptions } from "@effect-mysql/protocol"
+import { type Transport, TransportError } from "@effect-mysql/transport"
+import { Duration, Effect, Result, Schedule, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import { ChangeDecoder, type TableFilter } from "./internal/ChangeDecoder.ts"
+import { openDump } from "./internal/Dump.ts"
+import type { ReplicationError } from "./ReplicationError.ts"
+import type { ReplicationEvent } from "./ReplicationEvent.ts"
+
+/** Where a stream starts. */
+export type StartFrom =
+  /** After the last event written so far: only changes from now on. */
+  | "now"
+  /** At the start of the oldest binlog file the server still has. */
+  | "start"
+  /** After the transactions of a GTID position (MariaDB "0-1-42,1-2-7") or GTID set (MySQL "uuid:1-42"). */
+  | { readonly gtid: string }
+  /**
+   * At a file position; a `Position` taken from a `Commit` resumes from its `gtidSet` when it has
+   * one (which survives the server's binlog files being purged or renumbered), else from its file
+   * position.
+   */
+  | { readonly file: string; readonly position: number; readonly gtidSet?: string | undefined }
+
+export interface ReplicationOptions extends ConnectionOptions.ConnectionOptions {
+  /** This replica's id, unique among the server's replicas and different from the server's own `server_id`. */
+  readonly serverId: number
+  readonly from: StartFrom
+  /** How often the server sends a heartbeat while it has no events (default 5 seconds). */
+  readonly heartbeat?: Duration.Input
+  /**
+   * Reconnects after a network failure, a read deadline or a server shutdown, as often and as soon
+   * as the schedule says (e.g. `Schedule.spaced("1 second")`), and goes on from the last `Commit`
+   * emitted, with no change lost or repeated. Default: the stream fails with the error.
+   */
+  readonly reconnect?: Schedule.Schedule<unknown, MysqlError | ReplicationError>
+  /** Reads only these tables: `"database.table"`, or `"database.*"` for all of a database's. Default every table. */
+  readonly tables?: ReadonlyArray<string>
+}
+
+const replicationKeys = ["serverId", "from", "heartbeat", "tables", "reconnect"] as const
+
+/** The changes of the binlog from `options.from` on. */
+export const stream = (
+  options: ReplicationOptions
+): Stream.Stream<ReplicationEvent, MysqlError | ReplicationError, Transport> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const settings = yield* checkSettings(options)
+      const values = resolveValueOptions(options.types)
+      if (typeof values === "string") return yield* new ConfigError({ option: "types.timeZone", message: values })
+      const resume = new Resume(settings.from)
+      const once = (): Stream.Stream<ReplicationEvent, MysqlError | ReplicationError, Transport> =>
+        Stream.unwrap(
+          Effect.gen(function* () {
+            const connection = yield* MysqlConnection.connect(connectionOptions(options))
+            const dump = yield* openDump(connection, { ...settings, from: resume.from })
+            const decoder = new ChangeDecoder(dump.file, dump.checksum, dump.state, settings.filter, values)
+            return changes(dump.events, decoder, resume)
+          })
+        )
+      if (settings.reconnect === undefined) return once()
+      return reconnecting(once, settings.reconnect, resume)
+    })
+  )
+
+type Changes = readonly [ReplicationEvent, ...Array<ReplicationEvent>]
+
+/** The changes of a dump's events; a batch of events that holds no change (heartbeats, table maps) is not emitted. */
+const changes = (
+  events: Stream.Stream<Uint8Array, MysqlError>,
+  decoder: ChangeDecoder,
+  resume: Resume
+): Stream.Stream<ReplicationEvent, MysqlError | ReplicationError> =>
+  Stream.transformPull(events, (pull) => {
+    // The dump never ends on its own: an end is the server stopping it (shutdown, or another replica
+    // registered with the same serverId), to be treated like a lost connection.
+    const events = Effect.catchIf(pull, Cause.isDone, () => Effect.fail(dumpEnded))
+    return Effect.succeed(
+      Effect.suspend(function next(): Effect.Effect<Changes, MysqlError | ReplicationError> {
+        return Effect.flatMap(events, (batch) => {
+          const out: Array<ReplicationEvent> = []
+          for (const event of batch) {
+            const failed = decoder.push(event, out)
+            if (failed !== undefined) return Effect.fail(failed)
+          }
+          const fresh = resume.passed(out)
+          return fresh.length > 0 ? Effect.succeed(fresh as unknown as Changes) : Effect.suspend(next)
+        })
+      })
+    )
+  })
+
+const dumpEnded = new TransportError({
+  reason: "closed",
+  message: "the server ended the binlog dump: it is shutting down, or another replica registered with the same serverId"
+})
+
+/**
+ * Where a reconnected stream goes on: from the last `Commit` it emitted, dropping the events of the
+ * unfinished transaction that were emitted before the connection was lost (the binlog sends them
+ * again, in the same order).
+ */
+class Resume {
+  from: StartFrom
+  /** Events emitted since the last `Commit`. */
+  private sinceCommit = 0
+  /** Events still to drop after a reconnect. */
+  private repeated = 0
+
+  constructor(from: StartFrom) {
+    this.from = from
+  }
+
+  /** The events of a batch that were not emitted before; follows the last commit. */
+  passed(events: Array<ReplicationEvent>): Array<ReplicationEvent> {
+    let fresh = events
+    if (this.repeated > 0) {
+      const dropped = Math.min(this.repeated, events.length)
+      this.repeated -= dropped
+      fresh = events.slice(dropped)
+    }
+    for (const event of fresh) {
+      if (event._tag === "Commit") {
+        this.from = event.position
+        this.sinceCommit = 0
+      } else this.sinceCommit++
+    }
+    return fresh
+  }
+
+  /** Before a reconnect: the events since the last commit will come again. */
+  reconnecting(): void {
+    this.repeated = this.sinceCommit
+    this.sinceCommit = 0
+  }
+}
+
+/** Failures after which a new connection may succeed: the network, a deadline, a server going away. */
+const retryable = (error: MysqlError | ReplicationError): boolean =>
+  error._tag === "TransportError" ||
+  error._tag === "TimeoutError" ||
+  (error._tag === "ServerError" && (error.errno === 1053 || error.errno === 1927))
+
+const reconnecting = (
+  once: () => Stream.Stream<ReplicationEvent, MysqlError | ReplicationError, Transport>,
+  schedule: Schedule.Schedule<unknown, MysqlError | ReplicationError>,
+  resume: Resume
+): Stream.Stream<ReplicationEvent, MysqlError | ReplicationError, Transport> =>
+  Stream.unwrap(
+    Effect.map(Schedule.toStepWithSleep(schedule), (step) => {
+      const attempt = (): Stream.Stream<ReplicationEvent, MysqlError | ReplicationError, Transport> =>
+        Stream.catchIf(once(), retryable, (error) =>
+          Stream.unwrap(
+            step(error).pipe(
+              Effect.matchEffect({
+                onFailure: () => Effect.fail(error),
+                onSuccess: () =>
+                  Effect.sync(() => {
+                    resume.reconnecting()
+                    return attempt()
+                  })
+              })
+            )
+          )
+        )
+      return attempt()
+    })
+  )
+
+export interface Settings {
+  readonly serverId: number
+  readonly from: StartFrom
+  readonly heartbeat: Duration.Duration
+  readonly filter: TableFilter
+  readonly reconnect: Schedule.Schedule<unknown, MysqlError | ReplicationError> | undefined
+}
+
+const checkSettings = (options: ReplicationOptions): Effect.Effect<Settings, ConfigError> => {
+  const { serverId, from, heartbeat = "5 seconds", tables } = options
+  if (!Number.isInteger(serverId) || serverId < 1 || serverId > 0xffffffff) {
+    return Effect.fail(
+      new ConfigError({ option: "serverId", message: "serverId: must be an integer from 1 to 4294967295" })
+    )
+  }
+  const start = checkFrom(from)
+  if (start !== undefined) return Effect.fail(new ConfigError({ option: "from", message: `from: ${start}` }))
+  const interval = Duration.fromInput(heartbeat)
+  if (interval._tag === "None" || Duration.toMillis(interval.value) < 1 || !Duration.isFinite(interval.value)) {
+    return Effect.fail(
+      new ConfigError({ option: "heartbeat", message: "heartbeat: must be a positive, finite duration" })
+    )
+  }
+  const filter = tableFilter(tables)
+  if (Result.isFailure(filter)) return Effect.fail(filter.failure)
+  return Effect.succeed({
+    serverId,
+    from,
+    heartbeat: interval.value,
+    filter: filter.success,
+    reconnect: options.reconnect
+  })
+}
+
+const checkFrom = (from: StartFrom): string | undefined => {
+  if (from === "now" || from === "start") return undefined
+  if (typeof from !== "object" || from === null) return `expected "now", "start", { gtid } or { file, position }`
+  if (!("file" in from)) {
+    return typeof from.gtid === "string" && from.gtid !== "" ? undefined : "gtid: expected GTID text"
+  }
+  if (typeof from.file !== "string" || from.file === "") return "file: expected a binlog file name"
+  if (!Number.isInteger(from.position) || from.position < 4) return "position: expected an offset of at least 4"
+  return undefined
+}
+
+const tableFilter = (tables: ReadonlyArray<string> | undefined): Result.Result<TableFilter, ConfigError> => {
+  if (tables === undefined) return Result.succeed(undefined)
+  const wanted = new Set<string>()
+  for (const name of tables) {
+    const dot = name.indexOf(".")
+    if (dot <= 0 || dot === name.length - 1) {
+      return Result.fail(
+        new ConfigError({
+          option: "tables",
+          message: `tables: ${JSON.stringify(name)} is not "database.table" or "database.*"`
+        })
+      )
+    }
+    wanted.add(name)
+  }
+  // A DDL statement is asked about with table "": it is kept when any table of its database is.
+  const databases = new Set(tables.map((name) => name.slice(0, name.indexOf("."))))
+  return Result.succeed((database: string, table: string) =>
+    table === "" ? databases.has(database) : wanted.has(`${database}.${table}`) || wanted.has(`${database}.*`)
+  )
+}
+
+/** The connection's own options: the replication settings taken out, and the heartbeat in place of the stall check. */
+const connectionOptions = (options: ReplicationOptions): ConnectionOptions.ConnectionOptions => {
+  const connection: Record<string, unknown> = { ...options }
+  for (const key of replicationKeys) delete connection[key]
+  return { ...(connection as unknown as ConnectionOptions.ConnectionOptions), stallCheckAfter: false }
+}

@@ -1,0 +1,33 @@
+import { type Cause, Schema } from "effect"
+
+const ReplicationErrorBase: Schema.Class<
+  ReplicationError,
+  Schema.TaggedStruct<
+    "ReplicationError",
+    {
+      /**
+       * `checksum`: an event's CRC32 does not match its bytes; `malformed-event`: an event cannot be
+       * decoded; `unknown-table`: a rows event names a table no TABLE_MAP announced; `no-binlog`: the
+       * server does not write a binlog; `unsupported`: the server asks for something this client
+       * cannot do (binlog encryption).
+       */
+      readonly reason: Schema.Literals<
+        readonly ["checksum", "malformed-event", "unknown-table", "no-binlog", "unsupported"]
+      >
+      /** The binlog file of the event at fault, when known. */
+      readonly file: Schema.optional<Schema.String>
+      /** Where the event at fault ends in `file` (its header's log position), when known. */
+      readonly position: Schema.optional<Schema.Number>
+      readonly message: Schema.String
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<ReplicationError>()("ReplicationError", {
+  reason: Schema.Literals(["checksum", "malformed-event", "unknown-table", "no-binlog", "unsupported"]),
+  file: Schema.optional(Schema.String),
+  position: Schema.optional(Schema.Number),
+  message: Schema.String
+})
+
+/** The binlog could not be read or made sense of. */
+export class ReplicationError extends ReplicationErrorBase {}
