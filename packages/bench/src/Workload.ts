@@ -44,7 +44,7 @@ export const isReplication = (workload: WorkloadName): workload is ReplicationWo
  * `SqlClient` as applications call it, the two peers, the plain-JS reference decoder, which only
  * reads the replay server's recorded result, and zongji, the peer of the replication workloads.
  */
-export type DriverName = "connection" | "sqlclient" | "mysql2" | "mariadb" | "plain-js" | "zongji"
+export type DriverName = "connection" | "sqlclient" | "mysql2" | "mariadb" | "plain-js" | "zongji" | "replication"
 
 const sqlClientWorkloads: ReadonlySet<WorkloadName> = new Set([
   "text",
@@ -57,7 +57,7 @@ const sqlClientWorkloads: ReadonlySet<WorkloadName> = new Set([
 
 /** Whether a driver takes part in a workload. */
 export const supports = (driver: DriverName, workload: WorkloadName): boolean => {
-  if (isReplication(workload)) return driver === "zongji"
+  if (isReplication(workload)) return driver === "zongji" || driver === "replication"
   switch (driver) {
     case "connection":
       return workload !== "batch-insert"
@@ -66,6 +66,7 @@ export const supports = (driver: DriverName, workload: WorkloadName): boolean =>
     case "plain-js":
       return workload === "replay"
     case "zongji":
+    case "replication":
       return false
     default:
       return true

@@ -103,7 +103,8 @@ const labels: Record<DriverName, string> = {
   mysql2: "mysql2",
   mariadb: "mariadb",
   "plain-js": plainJs,
-  zongji: "zongji"
+  zongji: "zongji",
+  replication: "effect-mysql Replication"
 }
 
 const isOurs = (label: string) => label.startsWith("effect-mysql")
@@ -133,14 +134,22 @@ const workerCommands = (prefix: ReadonlyArray<string>): Array<WorkerCommand> => 
   const commands: Array<WorkerCommand> = []
   if (runtimes.includes("node")) {
     const profile = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
-    for (const driver of ["connection", "sqlclient", "mysql2", "mariadb", "plain-js", "zongji"] as const) {
+    for (const driver of [
+      "connection",
+      "sqlclient",
+      "mysql2",
+      "mariadb",
+      "plain-js",
+      "zongji",
+      "replication"
+    ] as const) {
       const argv = [process.execPath, sourceCondition, "--expose-gc", ...profile, workerScript, driver]
       commands.push({ label: labels[driver], driver, command: [...prefix, ...argv] })
     }
   }
   const deno = binaryOf("deno")
   const bun = binaryOf("bun")
-  for (const driver of ["connection", "sqlclient"] as const) {
+  for (const driver of ["connection", "sqlclient", "replication"] as const) {
     if (runtimes.includes("deno") && deno !== undefined) {
       const argv = [deno, "run", "-A", sourceCondition, "--v8-flags=--expose-gc", workerScript, driver]
       commands.push({ label: `${labels[driver]} (deno)`, driver, command: [...prefix, ...argv] })

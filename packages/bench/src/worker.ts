@@ -2,7 +2,7 @@
  * A worker process: one driver, one process, so that `process.cpuUsage()` is that driver's CPU
  * time alone. It reads jobs as JSON lines on stdin and answers each with one JSON line on stdout.
  *
- *   node packages/bench/src/worker.ts connection|sqlclient|mysql2|mariadb|plain-js|zongji
+ *   node packages/bench/src/worker.ts connection|sqlclient|mysql2|mariadb|plain-js|zongji|replication
  *   deno run -A packages/bench/src/worker.ts connection|sqlclient
  *   bun packages/bench/src/worker.ts connection|sqlclient
  */
@@ -25,6 +25,8 @@ const loadDriver = async (name: string | undefined): Promise<Driver> => {
       return (await import("./drivers/Mariadb.ts")).driver
     case "zongji":
       return (await import("./drivers/Zongji.ts")).driver
+    case "replication":
+      return (await import("./drivers/EffectMysqlReplication.ts")).driver
     default:
       throw new Error(`unknown driver ${name}`)
   }

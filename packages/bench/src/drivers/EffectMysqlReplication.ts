@@ -2,8 +2,8 @@
  * effect-mysql's binlog reader (`@effect-mysql/replication`) in the replication workloads, as an
  * Effect user would call it: one `Replication.stream` from the start of the job's range, its row
  * changes counted until the range's size. Connecting is not timed: `prepare` pulls the stream's
- * first chunk, which comes once the connection is up and the dump has begun (the server opens every
- * dump with a Rotate event naming the file, before any row event).
+ * first chunk, which comes once the connection is up and the dump has begun; its changes (those of
+ * the first socket read, a few hundred rows) are counted but not timed.
  */
 import { Replication } from "@effect-mysql/replication"
 import { RuntimeTransport } from "@effect-mysql/transport"
