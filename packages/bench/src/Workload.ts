@@ -30,13 +30,21 @@ export type WorkloadName =
   | "replay"
   | "concurrent"
   | "batch-insert"
+  | "replication"
+  | "replication-single"
+
+/** The workloads that read row changes from the binlog instead of sending statements. */
+export type ReplicationWorkload = "replication" | "replication-single"
+
+export const isReplication = (workload: WorkloadName): workload is ReplicationWorkload =>
+  workload === "replication" || workload === "replication-single"
 
 /**
  * The worker kinds: our driver called directly (`MysqlConnection`) and through effect/sql's
- * `SqlClient` as applications call it, the two peers, and the plain-JS reference decoder, which only
- * reads the replay server's recorded result.
+ * `SqlClient` as applications call it, the two peers, the plain-JS reference decoder, which only
+ * reads the replay server's recorded result, and zongji, the peer of the replication workloads.
  */
-export type DriverName = "connection" | "sqlclient" | "mysql2" | "mariadb" | "plain-js"
+export type DriverName = "connection" | "sqlclient" | "mysql2" | "mariadb" | "plain-js" | "zongji" | "replication"
 
 const sqlClientWorkloads: ReadonlySet<WorkloadName> = new Set([
   "text",
@@ -49,6 +57,7 @@ const sqlClientWorkloads: ReadonlySet<WorkloadName> = new Set([
 
 /** Whether a driver takes part in a workload. */
 export const supports = (driver: DriverName, workload: WorkloadName): boolean => {
+  if (isReplication(workload)) return driver === "zongji" || driver === "replication"
   switch (driver) {
     case "connection":
       return workload !== "batch-insert"
@@ -56,9 +65,18 @@ export const supports = (driver: DriverName, workload: WorkloadName): boolean =>
       return sqlClientWorkloads.has(workload)
     case "plain-js":
       return workload === "replay"
+    case "zongji":
+    case "replication":
+      return false
     default:
       return true
   }
+}
+
+/** Where a replication workload's row changes begin in the binlog. */
+export interface BinlogStart {
+  readonly file: string
+  readonly position: number
 }
 
 /** One timed run of one workload, as a worker is asked for it. */
@@ -69,6 +87,8 @@ export interface Job {
   readonly size: number
   /** The statement of a fetch or stream. */
   readonly sql: string
+  /** For a replication workload: where its `size` row changes begin. */
+  readonly binlog?: BinlogStart
   /**
    * Count the bytes the heap took while the timed part ran (V8's `GCProfiler`: the growth of the
    * used heap plus what each collection freed) instead of timing it.
@@ -81,8 +101,10 @@ export interface Measurement {
   readonly wallMs: number
   readonly cpuUserMs: number
   readonly cpuSystemMs: number
-  /** Rows the driver handed over (checked against the size). */
+  /** Rows the driver handed over (checked against the size); row changes, for a replication workload. */
   readonly rows: number
+  /** For a replication workload: the row events those row changes came in. */
+  readonly rowEvents?: number
   /** For `stream`: the largest resident-set growth seen while the rows went by. */
   readonly peakRssGrowthMb?: number
   /** For an `allocation` job: the bytes allocated on the JavaScript heap. */
@@ -99,6 +121,8 @@ export interface Sizes {
   readonly streamRows: number
   readonly concurrent: number
   readonly batchRows: number
+  /** Row changes each replication workload reads from the binlog. */
+  readonly rowChanges: number
 }
 
 export const fullSizes: Sizes = {
@@ -108,7 +132,8 @@ export const fullSizes: Sizes = {
   inserts: 10_000,
   streamRows: 1_000_000,
   concurrent: 1_000,
-  batchRows: 100_000
+  batchRows: 100_000,
+  rowChanges: 1_000_000
 }
 
 /** `--quick`: small enough that a whole run, server start included, takes about a minute. */
@@ -119,11 +144,15 @@ export const quickSizes: Sizes = {
   inserts: 1_000,
   streamRows: 100_000,
   concurrent: 1_000,
-  batchRows: 10_000
+  batchRows: 10_000,
+  rowChanges: 100_000
 }
 
-/** The table every fetch reads: 8 mixed columns, about 10% NULLs in each nullable one. */
-export const createRowsTable = `CREATE TABLE bench_rows (
+/**
+ * The table every fetch reads: 8 mixed columns, about 10% NULLs in each nullable one. The
+ * replication workloads log their row changes on a table of the same shape.
+ */
+export const createTableOfRows = (name: string) => `CREATE TABLE ${name} (
   id INT NOT NULL PRIMARY KEY,
   counter BIGINT NULL,
   name VARCHAR(64) NULL,
@@ -134,20 +163,25 @@ export const createRowsTable = `CREATE TABLE bench_rows (
   flag TINYINT NULL
 )`
 
+export const createRowsTable = createTableOfRows("bench_rows")
+
 /**
- * Deterministic rows from MariaDB's sequence engine: each nullable column is NULL in a different
- * tenth of the rows; `body` is 90–109 bytes of text.
+ * The deterministic row numbered `n` (an SQL expression), as a select list: each nullable column is
+ * NULL in a different tenth of the rows; `body` is 90–109 bytes of text.
  */
-export const fillRowsTable = (rows: number) => `INSERT INTO bench_rows
-SELECT seq,
-  IF(seq % 10 = 1, NULL, FLOOR(RAND(seq) * 1e12)),
-  IF(seq % 10 = 2, NULL, CONCAT('user ', LEFT(SHA2(seq, 256), 3 + seq % 40))),
-  IF(seq % 10 = 3, NULL, ROUND(RAND(seq + 1) * 1e6, 2)),
-  IF(seq % 10 = 4, NULL, TIMESTAMPADD(SECOND, seq * 613, '2020-01-01 00:00:00')),
-  IF(seq % 10 = 5, NULL, RAND(seq + 2) * 1000),
-  IF(seq % 10 = 6, NULL, LEFT(CONCAT(MD5(seq), ' ', MD5(seq + 1), ' ', MD5(seq + 2), ' ', MD5(seq + 3)), 90 + seq % 20)),
-  IF(seq % 10 = 7, NULL, seq % 100)
-FROM seq_1_to_${rows}`
+export const rowOf = (n: string) => `${n},
+  IF(${n} % 10 = 1, NULL, FLOOR(RAND(${n}) * 1e12)),
+  IF(${n} % 10 = 2, NULL, CONCAT('user ', LEFT(SHA2(${n}, 256), 3 + ${n} % 40))),
+  IF(${n} % 10 = 3, NULL, ROUND(RAND(${n} + 1) * 1e6, 2)),
+  IF(${n} % 10 = 4, NULL, TIMESTAMPADD(SECOND, ${n} * 613, '2020-01-01 00:00:00')),
+  IF(${n} % 10 = 5, NULL, RAND(${n} + 2) * 1000),
+  IF(${n} % 10 = 6, NULL, LEFT(CONCAT(MD5(${n}), ' ', MD5(${n} + 1), ' ', MD5(${n} + 2), ' ', MD5(${n} + 3)), 90 + ${n} % 20)),
+  IF(${n} % 10 = 7, NULL, ${n} % 100)`
+
+/** Rows `from` to `to` from MariaDB's sequence engine. */
+export const rowsFrom = (from: number, to: number) => `SELECT ${rowOf("seq")} FROM seq_${from}_to_${to}`
+
+export const fillRowsTable = (rows: number) => `INSERT INTO bench_rows ${rowsFrom(1, rows)}`
 
 export const createInsertTable =
   "CREATE TABLE bench_insert (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, a INT, b VARCHAR(64), c DOUBLE)"

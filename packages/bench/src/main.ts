@@ -2,10 +2,12 @@
  * The side-by-side benchmark: effect-mysql, called directly (`MysqlConnection`) and through
  * effect/sql's `SqlClient`, against mysql2 and the mariadb connector, on the same Node, against the
  * same throwaway MariaDB, in one run; effect-mysql also under Deno and Bun, and a plain-JS
- * reference decoder in the replay workload.
+ * reference decoder in the replay workload. The replication workloads read row changes from the
+ * binlog of a second throwaway MariaDB (`Binlog.ts`), with zongji as the peer.
  *
  *   node --conditions=@effect-mysql/source packages/bench/src/main.ts [--quick] [--rounds=N] [--pin]
- *     [--runtimes=node,deno,bun] [--only=text,binary,…] [--json=FILE] [--profile=DIR] [--instructions]
+ *     [--runtimes=node,deno,bun] [--only=text,binary,replication,…] [--json=FILE] [--profile=DIR]
+ *     [--instructions]
  *
  * Each driver runs in a worker process of its own, so its CPU time (`process.cpuUsage`) is its
  * own. After a warm-up run each, the workers take turns, A B C A B C with the order rotated every
@@ -22,11 +24,13 @@ import { MysqlConnection } from "@effect-mysql/client"
 import { MariaDbServer, TestAccounts, TestPki } from "@effect-mysql/testing"
 import { NodeTransport } from "@effect-mysql/transport/node"
 import { Console, Effect } from "effect"
+import { binlogArgs, replicationAccount, writeChanges } from "./Binlog.ts"
 import { decodeRecorded } from "./drivers/PlainJs.ts"
 import { instructionsPerQuery } from "./Instructions.ts"
 import { type Recording, recordingProxy, serve } from "./Replay.ts"
 import { Worker, type WorkerCommand } from "./WorkerProcess.ts"
 import {
+  type BinlogStart,
   binarySql,
   concurrentSql,
   createInsertTable,
@@ -34,6 +38,7 @@ import {
   type DriverName,
   fillRowsTable,
   fullSizes,
+  isReplication,
   type Job,
   type Measurement,
   quickSizes,
@@ -80,11 +85,13 @@ const workloads = (
     { name: "connect-tls", size: sizes.connects, unit: "connects", sql: "" },
     { name: "insert", size: sizes.inserts, unit: "inserts", sql: "" },
     { name: "batch-insert", size: sizes.batchRows, unit: "rows", sql: "" },
-    { name: "stream", size: sizes.streamRows, unit: "rows", sql: streamSql(sizes.streamRows, sizes.fetchRows) }
+    { name: "stream", size: sizes.streamRows, unit: "rows", sql: streamSql(sizes.streamRows, sizes.fetchRows) },
+    { name: "replication", size: sizes.rowChanges, unit: "row changes", sql: "" },
+    { name: "replication-single", size: sizes.rowChanges, unit: "row changes", sql: "" }
   ] satisfies ReadonlyArray<{ name: WorkloadName; size: number; unit: string; sql: string }>
 ).filter((w) => only === undefined || only.includes(w.name))
 
-const peers = ["mysql2", "mariadb"]
+const peers = ["mysql2", "mariadb", "zongji"]
 const plainJs = "plain-JS reference"
 
 /** The workloads whose allocation per row is counted, in one extra run per worker. */
@@ -95,7 +102,9 @@ const labels: Record<DriverName, string> = {
   sqlclient: "effect-mysql SqlClient",
   mysql2: "mysql2",
   mariadb: "mariadb",
-  "plain-js": plainJs
+  "plain-js": plainJs,
+  zongji: "zongji",
+  replication: "effect-mysql Replication"
 }
 
 const isOurs = (label: string) => label.startsWith("effect-mysql")
@@ -125,14 +134,22 @@ const workerCommands = (prefix: ReadonlyArray<string>): Array<WorkerCommand> => 
   const commands: Array<WorkerCommand> = []
   if (runtimes.includes("node")) {
     const profile = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
-    for (const driver of ["connection", "sqlclient", "mysql2", "mariadb", "plain-js"] as const) {
+    for (const driver of [
+      "connection",
+      "sqlclient",
+      "mysql2",
+      "mariadb",
+      "plain-js",
+      "zongji",
+      "replication"
+    ] as const) {
       const argv = [process.execPath, sourceCondition, "--expose-gc", ...profile, workerScript, driver]
       commands.push({ label: labels[driver], driver, command: [...prefix, ...argv] })
     }
   }
   const deno = binaryOf("deno")
   const bun = binaryOf("bun")
-  for (const driver of ["connection", "sqlclient"] as const) {
+  for (const driver of ["connection", "sqlclient", "replication"] as const) {
     if (runtimes.includes("deno") && deno !== undefined) {
       const argv = [deno, "run", "-A", sourceCondition, "--v8-flags=--expose-gc", workerScript, driver]
       commands.push({ label: `${labels[driver]} (deno)`, driver, command: [...prefix, ...argv] })
@@ -161,6 +178,8 @@ interface Summary {
   readonly peakRssGrowthMb: number | undefined
   /** Bytes allocated on the JavaScript heap per row, from one extra run. */
   readonly allocatedPerUnit: number | undefined
+  /** For a replication workload: row changes per row event. */
+  readonly rowsPerEvent: number | undefined
   readonly runs: ReadonlyArray<Measurement>
 }
 
@@ -183,31 +202,41 @@ const summarize = (
     cpuMs: median(runs.map((r) => r.cpuUserMs + r.cpuSystemMs)),
     peakRssGrowthMb: growth.length === 0 ? undefined : median(growth),
     allocatedPerUnit: allocation?.allocatedBytes === undefined ? undefined : allocation.allocatedBytes / workload.size,
+    rowsPerEvent: runs[0]?.rowEvents === undefined ? undefined : workload.size / runs[0].rowEvents,
     runs
   }
 }
 
 const rotate = <A>(items: ReadonlyArray<A>, by: number) => items.map((_, i) => items[(i + by) % items.length]!)
 
-const jobOf = (workload: (typeof workloads)[number], target: Target, replayPort: number): Job => ({
-  workload: workload.name,
-  size: workload.size,
-  sql: workload.sql,
-  target: workload.name === "replay" ? { ...target, port: replayPort } : target
-})
+/** Where the workers go: the server, the replay server, and the binlog server with its ranges. */
+interface Targets {
+  readonly server: Target
+  readonly replayPort: number
+  readonly binlog: { readonly target: Target; readonly starts: Partial<Record<WorkloadName, BinlogStart>> } | undefined
+}
+
+const jobOf = (workload: (typeof workloads)[number], targets: Targets): Job => {
+  const job = { workload: workload.name, size: workload.size, sql: workload.sql }
+  const { binlog } = targets
+  const start = binlog?.starts[workload.name]
+  if (binlog !== undefined && start !== undefined) return { ...job, target: binlog.target, binlog: start }
+  const target = workload.name === "replay" ? { ...targets.server, port: targets.replayPort } : targets.server
+  return { ...job, target }
+}
 
 /**
  * Runs every workload on every worker that supports it, alternating; the stream workload on a
  * fresh worker per run; then, where allocation is counted, one more run of each.
  */
-const runAll = async (target: Target, replayPort: number): Promise<Array<Summary>> => {
+const runAll = async (targets: Targets): Promise<Array<Summary>> => {
   const commands = workerCommands(pinPrefix)
   const workers = commands.map(({ label, command }) => new Worker(label, command))
   await Promise.all(workers.map((w) => w.ready))
   const results: Array<Summary> = []
   try {
     for (const workload of workloads) {
-      const job = jobOf(workload, target, replayPort)
+      const job = jobOf(workload, targets)
       const taking = commands.flatMap((command, i) =>
         supports(command.driver, workload.name) ? [{ command, worker: workers[i]! }] : []
       )
@@ -252,17 +281,23 @@ const times = (n: number) => `${n.toFixed(2)}×`
 /**
  * What a row adds to the numbers: its stream's RSS growth, its allocation per row, for ours in
  * `replay` how far it is from the plain-JS reference, in `concurrent` the ratio to its own
- * sequential `select1` rate.
+ * sequential `select1` rate, in a replication workload the row changes per row event and, for ours,
+ * the ratios to zongji.
  */
 const notes = (r: Summary, results: ReadonlyArray<Summary>): string => {
   const out: Array<string> = []
   if (r.peakRssGrowthMb !== undefined) out.push(`RSS +${fmt(r.peakRssGrowthMb)} MB`)
   if (r.allocatedPerUnit !== undefined) out.push(`${fmt(r.allocatedPerUnit)} B allocated per row`)
+  if (r.rowsPerEvent !== undefined) out.push(`${fmt(r.rowsPerEvent, 1)} row changes per row event`)
   const same = (workload: WorkloadName, driver: string) =>
     results.find((s) => s.workload === workload && s.driver === driver)
   const plain = same("replay", plainJs)
   if (r.workload === "replay" && isOurs(r.driver) && plain !== undefined) {
     out.push(`plain-JS speed ${times(plain.wallMs / r.wallMs)}, CPU ${times(plain.cpuMs / r.cpuMs)}`)
+  }
+  const zongji = same(r.workload, "zongji")
+  if (isOurs(r.driver) && zongji !== undefined) {
+    out.push(`speed vs zongji ${times(zongji.wallMs / r.wallMs)}, CPU vs zongji ${times(zongji.cpuMs / r.cpuMs)}`)
   }
   const sequential = same("select1", r.driver)
   if (r.workload === "concurrent" && sequential !== undefined) {
@@ -362,20 +397,46 @@ const startReplay = (target: Target) =>
     )
   })
 
+const serverArgs = ["--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=2", "--max-connections=500"]
+
+/** With `--pin`, puts a server on core 1. */
+const pinServer = (server: MariaDbServer.MariaDbServer) => {
+  if (pin) execFileSync("taskset", ["-a", "-p", "-c", "1", String(server.pid)], { stdio: "ignore" })
+}
+
+/**
+ * When a replication workload runs: the binlog server, started and written before the workers
+ * start, and where each workload's range begins.
+ */
+const startBinlog = (pki: TestPki.TestPki) =>
+  Effect.gen(function* () {
+    const chosen = workloads.flatMap((w) => (isReplication(w.name) ? [w.name] : []))
+    if (chosen.length === 0) return undefined
+    yield* Console.error("Starting the binlog server…")
+    const server = yield* MariaDbServer.start({ pki, args: [...serverArgs, ...binlogArgs] }).pipe(
+      Effect.retry({ times: 3 })
+    )
+    pinServer(server)
+    const starts = yield* writeChanges(server, chosen, sizes.rowChanges)
+    const target: Target = {
+      host: server.host,
+      port: server.port,
+      ...replicationAccount,
+      database: server.database,
+      ca: pki.ca.pem
+    }
+    return { target, starts }
+  })
+
 const program = Effect.gen(function* () {
   if (pin && !hasTaskset) return yield* Effect.die(new Error("--pin needs taskset (util-linux)"))
   const loadBefore = Os.loadavg()
   yield* Console.error(`Starting MariaDB${quick ? " (quick mode)" : ""}…`)
   const pki = yield* TestPki.generate
   // Another process may take the port the server was given before it binds: start it again.
-  const server = yield* MariaDbServer.start({
-    pki,
-    args: ["--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=2", "--max-connections=500"]
-  }).pipe(Effect.retry({ times: 3 }))
-  if (pin) {
-    execFileSync("taskset", ["-a", "-p", "-c", "1", String(server.pid)], { stdio: "ignore" })
-    execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" })
-  }
+  const server = yield* MariaDbServer.start({ pki, args: serverArgs }).pipe(Effect.retry({ times: 3 }))
+  pinServer(server)
+  if (pin) execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" })
   yield* Console.error(`Loading ${fmt(sizes.fetchRows)} rows…`)
   yield* loadData(server)
   const target: Target = {
@@ -408,8 +469,9 @@ const program = Effect.gen(function* () {
     return yield* Console.log(`${machine().join("\n")}\n\n${lines.join("\n")}`)
   }
   const replay = yield* startReplay(target)
+  const binlog = yield* startBinlog(pki)
   yield* Console.error(`Running ${workloads.length} workloads, ${rounds} rounds each after a warm-up…`)
-  const results = yield* Effect.promise(() => runAll(target, replay.port))
+  const results = yield* Effect.promise(() => runAll({ server: target, replayPort: replay.port, binlog }))
   yield* Console.log(`${machine().join("\n")}\n\n${table(results)}`)
   if (jsonFile !== undefined) {
     Fs.writeFileSync(jsonFile, JSON.stringify({ machine: machine(), sizes, rounds, pin, results }, null, 2))

@@ -2,7 +2,7 @@
  * A worker process: one driver, one process, so that `process.cpuUsage()` is that driver's CPU
  * time alone. It reads jobs as JSON lines on stdin and answers each with one JSON line on stdout.
  *
- *   node packages/bench/src/worker.ts connection|sqlclient|mysql2|mariadb|plain-js
+ *   node packages/bench/src/worker.ts connection|sqlclient|mysql2|mariadb|plain-js|zongji|replication
  *   deno run -A packages/bench/src/worker.ts connection|sqlclient
  *   bun packages/bench/src/worker.ts connection|sqlclient
  */
@@ -23,6 +23,10 @@ const loadDriver = async (name: string | undefined): Promise<Driver> => {
       return (await import("./drivers/Mysql2.ts")).driver
     case "mariadb":
       return (await import("./drivers/Mariadb.ts")).driver
+    case "zongji":
+      return (await import("./drivers/Zongji.ts")).driver
+    case "replication":
+      return (await import("./drivers/EffectMysqlReplication.ts")).driver
     default:
       throw new Error(`unknown driver ${name}`)
   }
@@ -88,7 +92,8 @@ const measure = async (driver: Driver, job: Job): Promise<Measurement> => {
     const outcome = job.workload === "stream" ? await withRssSampling(prepared.run) : { rows: await prepared.run() }
     const wallMs = performance.now() - t0
     const used = process.cpuUsage(cpu)
-    return { wallMs, cpuUserMs: used.user / 1000, cpuSystemMs: used.system / 1000, ...outcome }
+    const events = prepared.rowEvents === undefined ? {} : { rowEvents: prepared.rowEvents() }
+    return { wallMs, cpuUserMs: used.user / 1000, cpuSystemMs: used.system / 1000, ...outcome, ...events }
   } finally {
     await prepared.close()
   }

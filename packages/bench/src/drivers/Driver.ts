@@ -2,16 +2,34 @@
  * What the worker needs of a driver: for a job, set up what is not timed (a connection, a warm
  * prepared statement, an empty insert table) and hand back the timed part.
  */
-import { type Job, type Link, slowEvery, slowPauseMs, type Target, type WorkloadName } from "../Workload.ts"
+import {
+  isReplication,
+  type Job,
+  type Link,
+  type ReplicationWorkload,
+  slowEvery,
+  slowPauseMs,
+  type Target,
+  type WorkloadName
+} from "../Workload.ts"
 
 export interface Prepared {
   /** The timed part; answers the number of rows (or statements, or connections) it handled. */
   readonly run: () => Promise<number>
+  /** For a replication workload: the row events the row changes came in, once `run` is over. */
+  readonly rowEvents?: () => number
   readonly close: () => Promise<void>
 }
 
 export interface Driver {
   readonly prepare: (job: Job) => Promise<Prepared>
+}
+
+/** The statement drivers take every workload but the replication ones. */
+export const sendsStatements: (
+  workload: WorkloadName
+) => asserts workload is Exclude<WorkloadName, ReplicationWorkload> = (workload) => {
+  if (isReplication(workload)) throw new Error(`${workload} is read by the replication drivers`)
 }
 
 export const linkOf = (workload: WorkloadName): Link =>

@@ -17,7 +17,7 @@ import {
   slowPauseMs,
   type Target
 } from "../Workload.ts"
-import { type Driver, linkOf, type Prepared } from "./Driver.ts"
+import { type Driver, linkOf, type Prepared, sendsStatements } from "./Driver.ts"
 
 const runtime = ManagedRuntime.make(RuntimeTransport.layer)
 
@@ -32,6 +32,7 @@ const options = (target: Target, link: Link): ConnectionOptions.ConnectionOption
 })
 
 const prepare = async (job: Job): Promise<Prepared> => {
+  sendsStatements(job.workload)
   const link = linkOf(job.workload)
   const connectOptions = options(job.target, link)
   if (job.workload === "connect" || job.workload === "connect-tls") {

@@ -1,7 +1,16 @@
 /** The mariadb connector (promise API), with its default type mapping. */
 import mariadb, { type ConnectionConfig, type UpsertResult } from "mariadb"
 import { concurrentSql, insertSql, insertValues, type Job, type Link, type Target } from "../Workload.ts"
-import { concurrently, consumeSlowly, type Driver, linkOf, type Prepared, peerOptions, sequentially } from "./Driver.ts"
+import {
+  concurrently,
+  consumeSlowly,
+  type Driver,
+  linkOf,
+  type Prepared,
+  peerOptions,
+  sendsStatements,
+  sequentially
+} from "./Driver.ts"
 
 // The connector's default connect deadline (1 s) is too short under valgrind (`--instructions`);
 // the deadline changes nothing else.
@@ -15,6 +24,7 @@ const affectedRows = (result: UpsertResult | Array<UpsertResult>) =>
   Array.isArray(result) ? result.reduce((sum, r) => sum + r.affectedRows, 0) : result.affectedRows
 
 const prepare = async (job: Job): Promise<Prepared> => {
+  sendsStatements(job.workload)
   const link = linkOf(job.workload)
   if (job.workload === "connect" || job.workload === "connect-tls") {
     return {

@@ -2,11 +2,21 @@
 import mysqlCore from "mysql2"
 import mysql from "mysql2/promise"
 import { chunks, concurrentSql, insertSql, insertValues, type Job, type Link, type Target } from "../Workload.ts"
-import { concurrently, consumeSlowly, type Driver, linkOf, type Prepared, peerOptions, sequentially } from "./Driver.ts"
+import {
+  concurrently,
+  consumeSlowly,
+  type Driver,
+  linkOf,
+  type Prepared,
+  peerOptions,
+  sendsStatements,
+  sequentially
+} from "./Driver.ts"
 
 const options = (target: Target, link: Link): mysql.ConnectionOptions => peerOptions(target, link)
 
 const prepare = async (job: Job): Promise<Prepared> => {
+  sendsStatements(job.workload)
   const link = linkOf(job.workload)
   if (job.workload === "connect" || job.workload === "connect-tls") {
     return {
