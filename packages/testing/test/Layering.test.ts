@@ -49,8 +49,8 @@ const rules: Record<string, Rule> = {
     external: /^(effect(\/.*)?|node:[a-z0-9_/]+|vitest(\/.*)?)$/
   },
   bench: {
-    workspace: ["protocol", "transport", "compression", "client", "testing"],
-    external: /^(effect(\/.*)?|node:[a-z0-9_/]+|mysql2(\/.*)?|mariadb(\/.*)?)$/
+    workspace: ["protocol", "transport", "compression", "client", "replication", "testing"],
+    external: /^(effect(\/.*)?|node:[a-z0-9_/]+|mysql2(\/.*)?|mariadb(\/.*)?|@vlasky\/zongji)$/
   }
 }
 
