@@ -214,6 +214,25 @@ const verifyChecksum = (bytes: Uint8Array, start: number, bodyEnd: number): void
     fail(`checksum mismatch: expected ${hex(stored)} (stored), actual ${hex(actual)} (computed)`, bodyEnd, "checksum")
 }
 
+/** LOG_EVENT_BINLOG_IN_USE_F: set in the first FORMAT_DESCRIPTION of a binlog file until the file is closed. */
+const BINLOG_IN_USE = 0x1
+
+/** Where the header's flags start in an event. */
+const FLAGS_OFFSET = 17
+
+/**
+ * A FORMAT_DESCRIPTION as its checksum covers it. The server sets the in-use flag after computing
+ * the checksum (and clears it when it closes the file, or when it sends the event to a replica), so
+ * the event of a file still being written checks out with the flag cleared, as mysqlbinlog reads it.
+ */
+const checksummedEvent = (bytes: Uint8Array, start: number, end: number, header: EventHeader): Uint8Array => {
+  const covered = bytes.subarray(start, end)
+  if ((header.flags & BINLOG_IN_USE) === 0) return covered
+  const copy = covered.slice()
+  copy[FLAGS_OFFSET] &= ~BINLOG_IN_USE
+  return copy
+}
+
 const readFormatDescription = (
   bytes: Uint8Array,
   start: number,
@@ -236,7 +255,7 @@ const readFormatDescription = (
     const algorithm = bytes[algorithmAt]
     if (algorithm === ChecksumAlgorithm.CRC32) {
       checksum = "crc32"
-      verifyChecksum(bytes, start, end - CHECKSUM_LENGTH)
+      verifyChecksum(checksummedEvent(bytes, start, end, header), 0, end - start - CHECKSUM_LENGTH)
     } else if (algorithm !== ChecksumAlgorithm.OFF && algorithm !== ChecksumAlgorithm.UNDEF) {
       fail(`unknown checksum algorithm ${algorithm}`, algorithmAt, "checksumAlgorithm")
     }
@@ -524,7 +543,14 @@ export const encodeEvent = (event: BinlogEvent, format: BinlogFormat): Result.Re
     w.buf[10] = (total >>> 8) & 0xff
     w.buf[11] = (total >>> 16) & 0xff
     w.buf[12] = (total >>> 24) & 0xff
-    if (checksummed) w.int4(crc32(w.buf, 0, w.pos) | 0)
+    if (checksummed) {
+      // A FORMAT_DESCRIPTION's checksum leaves out the in-use flag (see `checksummedEvent`).
+      const inUse = event._tag === "FormatDescription" ? w.buf[FLAGS_OFFSET] & BINLOG_IN_USE : 0
+      w.buf[FLAGS_OFFSET] ^= inUse
+      const crc = crc32(w.buf, 0, w.pos)
+      w.buf[FLAGS_OFFSET] ^= inUse
+      w.int4(crc | 0)
+    }
     return Result.succeed(w.finish())
   } catch (e) {
     return Result.fail(toProtocolError(eventName(event.header.type), e, true))
