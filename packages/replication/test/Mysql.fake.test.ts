@@ -1,5 +1,6 @@
 // MySQL's flavor of the binlog, which the suite's MariaDB cannot write: a MySQL 8.4 binlog built with
-// the protocol package's encoders (GTID_LOG, PREVIOUS_GTIDS, ROWS v2, TRANSACTION_PAYLOAD, HEARTBEAT_V2),
+// the protocol package's encoders (GTID_LOG, PREVIOUS_GTIDS, ROWS v2, PARTIAL_UPDATE_ROWS,
+// TRANSACTION_PAYLOAD, HEARTBEAT_V2),
 // served by the fake server over verify-identity TLS with zstd compression. The transaction payload
 // is compressed by the `zstd` command-line tool, an implementation independent of ours.
 import { execFileSync } from "node:child_process"
@@ -140,6 +141,34 @@ const layOut = (events: ReadonlyArray<Binlog.BinlogEvent>, f: Binlog.BinlogForma
   })
 }
 
+/**
+ * A PARTIAL_UPDATE_ROWS event (binlog_row_value_options=PARTIAL_JSON): the after image holds the id
+ * and, for `doc`, a diff replacing `$.nested.ok` rather than the whole document. The encoder writes
+ * no partial images, so the after image is laid out here, byte by byte, as MySQL's
+ * `Rows_log_event::write_row_data` does.
+ */
+const partialUpdate = (): Binlog.RowsEvent => {
+  const before = ok(Binlog.encodeRowImages(table, "write", [row(2, "Grüße", "1.00")], values))
+  const path = new TextEncoder().encode("$.nested.ok")
+  const value = ok(Binlog.encodeJsonBinary(false))
+  const diff = [0 /* REPLACE */, path.length, ...path, value.length, ...value]
+  const after = [
+    0x01, // value options: PARTIAL_JSON_UPDATES
+    0x01, // partial bits, one per JSON column: `doc` holds diffs
+    0x00, // null bitmap of the two columns present
+    ...[2, 0, 0, 0], // id
+    ...[diff.length, 0, 0, 0], // doc: 4 length bytes (metadata 4), then the diffs
+    ...diff
+  ]
+  return {
+    ...rowsEvent("update", []),
+    header: header(EventType.PARTIAL_UPDATE_ROWS),
+    partial: true,
+    columnsPresentAfter: new Uint8Array([0x09]),
+    rows: new Uint8Array([...before, ...after])
+  }
+}
+
 /** The events of transaction 43, in a TRANSACTION_PAYLOAD compressed by the zstd CLI. */
 const payloadEvent = (): Binlog.TransactionPayloadEvent => {
   const inner = { ...format, checksum: "none" } as const
@@ -203,6 +232,11 @@ const binlog = (): ReadonlyArray<Uint8Array> => {
       gtid(43n),
       payloadEvent(),
       gtid(44n),
+      query("BEGIN"),
+      table,
+      partialUpdate(),
+      xid(102n),
+      gtid(45n),
       query("CREATE TABLE notes (id INT)")
     ],
     format
@@ -280,7 +314,7 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("replication from
           return Replication.stream({ ...options, from }).pipe(
             Stream.takeUntil((event) => {
               events.push(event)
-              return commits(events) === 3
+              return commits(events) === 4
             }),
             Stream.runDrain,
             Effect.as(events),
@@ -290,19 +324,35 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("replication from
       const events = yield* read("now")
       assert.deepStrictEqual(
         events.map((e) => e._tag),
-        ["RowsInserted", "RowsUpdated", "RowsDeleted", "Commit", "RowsInserted", "Commit", "SchemaChange", "Commit"]
+        [
+          "RowsInserted",
+          "RowsUpdated",
+          "RowsDeleted",
+          "Commit",
+          "RowsInserted",
+          "Commit",
+          "RowsUpdated",
+          "Commit",
+          "SchemaChange",
+          "Commit"
+        ]
       )
       assert.deepStrictEqual(ofTag(events, "RowsInserted")[0]!.rows, [row(1, "tea", "12.50"), row(2, "Grüße", "-0.99")])
       assert.deepStrictEqual(ofTag(events, "RowsUpdated")[0]!.rows, [
         { before: row(2, "Grüße", "-0.99"), after: row(2, "Grüße", "1.00") }
       ])
       assert.deepStrictEqual(ofTag(events, "RowsDeleted")[0]!.rows, [row(1, "tea", "12.50")])
+      const { doc } = row(2, "Grüße", "1.00")
+      assert.deepStrictEqual(ofTag(events, "RowsUpdated")[1]!.rows, [
+        { before: row(2, "Grüße", "1.00"), after: { id: 2, doc: { ...doc, nested: { ok: false, n: 1.5 } } } }
+      ])
       assert.deepStrictEqual(ofTag(events, "RowsInserted")[1]!.rows, [row(3, "payload", "0.01")])
-      const [first, second, third] = ofTag(events, "Commit")
+      const [first, second, partial, third] = ofTag(events, "Commit")
       assert.strictEqual(first!.xid, 100n)
       assert.deepStrictEqual([first!.position.gtid, first!.position.gtidSet], [`${uuid}:42`, `${uuid}:1-42`])
       assert.deepStrictEqual([second!.xid, second!.position.gtidSet], [101n, `${uuid}:1-43`])
-      assert.deepStrictEqual([third!.xid, third!.position.gtidSet], [undefined, `${uuid}:1-44`])
+      assert.deepStrictEqual([partial!.xid, partial!.position.gtidSet], [102n, `${uuid}:1-44`])
+      assert.deepStrictEqual([third!.xid, third!.position.gtidSet], [undefined, `${uuid}:1-45`])
       assert.strictEqual(ofTag(events, "SchemaChange")[0]!.query, "CREATE TABLE notes (id INT)")
       assert.strictEqual(first!.position.file, "binlog.000003")
       // "now" starts at the file position the server reported.

@@ -74,6 +74,9 @@ export const EventType = {
 
 export const EVENT_HEADER_LENGTH = 19
 
+/** Where the type byte is in an event, for readers that skip events without decoding them. */
+export const EVENT_TYPE_OFFSET = 4
+
 /** The v4 header every event starts with. */
 export interface EventHeader {
   readonly timestamp: number

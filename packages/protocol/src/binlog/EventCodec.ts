@@ -42,6 +42,7 @@ import {
   type MariadbGtidEvent,
   type QueryEvent,
   type RowsEvent,
+  type TableMapEvent,
   type TransactionPayloadEvent
 } from "./BinlogEvent.ts"
 import { crc32 } from "./Checksum.ts"
@@ -156,30 +157,77 @@ const fail = (message: string, offset: number, field: string): never => {
 }
 
 /**
+ * The header of the event `bytes[start, end)`, whatever its body; undefined when the range cannot
+ * hold one. For naming an event that did not decode (its position is where it ends).
+ */
+export const decodeEventHeader = (bytes: Uint8Array, start: number, end: number): EventHeader | undefined =>
+  start < 0 || end > bytes.length || end - start < EVENT_HEADER_LENGTH
+    ? undefined
+    : {
+        timestamp: readInt4(bytes, start),
+        type: bytes[start + 4],
+        serverId: readInt4(bytes, start + 5),
+        eventSize: readInt4(bytes, start + 9),
+        logPos: readInt4(bytes, start + 13),
+        flags: readInt2(bytes, start + 17)
+      }
+
+/**
+ * The table maps decoded so far, by table id. A binlog repeats a table's TABLE_MAP before each of
+ * its rows events, and decoding one (names, character sets, ENUM values) costs more than the rows
+ * of a one-row event: given to `decodeEvent`, the cache answers a TABLE_MAP whose body is, byte for
+ * byte, the last one of its table id with that one's columns (the checksum is verified as always).
+ */
+export class TableMapCache {
+  /** More table ids than this (a server that keeps creating tables) start the cache afresh. */
+  static readonly limit = 1024
+  readonly byId = new Map<number, { readonly body: Uint8Array; readonly event: TableMapEvent }>()
+}
+
+const sameBody = (known: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean => {
+  if (known.length !== end - start) return false
+  for (let i = 0; i < known.length; i++) if (known[i] !== bytes[start + i]) return false
+  return true
+}
+
+const cachedTableMap = (
+  cache: TableMapCache,
+  bytes: Uint8Array,
+  bodyStart: number,
+  bodyEnd: number,
+  header: EventHeader,
+  format: BinlogFormat
+): TableMapEvent => {
+  const r = reader.reset(bytes, bodyStart, bodyEnd)
+  const tableId = postHeaderLength(format, EventType.TABLE_MAP) === 6 ? r.int4() : r.int6()
+  const known = cache.byId.get(tableId)
+  if (known !== undefined && sameBody(known.body, bytes, bodyStart, bodyEnd)) return { ...known.event, header }
+  const event = readBody(r.reset(bytes, bodyStart, bodyEnd), header, format) as TableMapEvent
+  if (cache.byId.size >= TableMapCache.limit) cache.byId.clear()
+  cache.byId.set(tableId, { body: bytes.slice(bodyStart, bodyEnd), event })
+  return event
+}
+
+/**
  * Decodes the event `bytes[start, end)`: header, body and, when the format says so, checksum (which
- * is verified). Offsets in errors count from `start`.
+ * is verified). Offsets in errors count from `start`. With `tableMaps`, a TABLE_MAP seen before is
+ * not decoded again.
  */
 export const decodeEvent = (
   bytes: Uint8Array,
   start: number,
   end: number,
-  format: BinlogFormat
+  format: BinlogFormat,
+  tableMaps?: TableMapCache
 ): Result.Result<BinlogEvent, ProtocolError> => {
   const size = end - start
-  if (start < 0 || end > bytes.length || size < EVENT_HEADER_LENGTH) {
+  const header = decodeEventHeader(bytes, start, end)
+  if (header === undefined) {
     return Result.fail(
       protocolError("binlog event", `${Math.max(0, size)} byte(s) cannot hold a 19-byte header`, "header")
     )
   }
-  const type = bytes[start + 4]
-  const header: EventHeader = {
-    timestamp: readInt4(bytes, start),
-    type,
-    serverId: readInt4(bytes, start + 5),
-    eventSize: readInt4(bytes, start + 9),
-    logPos: readInt4(bytes, start + 13),
-    flags: readInt2(bytes, start + 17)
-  }
+  const type = header.type
   if (header.eventSize !== size) {
     return Result.fail(
       protocolError(eventName(type), `event size ${header.eventSize} but ${size} byte(s) given`, "eventSize", 9)
@@ -197,6 +245,9 @@ export const decodeEvent = (
       verifyChecksum(bytes, start, bodyEnd)
     }
     if (bodyStart > bodyEnd) fail(`no room for a ${format.headerLength}-byte header`, start, "header")
+    if (type === EventType.TABLE_MAP && tableMaps !== undefined) {
+      return Result.succeed(cachedTableMap(tableMaps, bytes, bodyStart, bodyEnd, header, format))
+    }
     return Result.succeed(readBody(reader.reset(bytes, bodyStart, bodyEnd), header, format))
   } catch (e) {
     const relative = e instanceof WireError ? new WireError(e.message, e.offset - start, e.field) : e

@@ -12,7 +12,13 @@ import {
   type TableMapEvent
 } from "../../src/binlog/BinlogEvent.ts"
 import { crc32 } from "../../src/binlog/Checksum.ts"
-import { decodeEvent, encodeEvent, hasChecksumAlgorithm, initialFormat } from "../../src/binlog/EventCodec.ts"
+import {
+  decodeEvent,
+  encodeEvent,
+  hasChecksumAlgorithm,
+  initialFormat,
+  TableMapCache
+} from "../../src/binlog/EventCodec.ts"
 import { ColumnType } from "../../src/ColumnType.ts"
 import { err, fromHex, ok, toHex } from "../support/bytes.ts"
 import { header, sized } from "./support.ts"
@@ -270,6 +276,27 @@ describe("round trips", () => {
     const corrupted = bytes.slice()
     corrupted[30] ^= 1
     expect(err(decodeEvent(corrupted, 0, corrupted.length, initialFormat)).detail).toMatch(/checksum mismatch/)
+  })
+
+  it("a TableMapCache answers a table map seen before with its columns, and still checks the checksum", () => {
+    const cache = new TableMapCache()
+    const event = tableMap([column(ColumnType.LONG, { unsigned: true }), column(ColumnType.VARCHAR, { metadata: 40 })])
+    const first = ok(encodeEvent(sized(event, mariadb), mariadb))
+    const again = ok(
+      encodeEvent(sized({ ...event, header: header(EventType.TABLE_MAP, { logPos: 9999 }) }, mariadb), mariadb)
+    )
+    const a = ok(decodeEvent(first, 0, first.length, mariadb, cache)) as TableMapEvent
+    const b = ok(decodeEvent(again, 0, again.length, mariadb, cache)) as TableMapEvent
+    expect(b.columns).toBe(a.columns)
+    expect(b.header.logPos).toBe(9999)
+    expect(b).toEqual(ok(decodeEvent(again, 0, again.length, mariadb)))
+    const other = ok(
+      encodeEvent(sized({ ...event, columns: [column(ColumnType.LONG, { unsigned: false })] }, mariadb), mariadb)
+    )
+    expect((ok(decodeEvent(other, 0, other.length, mariadb, cache)) as TableMapEvent).columns).toHaveLength(1)
+    const corrupted = again.slice()
+    corrupted[again.length - 6] ^= 1
+    expect(err(decodeEvent(corrupted, 0, corrupted.length, mariadb, cache)).detail).toMatch(/checksum mismatch/)
   })
 
   it("table maps under MySQL's rules: GEOMETRY is not a character column, YEAR not numeric", () => {

@@ -28,8 +28,11 @@ export class ChangeDecoder {
   private format: Binlog.BinlogFormat
   private file: string
   private readonly tables = new Map<number, TableState>()
+  private readonly tableMaps = new Binlog.TableMapCache()
   /** The GTID of the transaction under way. */
   private gtid: string | undefined
+  /** Whether a transaction has begun (BEGIN, or MariaDB's GTID) and not yet ended. */
+  private inTransaction = false
   private readonly state: GtidState
   private readonly filter: TableFilter
   private readonly values: ResolvedValueOptions
@@ -50,9 +53,14 @@ export class ChangeDecoder {
     this.values = values
   }
 
-  /** Decodes one event (header, body, checksum) into `out`; answers what went wrong, if anything. */
+  /**
+   * Decodes one event (header, body, checksum) into `out`; answers what went wrong, if anything.
+   * Events that change nothing the stream says (the SQL of ANNOTATE_ROWS, heartbeats, INTVAR, …)
+   * are skipped unread.
+   */
   push(bytes: Uint8Array, out: Array<ReplicationEvent>): ReplicationError | undefined {
-    const decoded = Binlog.decodeEvent(bytes, 0, bytes.length, this.format)
+    if (bytes.length > Binlog.EVENT_TYPE_OFFSET && unread.has(bytes[Binlog.EVENT_TYPE_OFFSET])) return undefined
+    const decoded = Binlog.decodeEvent(bytes, 0, bytes.length, this.format, this.tableMaps)
     if (Result.isFailure(decoded)) return this.malformed(decoded.failure, bytes)
     return this.apply(decoded.success, out)
   }
@@ -72,6 +80,8 @@ export class ChangeDecoder {
         return undefined
       case "MariadbGtid":
         this.gtid = this.state.mariadb(event.domainId, event.header.serverId, event.sequence)
+        // MariaDB writes no BEGIN after a GTID: the GTID starts the transaction, unless it is standalone (DDL).
+        this.inTransaction = !event.standalone
         return undefined
       case "MysqlGtid":
         this.gtid = event.anonymous ? undefined : this.state.mysql(event.uuid, event.sequence)
@@ -154,9 +164,12 @@ export class ChangeDecoder {
       if (Result.isFailure(inflated)) return this.malformed(inflated.failure, undefined, event.header)
       query = textDecoder.decode(inflated.success)
     }
-    if (query === "BEGIN") return undefined
-    // Statements on tables without transactions end with a COMMIT of their own.
-    if (query === "COMMIT") {
+    if (query === "BEGIN") {
+      this.inTransaction = true
+      return undefined
+    }
+    // Transactions that touched tables without transactions end with a COMMIT (or ROLLBACK) statement.
+    if (query === "COMMIT" || query === "ROLLBACK") {
       this.commit(event.header, undefined, out)
       return undefined
     }
@@ -169,8 +182,8 @@ export class ChangeDecoder {
         position: this.positionAt(event.header.logPos)
       })
     }
-    // A statement logged as text outside BEGIN … COMMIT is a transaction of its own (DDL).
-    this.commit(event.header, undefined, out)
+    // A statement logged as text outside a transaction is a transaction of its own (DDL).
+    if (!this.inTransaction) this.commit(event.header, undefined, out)
     return undefined
   }
 
@@ -182,6 +195,7 @@ export class ChangeDecoder {
       position: { file: this.file, position: header.logPos, gtid: this.gtid, gtidSet: this.state.text() }
     })
     this.gtid = undefined
+    this.inTransaction = false
   }
 
   /** MySQL's TRANSACTION_PAYLOAD: a transaction's events, compressed together, each without a checksum. */
@@ -242,8 +256,9 @@ export class ChangeDecoder {
     bytes: Uint8Array | undefined,
     header?: Binlog.EventHeader
   ): ReplicationError {
-    const logPos = header?.logPos ?? (bytes !== undefined && bytes.length >= 17 ? readLogPos(bytes) : undefined)
-    const checksum = failure.detail.includes("checksum")
+    const logPos = (header ?? (bytes === undefined ? undefined : Binlog.decodeEventHeader(bytes, 0, bytes.length)))
+      ?.logPos
+    const checksum = failure.field === "checksum" && failure.detail.startsWith("checksum mismatch")
     return new ReplicationError({
       reason: checksum ? "checksum" : "malformed-event",
       file: this.file,
@@ -255,13 +270,29 @@ export class ChangeDecoder {
 
 const textDecoder = new TextDecoder()
 
-const readLogPos = (bytes: Uint8Array): number =>
-  (bytes[13] | (bytes[14] << 8) | (bytes[15] << 16) | (bytes[16] << 24)) >>> 0
+const { EventType } = Binlog
+
+/** The events a change stream has no use for. */
+const unread = new Set<number>([
+  EventType.ANNOTATE_ROWS,
+  EventType.BINLOG_CHECKPOINT,
+  EventType.HEARTBEAT,
+  EventType.HEARTBEAT_V2,
+  EventType.INTVAR,
+  EventType.RAND,
+  EventType.USER_VAR,
+  EventType.IGNORABLE,
+  EventType.ROWS_QUERY,
+  EventType.TRANSACTION_CONTEXT,
+  EventType.VIEW_CHANGE
+])
 
 const withLogPos = (event: Binlog.BinlogEvent, logPos: number): Binlog.BinlogEvent =>
   ({ ...event, header: { ...event.header, logPos } }) as Binlog.BinlogEvent
 
 const sameTable = (a: Binlog.TableMapEvent, b: Binlog.TableMapEvent): boolean => {
+  // The cache answers a table map it has seen with the same columns.
+  if (a.columns === b.columns) return a.database === b.database && a.table === b.table
   if (a.database !== b.database || a.table !== b.table || a.columns.length !== b.columns.length) return false
   for (let i = 0; i < a.columns.length; i++) {
     const x = a.columns[i]
