@@ -203,7 +203,7 @@ export interface MysqlConnection {
   /**
    * COM_BINLOG_DUMP or COM_BINLOG_DUMP_GTID: the binlog's events, each the bytes of one whole event
    * (header, body, checksum), read only as fast as the stream is pulled. The connection serves
-   * nothing else afterwards: a stream ended before the server ended the dump closes it.
+   * nothing else: it is closed when the stream ends (a server ends the session after a dump).
    * `@effect-mysql/replication` decodes the events into a change stream.
    */
   readonly binlogDump: (

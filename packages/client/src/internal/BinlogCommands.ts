@@ -4,8 +4,10 @@
  * block). The events come as a `Stream` read from the socket only as fast as it is pulled, so a slow
  * reader holds the server back through TCP rather than filling memory.
  *
- * A dump cannot be stopped short of closing the connection: a stream ended before the server ended
- * the dump closes it. The stream holds the connection for its whole life.
+ * A connection serves one dump: a dump cannot be stopped short of closing the connection, and a
+ * server that ends one (at the end of a non-blocking dump, or with an ERR) closes the connection
+ * after it (MySQL's and MariaDB's `dispatch_command` end the session). So the stream holds the
+ * connection for its whole life, and closes it when it ends.
  */
 import {
   ComBinlogDump as BinlogDump,
@@ -38,10 +40,10 @@ export const dump = (
         )
         yield* core.pipeline.drained
         if (core.broken !== undefined) return yield* Effect.fail(core.closedError)
-        const reading: Reading = { ended: false, end: undefined }
+        const reading: Reading = { end: undefined }
         yield* Scope.addFinalizer(
           scope,
-          Effect.suspend(() => (reading.ended ? Effect.void : core.breakWith(stoppedDump)))
+          Effect.suspend(() => core.breakWith(dumpOver))
         )
         const payload = yield* Effect.fromResult(
           command._tag === "ComBinlogDump" ? BinlogDump.encode(command) : BinlogDumpGtid.encode(command)
@@ -56,16 +58,15 @@ export const dump = (
     )
   )
 
-const stoppedDump = new TransportError({
+const dumpOver = new TransportError({
   reason: "closed",
-  message: "the binlog dump was ended by its reader: a dump cannot be stopped without closing its connection"
+  message: "the connection served a binlog dump: it is closed once the dump's stream ends"
 })
 
 type Events = readonly [Uint8Array, ...Array<Uint8Array>]
 
-/** How the stream goes on: `ended` once the server ended the dump, with the ERR it ended with, if any. */
+/** How the stream ends, once the server ended the dump: at its EOF, or with the failure of its ERR. */
 interface Reading {
-  ended: boolean
   end: Effect.Effect<never, MysqlError | Cause.Done<void>> | undefined
 }
 
@@ -86,7 +87,6 @@ const pullEvents = (
         events.push(bytes.subarray(start + 1, end))
         continue
       }
-      reading.ended = true
       reading.end = endOf(core, bytes.subarray(start, end))
       break
     }
