@@ -10,36 +10,17 @@ import { Effect, Exit, Fiber, Queue, Schedule, Stream } from "effect"
 import * as Cause from "effect/Cause"
 import * as Replication from "../src/Replication.ts"
 import type { ReplicationEvent } from "../src/ReplicationEvent.ts"
-import { BinlogServer, BinlogServerLive, collect, commits, connect, ofTag, TransportLive } from "./support.ts"
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
-  const error = Cause.findErrorOption(exit.cause)
-  if (error._tag === "None") throw new Error(`no typed error: ${Cause.pretty(exit.cause)}`)
-  return error.value
-}
-
-const sql = (statements: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const { root } = yield* BinlogServer
-    yield* Effect.scoped(
-      Effect.gen(function* () {
-        const conn = yield* connect(root)
-        for (const statement of statements) yield* conn.query(statement)
-      })
-    )
-  })
-
-const now = Effect.gen(function* () {
-  const { root } = yield* BinlogServer
-  return yield* Effect.scoped(
-    Effect.gen(function* () {
-      const conn = yield* connect(root)
-      const row = (yield* conn.query<{ File: string; Position: number }>("SHOW MASTER STATUS")).rows[0]!
-      return { file: row.File, position: Number(row.Position) }
-    })
-  )
-})
+import {
+  BinlogServer,
+  BinlogServerLive,
+  collect,
+  commits,
+  failureOf,
+  now,
+  ofTag,
+  sql,
+  TransportLive
+} from "./support.ts"
 
 /** The stream's events pushed into a queue by a fiber of the test's scope; its end fails `next`. */
 const running = (options: Replication.ReplicationOptions) =>

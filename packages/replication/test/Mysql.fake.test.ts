@@ -10,6 +10,7 @@ import {
   Binlog,
   type ClientCommand,
   ColumnType,
+  concatBytes,
   makeColumnDefinition,
   makeOkPacket,
   OkPacket,
@@ -173,12 +174,7 @@ const partialUpdate = (): Binlog.RowsEvent => {
 const payloadEvent = (): Binlog.TransactionPayloadEvent => {
   const inner = { ...format, checksum: "none" } as const
   const events = layOut([query("BEGIN"), table, rowsEvent("write", [row(3, "payload", "0.01")]), xid(101n)], inner)
-  const plain = new Uint8Array(events.reduce((n, e) => n + e.length, 0))
-  let at = 0
-  for (const e of events) {
-    plain.set(e, at)
-    at += e.length
-  }
+  const plain = concatBytes(events)
   const compressed = new Uint8Array(execFileSync("zstd", ["-q", "-c"], { input: plain }))
   return {
     _tag: "TransactionPayload",

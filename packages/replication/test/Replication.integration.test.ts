@@ -4,10 +4,9 @@
 // filters, resuming by GTID and by file position without loss or repetition, and the refusals.
 import { assert, describe, layer } from "@effect/vitest"
 import { TestAccounts } from "@effect-mysql/testing"
-import { Effect, Exit } from "effect"
-import * as Cause from "effect/Cause"
+import { Effect } from "effect"
 import type { Position, ReplicationEvent } from "../src/ReplicationEvent.ts"
-import { BinlogServer, BinlogServerLive, collect, commits, connect, ofTag } from "./support.ts"
+import { BinlogServer, BinlogServerLive, collect, commits, connect, failureOf, now, ofTag, sql } from "./support.ts"
 
 const typesTable = `CREATE TABLE types (
   id INT PRIMARY KEY,
@@ -42,37 +41,6 @@ const typeRows = [
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, NULL, NULL, NULL, NULL)`
 ]
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
-  const error = Cause.findErrorOption(exit.cause)
-  if (error._tag === "None") throw new Error(`no typed error: ${Cause.pretty(exit.cause)}`)
-  return error.value
-}
-
-/** The position after which a stream sees only what the test writes next. */
-const now = Effect.gen(function* () {
-  const { root } = yield* BinlogServer
-  return yield* Effect.scoped(
-    Effect.gen(function* () {
-      const conn = yield* connect(root)
-      const status = yield* conn.query<{ File: string; Position: number }>("SHOW MASTER STATUS")
-      const row = status.rows[0]!
-      return { file: row.File, position: Number(row.Position) }
-    })
-  )
-})
-
-const sql = (statements: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const { root } = yield* BinlogServer
-    yield* Effect.scoped(
-      Effect.gen(function* () {
-        const conn = yield* connect(root)
-        for (const statement of statements) yield* conn.query(statement)
-      })
-    )
-  })
 
 const replicaOptions = Effect.gen(function* () {
   const { replica } = yield* BinlogServer

@@ -4,7 +4,8 @@
 import { type ConnectionOptions, MysqlConnection } from "@effect-mysql/client"
 import { MariaDbServer, TestAccounts, TestPki, type TestTarget } from "@effect-mysql/testing"
 import { RuntimeTransport } from "@effect-mysql/transport"
-import { Context, Effect, Layer, Stream } from "effect"
+import { Context, Effect, Exit, Layer, Stream } from "effect"
+import * as Cause from "effect/Cause"
 import { inject } from "vitest"
 import * as Replication from "../src/Replication.ts"
 import type { ReplicationEvent } from "../src/ReplicationEvent.ts"
@@ -79,3 +80,35 @@ export const ofTag = <T extends ReplicationEvent["_tag"]>(events: ReadonlyArray<
   events.filter((e): e is Extract<ReplicationEvent, { _tag: T }> => e._tag === tag)
 
 export const commits = (events: ReadonlyArray<ReplicationEvent>) => ofTag(events, "Commit").length
+
+/** The typed error an exit failed with; anything else fails the test. */
+export const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
+  const error = Cause.findErrorOption(exit.cause)
+  if (error._tag === "None") throw new Error(`no typed error: ${Cause.pretty(exit.cause)}`)
+  return error.value
+}
+
+/** Runs statements as root on the binlog server. */
+export const sql = (statements: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const { root } = yield* BinlogServer
+    yield* Effect.scoped(
+      Effect.gen(function* () {
+        const conn = yield* connect(root)
+        for (const statement of statements) yield* conn.query(statement)
+      })
+    )
+  })
+
+/** The position after which a stream sees only what the test writes next. */
+export const now = Effect.gen(function* () {
+  const { root } = yield* BinlogServer
+  return yield* Effect.scoped(
+    Effect.gen(function* () {
+      const conn = yield* connect(root)
+      const row = (yield* conn.query<{ File: string; Position: number }>("SHOW MASTER STATUS")).rows[0]!
+      return { file: row.File, position: Number(row.Position) }
+    })
+  )
+})

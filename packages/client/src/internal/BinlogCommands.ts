@@ -34,12 +34,7 @@ export const dump = (
   Stream.fromChannel(
     Channel.fromTransform((_, scope) =>
       Effect.gen(function* () {
-        yield* Scope.provide(
-          Effect.acquireRelease(Effect.andThen(core.stopWatching, core.lock.take(1)), () => core.lock.release(1)),
-          scope
-        )
-        yield* core.pipeline.drained
-        if (core.broken !== undefined) return yield* Effect.fail(core.closedError)
+        yield* core.holdFor(scope)
         const reading: Reading = { end: undefined }
         yield* Scope.addFinalizer(
           scope,

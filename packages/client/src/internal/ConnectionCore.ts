@@ -10,7 +10,7 @@
 
 import { type FramedPacket, StatusFlag, timeZoneProblem } from "@effect-mysql/protocol"
 import { TransportError } from "@effect-mysql/transport"
-import { Duration, Effect, type Fiber, Semaphore } from "effect"
+import { Duration, Effect, type Fiber, Scope, Semaphore } from "effect"
 import * as Cause from "effect/Cause"
 import { positiveDuration, type ResolvedOptions } from "../ConnectionOptions.ts"
 import { ArgumentError, ConfigError, type LocalInfileError, type MysqlError, StatementTimeoutError } from "../Errors.ts"
@@ -106,6 +106,20 @@ export class ConnectionCore {
       this.stopWatchingNow()
       return this.lock.withPermit(this.pipeline.idle ? effect : Effect.andThen(this.pipeline.drained, effect))
     })
+  }
+
+  /**
+   * The connection alone for the life of a stream's `scope` (the idle watch stopped, the lock held),
+   * once every pipelined answer has been read; fails at once when the connection is broken.
+   */
+  holdFor(scope: Scope.Scope): Effect.Effect<void, MysqlError> {
+    return Scope.provide(
+      Effect.acquireRelease(Effect.andThen(this.stopWatching, this.lock.take(1)), () => this.lock.release(1)),
+      scope
+    ).pipe(
+      Effect.andThen(this.pipeline.drained),
+      Effect.andThen(Effect.suspend(() => (this.broken === undefined ? Effect.void : Effect.fail(this.closedError))))
+    )
   }
 
   /**

@@ -26,12 +26,7 @@ export const stream = <R = Row>(
   Stream.fromChannel(
     Channel.fromTransform((_, scope) =>
       Effect.gen(function* () {
-        yield* Scope.provide(
-          Effect.acquireRelease(Effect.andThen(core.stopWatching, core.lock.take(1)), () => core.lock.release(1)),
-          scope
-        )
-        yield* core.pipeline.drained
-        if (core.broken !== undefined) return yield* Effect.fail(core.closedError)
+        yield* core.holdFor(scope)
         // Set just before the statement goes out: ending the stream before its end leaves unread rows.
         let reader: ResponseReader | undefined
         let statement: Statement | undefined
