@@ -67,6 +67,7 @@ export const stream = (
           Effect.gen(function* () {
             const connection = yield* MysqlConnection.connect(connectionOptions(options))
             const dump = yield* openDump(connection, { ...settings, from: resume.from })
+            resume.started(dump.from)
             const decoder = new ChangeDecoder(dump.file, dump.checksum, dump.state, settings.filter, values)
             return changes(dump.events, decoder, resume)
           })
@@ -122,6 +123,11 @@ class Resume {
 
   constructor(from: StartFrom) {
     this.from = from
+  }
+
+  /** Before the first commit, a reconnect starts where the first dump did ("now" is later by then). */
+  started(from: StartFrom): void {
+    if (this.from === "now" || this.from === "start") this.from = from
   }
 
   /** The events of a batch that were not emitted before; follows the last commit. */

@@ -7,13 +7,15 @@
 import { ConfigError, type MysqlConnection, type MysqlError } from "@effect-mysql/client"
 import { Binlog, BinlogDumpFlag } from "@effect-mysql/protocol"
 import { Duration, Effect, Result, type Stream } from "effect"
-import type { Settings } from "../Replication.ts"
+import type { Settings, StartFrom } from "../Replication.ts"
 import { ReplicationError } from "../ReplicationError.ts"
 import { GtidState } from "./GtidState.ts"
 
 export interface Dump {
   /** The file the dump starts in ("" when it starts from GTIDs: the server's first ROTATE names it). */
   readonly file: string
+  /** Where the dump starts, as `from` says it: "now" and "start" resolved to the file position they were. */
+  readonly from: StartFrom
   readonly state: GtidState
   /**
    * Whether events end with a CRC32, from the first one on: the ROTATE a dump starts with comes
@@ -59,7 +61,9 @@ export const openDump = Effect.fnUntraced(function* (connection: MysqlConnection
       },
       { idleTimeout }
     )
-    return { file, state: start.state, checksum, events } satisfies Dump
+    const from: StartFrom =
+      start._tag === "File" ? { file: start.file, position: start.position } : { gtid: start.gtid }
+    return { file, from, state: start.state, checksum, events } satisfies Dump
   }
   const set = Binlog.parseMysqlGtidSet(start.gtid)
   if (Result.isFailure(set)) return yield* startError(`from.gtid: ${set.failure.message}`)
@@ -75,7 +79,7 @@ export const openDump = Effect.fnUntraced(function* (connection: MysqlConnection
     },
     { idleTimeout }
   )
-  return { file: "", state: start.state, checksum, events } satisfies Dump
+  return { file: "", from: { gtid: start.gtid }, state: start.state, checksum, events } satisfies Dump
 })
 
 const startError = (message: string) => new ConfigError({ option: "from", message })
