@@ -158,6 +158,24 @@ layer(BinlogServerLive, { timeout: 120_000, excludeTestServices: true })("replic
     })
   )
 
+  it.effect("a switch of binlog file is a Rotate, and the positions after it name the new file", () =>
+    Effect.gen(function* () {
+      yield* sql(["CREATE OR REPLACE TABLE rotating (id INT)"])
+      const from = yield* now
+      yield* sql(["INSERT INTO rotating VALUES (1)", "FLUSH BINARY LOGS", "INSERT INTO rotating VALUES (2)"])
+      const events = yield* collect({ ...(yield* replicaOptions), from }, (e) => commits(e) === 2)
+      const next = `${from.file.slice(0, -6)}${String(Number(from.file.slice(-6)) + 1).padStart(6, "0")}`
+      assert.deepStrictEqual(
+        events.map((e) => e._tag),
+        ["RowsInserted", "Commit", "Rotate", "RowsInserted", "Commit"]
+      )
+      const [first, second] = ofTag(events, "Commit")
+      assert.strictEqual(first!.position.file, from.file)
+      assert.deepStrictEqual(ofTag(events, "Rotate")[0]!.file, next)
+      assert.strictEqual(second!.position.file, next)
+    })
+  )
+
   it.effect("tables: only the tables asked for are decoded", () =>
     Effect.gen(function* () {
       yield* sql(["CREATE OR REPLACE TABLE wanted (id INT)", "CREATE OR REPLACE TABLE unwanted (id INT)"])
