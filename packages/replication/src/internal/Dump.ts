@@ -7,9 +7,10 @@
 import { ConfigError, type MysqlConnection, type MysqlError } from "@effect-mysql/client"
 import { Binlog, BinlogDumpFlag } from "@effect-mysql/protocol"
 import { Duration, Effect, Result, type Stream } from "effect"
-import type { Settings, StartFrom } from "../Replication.ts"
+import type { StartFrom } from "../Replication.ts"
 import { ReplicationError } from "../ReplicationError.ts"
 import { GtidState } from "./GtidState.ts"
+import type { Settings } from "./Settings.ts"
 
 export interface Dump {
   /** The file the dump starts in ("" when it starts from GTIDs: the server's first ROTATE names it). */
