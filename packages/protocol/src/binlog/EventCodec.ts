@@ -180,8 +180,8 @@ export const decodeEventHeader = (bytes: Uint8Array, start: number, end: number)
  */
 export class TableMapCache {
   /** More table ids than this (a server that keeps creating tables) start the cache afresh. */
-  static readonly limit = 1024
-  readonly byId = new Map<number, { readonly body: Uint8Array; readonly event: TableMapEvent }>()
+  static readonly limit: number = 1024
+  readonly byId: Map<number, { readonly body: Uint8Array; readonly event: TableMapEvent }> = new Map()
 }
 
 const sameBody = (known: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean => {
