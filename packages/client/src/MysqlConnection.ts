@@ -14,8 +14,9 @@
  *
  * This module holds the public types, `connect` and the side connections (one KILL, one probe).
  * The commands live by family in `internal/`: `TextCommands`, `PreparedCommands`, `RowStream`,
- * `SessionCommands` and `BatchCommands`, over `ConnectionCore`, which owns the connection's state,
- * its lock, pipeline and idle watch, and the response loop every command reads through.
+ * `SessionCommands`, `BatchCommands` and `BinlogCommands`, over `ConnectionCore`, which owns the
+ * connection's state, its lock, pipeline and idle watch, and the response loop every command reads
+ * through.
  */
 
 import { type CompressedConnection, CompressionCodecs, nodeCodecs } from "@effect-mysql/compression"

@@ -115,10 +115,12 @@ const dumpEnded = new TransportError({
  */
 class Resume {
   from: StartFrom
-  /** Events emitted since the last `Commit`. */
+  /** Events emitted since the last `Commit`, over every connection. */
   private sinceCommit = 0
   /** Events still to drop after a reconnect. */
   private repeated = 0
+  /** Events emitted in all, to tell whether a connection got anywhere before it failed. */
+  emitted = 0
 
   constructor(from: StartFrom) {
     this.from = from
@@ -137,6 +139,7 @@ class Resume {
       this.repeated -= dropped
       fresh = events.slice(dropped)
     }
+    this.emitted += fresh.length
     for (const event of fresh) {
       if (event._tag === "Commit") {
         this.from = event.position
@@ -146,10 +149,9 @@ class Resume {
     return fresh
   }
 
-  /** Before a reconnect: the events since the last commit will come again. */
+  /** Before a reconnect: the events since the last commit will come again, however many connections they took. */
   reconnecting(): void {
     this.repeated = this.sinceCommit
-    this.sinceCommit = 0
   }
 }
 
@@ -165,22 +167,31 @@ const reconnecting = (
   resume: Resume
 ): Stream.Stream<ReplicationEvent, MysqlError | ReplicationError, Transport> =>
   Stream.unwrap(
-    Effect.map(Schedule.toStepWithSleep(schedule), (step) => {
-      const attempt = (): Stream.Stream<ReplicationEvent, MysqlError | ReplicationError, Transport> =>
-        Stream.catchIf(once(), retryable, (error) =>
+    Effect.map(Schedule.toStepWithSleep(schedule), (first) => {
+      // The schedule starts again once a connection has emitted something, as `Stream.retry`'s does.
+      const attempt = (
+        step: typeof first
+      ): Stream.Stream<ReplicationEvent, MysqlError | ReplicationError, Transport> => {
+        const emitted = resume.emitted
+        return Stream.catchIf(once(), retryable, (error) =>
           Stream.unwrap(
-            step(error).pipe(
-              Effect.matchEffect({
-                onFailure: () => Effect.fail(error),
-                onSuccess: () =>
-                  Effect.sync(() => {
-                    resume.reconnecting()
-                    return attempt()
+            Effect.flatMap(
+              resume.emitted === emitted ? Effect.succeed(step) : Schedule.toStepWithSleep(schedule),
+              (next) =>
+                next(error).pipe(
+                  Effect.matchEffect({
+                    onFailure: () => Effect.fail(error),
+                    onSuccess: () =>
+                      Effect.sync(() => {
+                        resume.reconnecting()
+                        return attempt(next)
+                      })
                   })
-              })
+                )
             )
           )
         )
-      return attempt()
+      }
+      return attempt(first)
     })
   )

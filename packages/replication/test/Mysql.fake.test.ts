@@ -17,8 +17,8 @@ import {
   type ResolvedValueOptions,
   resolveValueOptions
 } from "@effect-mysql/protocol"
-import { TestPki } from "@effect-mysql/testing"
-import { Context, Effect, Layer, Result, Stream } from "effect"
+import { HarnessError, TestPki } from "@effect-mysql/testing"
+import { Context, Effect, Layer, Result, Schedule, Stream } from "effect"
 import * as Replication from "../src/Replication.ts"
 import type { ReplicationEvent } from "../src/ReplicationEvent.ts"
 import { commits, ofTag, TransportLive } from "./support.ts"
@@ -246,8 +246,11 @@ const statusColumns = ["File", "Position", "Executed_Gtid_Set"].map((name) =>
   makeColumnDefinition({ name, type: ColumnType.VAR_STRING, collation: 45 })
 )
 
-/** A MySQL 8.4 with TLS and zstd that serves `binlog()` to any dump, and records the dump commands. */
-const mysqlServer = (pki: TestPki.TestPki) => {
+/**
+ * A MySQL 8.4 with TLS and zstd that serves `binlog()` to any dump, and records the dump commands.
+ * With `cutAfter`, the first dump's connection is dropped after that many of the binlog's events.
+ */
+const mysqlServer = (pki: TestPki.TestPki, cutAfter?: number) => {
   const dumps: Array<ClientCommand> = []
   return Effect.map(
     FakeServer.start({
@@ -280,6 +283,12 @@ const mysqlServer = (pki: TestPki.TestPki) => {
             packet.set(event, 1)
             return packet
           })
+          if (cutAfter !== undefined && dumps.length === 1) {
+            return Effect.andThen(
+              session.send("command", packets.slice(0, cutAfter)),
+              Effect.fail(new HarnessError({ message: "connection cut in the middle of the binlog" }))
+            )
+          }
           return Effect.as(session.send("command", packets), true)
         }
       }
@@ -371,6 +380,50 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("replication from
       const dumped = server.connections.find((c) => c.commands.some((command) => command._tag === "ComBinlogDump"))!
       assert.isTrue(dumped.tls)
       assert.strictEqual(dumped.compression, "zstd")
+    })
+  )
+  it.effect("a connection lost in the middle of a transaction: reconnected, nothing lost and nothing repeated", () =>
+    Effect.gen(function* () {
+      const pki = yield* Pki
+      // Cut after the file's first events, the transaction's INSERT and UPDATE rows included.
+      const { server, dumps } = yield* mysqlServer(pki, 9)
+      const events: Array<ReplicationEvent> = []
+      yield* Replication.stream({
+        host: server.host,
+        port: server.port,
+        user: "cdc",
+        password: "cdc-secret",
+        ssl: { mode: "verify-identity", ca: pki.ca.pem },
+        types: { timeZone: "Z" },
+        serverId: 78,
+        from: "now",
+        reconnect: Schedule.spaced("10 millis")
+      }).pipe(
+        Stream.takeUntil((event) => {
+          events.push(event)
+          return commits(events) === 4
+        }),
+        Stream.runDrain,
+        Effect.provide(TransportLive)
+      )
+      assert.deepStrictEqual(
+        events.map((e) => e._tag),
+        [
+          "RowsInserted",
+          "RowsUpdated",
+          "RowsDeleted",
+          "Commit",
+          "RowsInserted",
+          "Commit",
+          "RowsUpdated",
+          "Commit",
+          "SchemaChange",
+          "Commit"
+        ]
+      )
+      // Both dumps started where "now" was when the stream began.
+      assert.strictEqual(dumps.length, 2)
+      assert.deepStrictEqual(dumps[1], dumps[0])
     })
   )
 })
