@@ -7,12 +7,13 @@ const ReplicationErrorBase: Schema.Class<
     {
       /**
        * `checksum`: an event's CRC32 does not match its bytes; `malformed-event`: an event cannot be
-       * decoded; `unknown-table`: a rows event names a table no TABLE_MAP announced; `no-binlog`: the
-       * server does not write a binlog; `unsupported`: the server asks for something this client
-       * cannot do (binlog encryption).
+       * decoded; `unknown-table`: a rows event names a table no TABLE_MAP announced; `incident`: the
+       * server logged an INCIDENT (changes may be missing from the binlog, where a replica stops);
+       * `no-binlog`: the server does not write a binlog; `unsupported`: a transaction payload
+       * compressed with an algorithm other than zstd.
        */
       readonly reason: Schema.Literals<
-        readonly ["checksum", "malformed-event", "unknown-table", "no-binlog", "unsupported"]
+        readonly ["checksum", "malformed-event", "unknown-table", "incident", "no-binlog", "unsupported"]
       >
       /** The binlog file of the event at fault, when known. */
       readonly file: Schema.optional<Schema.String>
@@ -23,7 +24,7 @@ const ReplicationErrorBase: Schema.Class<
   >,
   Cause.YieldableError
 > = Schema.TaggedError<ReplicationError>()("ReplicationError", {
-  reason: Schema.Literals(["checksum", "malformed-event", "unknown-table", "no-binlog", "unsupported"]),
+  reason: Schema.Literals(["checksum", "malformed-event", "unknown-table", "incident", "no-binlog", "unsupported"]),
   file: Schema.optional(Schema.String),
   position: Schema.optional(Schema.Number),
   message: Schema.String

@@ -105,7 +105,7 @@ describe("ChangeDecoder", () => {
     )
   })
 
-  it("a rows event for a table no TABLE_MAP announced, and a corrupted event, fail naming their position", () => {
+  it("an INCIDENT, a rows event for a table no TABLE_MAP announced, and a corrupted event fail naming their position", () => {
     const rows: Binlog.RowsEvent = {
       _tag: "Rows",
       header: header(EventType.WRITE_ROWS_V1),
@@ -121,6 +121,17 @@ describe("ChangeDecoder", () => {
       columnsPresentAfter: undefined,
       rows: new Uint8Array([0, 1, 0, 0, 0])
     }
+    const incident = decodeAll([
+      {
+        _tag: "Other",
+        header: header(EventType.INCIDENT),
+        body: new Uint8Array([1, 0, 11, ...new TextEncoder().encode("LOST_EVENTS")])
+      }
+    ])
+    assert.deepStrictEqual(
+      [(incident as { reason: string }).reason, (incident as { position: number }).position],
+      ["incident", position]
+    )
     const unknown = decodeAll([rows])
     assert.strictEqual((unknown as { reason: string }).reason, "unknown-table")
     const decoder = new ChangeDecoder("binlog.000001", "crc32", new GtidState(true), undefined, values)

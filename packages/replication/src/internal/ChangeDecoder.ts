@@ -103,6 +103,15 @@ export class ChangeDecoder {
         return undefined
       case "TransactionPayload":
         return this.payload(event, out)
+      case "Other":
+        // An INCIDENT marks changes the binlog may lack (LOST_EVENTS): a replica stops there, and so does the stream.
+        return event.header.type === Binlog.EventType.INCIDENT
+          ? this.error(
+              "incident",
+              "the server logged an incident: changes may be missing from the binlog",
+              event.header
+            )
+          : undefined
       default:
         return undefined
     }
