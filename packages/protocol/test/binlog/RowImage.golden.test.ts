@@ -7,186 +7,32 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { makeBinaryRowDecoder } from "../../src/BinaryResultsetRow.ts"
-import type { RowsEvent, TableColumn, TableMapEvent } from "../../src/binlog/BinlogEvent.ts"
+import type { BinlogEvent, RowsEvent, TableMapEvent } from "../../src/binlog/BinlogEvent.ts"
+import { decodeEvent, initialFormat } from "../../src/binlog/EventCodec.ts"
 import { makeRowImageDecoder, type RowImage } from "../../src/binlog/RowImage.ts"
 import { encodeRowImages } from "../../src/binlog/RowImageEncoder.ts"
 import { makeCapabilitySet } from "../../src/Capabilities.ts"
 import { ColumnDefinition41 } from "../../src/ColumnDefinition41.ts"
-import { ColumnType } from "../../src/ColumnType.ts"
 import type { RowObject } from "../../src/values/RowCodec.ts"
 import { resolveValueOptions, type ValueOptions } from "../../src/values/ValueOptions.ts"
 import binlogFixture from "../fixtures/mariadb-binlog.json" with { type: "json" }
 import rowsFixture from "../fixtures/mariadb-rows.json" with { type: "json" }
 import { fromHex, ok, toHex } from "../support/bytes.ts"
+import { walk } from "./support.ts"
 
-// ---------------------------------------------------------------------------------------------
-// Test scaffolding: a minimal walk of the binlog file and of its TABLE_MAP and ROWS v1 events,
-// enough for this fixture (the event codecs proper live in EventCodec.ts).
-// ---------------------------------------------------------------------------------------------
-
-const file = fromHex(binlogFixture.binlog)
-
-interface RawEvent {
-  readonly type: number
-  readonly body: Uint8Array
+/** The fixture's events, decoded as a replica reads them: each FORMAT_DESCRIPTION says how the next are laid out. */
+const decodeFile = (file: Uint8Array): Array<BinlogEvent> => {
+  let format = initialFormat
+  return walk(file).map(({ start, end }) => {
+    const event = ok(decodeEvent(file, start, end, format))
+    if (event._tag === "FormatDescription") format = event
+    return event
+  })
 }
 
-const events = (): Array<RawEvent> => {
-  const out: Array<RawEvent> = []
-  const view = new DataView(file.buffer, file.byteOffset)
-  for (let p = 4; p + 19 <= file.length; ) {
-    const size = view.getUint32(p + 9, true)
-    // Every event ends with its CRC32 (MariaDB's default binlog_checksum).
-    out.push({ type: file[p + 4], body: file.subarray(p + 19, p + size - 4) })
-    p += size
-  }
-  return out
-}
-
-class Cursor {
-  pos = 0
-  readonly buf: Uint8Array
-  constructor(buf: Uint8Array) {
-    this.buf = buf
-  }
-  int(n: number): number {
-    let v = 0
-    for (let k = n - 1; k >= 0; k--) v = v * 256 + this.buf[this.pos + k]
-    this.pos += n
-    return v
-  }
-  lenenc(): number {
-    const first = this.int(1)
-    return first < 0xfb ? first : this.int(first === 0xfc ? 2 : first === 0xfd ? 3 : 8)
-  }
-  bytes(n: number): Uint8Array {
-    this.pos += n
-    return this.buf.subarray(this.pos - n, this.pos)
-  }
-  text(n: number): string {
-    return new TextDecoder().decode(this.bytes(n))
-  }
-}
-
-const METADATA_BYTES: Record<number, number> = {
-  [ColumnType.FLOAT]: 1,
-  [ColumnType.DOUBLE]: 1,
-  [ColumnType.BLOB]: 1,
-  [ColumnType.GEOMETRY]: 1,
-  [ColumnType.JSON]: 1,
-  [ColumnType.TIME2]: 1,
-  [ColumnType.DATETIME2]: 1,
-  [ColumnType.TIMESTAMP2]: 1,
-  [ColumnType.VARCHAR]: 2,
-  [ColumnType.STRING]: 2,
-  [ColumnType.NEWDECIMAL]: 2,
-  [ColumnType.BIT]: 2
-}
-const NUMERIC = new Set<number>([1, 2, 3, 4, 5, 8, 9, ColumnType.NEWDECIMAL])
-const realType = (type: number, metadata: number) => (type === ColumnType.STRING ? (metadata & 0xff) | 0x30 : type)
-const isEnumOrSet = (t: number) => t === ColumnType.ENUM || t === ColumnType.SET
-// MariaDB counts GEOMETRY among the character columns (with the binary collation).
-const isCharacter = (t: number) =>
-  t === ColumnType.STRING ||
-  t === ColumnType.VARCHAR ||
-  t === ColumnType.BLOB ||
-  t === ColumnType.VAR_STRING ||
-  t === ColumnType.GEOMETRY
-
-const tableMap = (body: Uint8Array): TableMapEvent => {
-  const c = new Cursor(body)
-  const tableId = c.int(6)
-  const flags = c.int(2)
-  const database = c.text(c.int(1))
-  c.pos++
-  const table = c.text(c.int(1))
-  c.pos++
-  const count = c.lenenc()
-  const types = Array.from(c.bytes(count))
-  const metaEnd = c.lenenc() + c.pos
-  const metadata = types.map((t) => c.int(METADATA_BYTES[t] ?? 0))
-  c.pos = metaEnd
-  const nullable = c.bytes((count + 7) >> 3)
-  const columns = types.map(
-    (type, i): TableColumn => ({
-      type,
-      metadata: metadata[i],
-      nullable: (nullable[i >> 3] & (1 << (i & 7))) !== 0,
-      name: undefined,
-      unsigned: undefined,
-      collation: undefined,
-      enumValues: undefined,
-      setValues: undefined,
-      geometryType: undefined
-    })
-  )
-  const real = columns.map((col) => realType(col.type, col.metadata))
-  const indexes = (keep: (t: number) => boolean) => real.flatMap((t, i) => (keep(t) ? [i] : []))
-  const patch = (i: number, fields: Partial<TableColumn>) => {
-    columns[i] = { ...columns[i], ...fields }
-  }
-  const collations = (targets: Array<number>, perColumn: boolean, end: number) => {
-    if (perColumn) for (const i of targets) patch(i, { collation: c.lenenc() })
-    else {
-      const fallback = c.lenenc()
-      const explicit = new Map<number, number>()
-      while (c.pos < end) explicit.set(c.lenenc(), c.lenenc())
-      for (const [k, i] of targets.entries()) patch(i, { collation: explicit.get(k) ?? fallback })
-    }
-  }
-  while (c.pos < body.length) {
-    const field = c.int(1)
-    const end = c.lenenc() + c.pos
-    const numeric = indexes((t) => NUMERIC.has(t))
-    if (field === 1) {
-      for (const [k, i] of numeric.entries()) patch(i, { unsigned: (body[c.pos + (k >> 3)] & (0x80 >> (k & 7))) !== 0 })
-    } else if (field === 2 || field === 3) collations(indexes(isCharacter), field === 3, end)
-    else if (field === 10 || field === 11) collations(indexes(isEnumOrSet), field === 11, end)
-    else if (field === 4) for (let i = 0; i < count; i++) patch(i, { name: c.text(c.lenenc()) })
-    else if (field === 5 || field === 6) {
-      for (const i of indexes((t) => t === (field === 5 ? ColumnType.SET : ColumnType.ENUM))) {
-        const values = Array.from({ length: c.lenenc() }, () => c.text(c.lenenc()))
-        patch(i, field === 5 ? { setValues: values } : { enumValues: values })
-      }
-    }
-    c.pos = end
-  }
-  return { _tag: "TableMap", header: eventHeader, tableId, flags, database, table, columns, primaryKey: [] }
-}
-
-const eventHeader = { timestamp: 0, type: 0, serverId: 1, eventSize: 0, logPos: 0, flags: 0 }
-
-const rowsEvent = (type: number, body: Uint8Array): RowsEvent => {
-  const c = new Cursor(body)
-  const tableId = c.int(6)
-  const flags = c.int(2)
-  const columnCount = c.lenenc()
-  const bitmap = (count: number) => c.bytes((count + 7) >> 3).slice()
-  const kind = type === 23 ? "write" : type === 24 ? "update" : "delete"
-  const columnsPresent = bitmap(columnCount)
-  const columnsPresentAfter = kind === "update" ? bitmap(columnCount) : undefined
-  return {
-    _tag: "Rows",
-    header: eventHeader,
-    kind,
-    version: 1,
-    compressed: false,
-    partial: false,
-    tableId,
-    flags,
-    extraData: new Uint8Array(0),
-    columnCount,
-    columnsPresent,
-    columnsPresentAfter,
-    rows: body.slice(c.pos)
-  }
-}
-
-const all = events()
-const tables = all.filter((e) => e.type === 19).map((e) => tableMap(e.body))
-const rowEvents = all.filter((e) => e.type >= 23 && e.type <= 25).map((e) => rowsEvent(e.type, e.body))
-
-// ---------------------------------------------------------------------------------------------
+const all = decodeFile(fromHex(binlogFixture.binlog))
+const tables = all.filter((e): e is TableMapEvent => e._tag === "TableMap")
+const rowEvents = all.filter((e): e is RowsEvent => e._tag === "Rows")
 
 const golden = tables[0]
 const [minimalMetadata, noMetadata] = tables.slice(-2)
