@@ -32,18 +32,8 @@ const format: Binlog.BinlogFormat = { ...Binlog.initialFormat, serverVersion: "8
 const values = resolveValueOptions({ timeZone: "Z" }) as ResolvedValueOptions
 const { EventType } = Binlog
 
-const column = (name: string, type: number, over: Partial<Binlog.TableColumn> = {}): Binlog.TableColumn => ({
-  type,
-  metadata: 0,
-  nullable: true,
-  name,
-  unsigned: undefined,
-  collation: undefined,
-  enumValues: undefined,
-  setValues: undefined,
-  geometryType: undefined,
-  ...over
-})
+const column = (name: string, type: number, over: Partial<Binlog.TableColumn> = {}): Binlog.TableColumn =>
+  Binlog.makeTableColumn({ type, name, ...over })
 
 const header = (type: number, over: Partial<Binlog.EventHeader> = {}): Binlog.EventHeader => ({
   timestamp: 1796300000,

@@ -133,6 +133,22 @@ export interface TableColumn {
   readonly geometryType: number | undefined
 }
 
+/**
+ * A table-map column from its type and what else is known; the rest is undefined, as in a table
+ * map without optional metadata (nullable unless said otherwise). For building binlogs.
+ */
+export const makeTableColumn = (column: Pick<TableColumn, "type"> & Partial<TableColumn>): TableColumn => ({
+  metadata: 0,
+  nullable: true,
+  name: undefined,
+  unsigned: undefined,
+  collation: undefined,
+  enumValues: undefined,
+  setValues: undefined,
+  geometryType: undefined,
+  ...column
+})
+
 export interface TableMapEvent {
   readonly _tag: "TableMap"
   readonly header: EventHeader

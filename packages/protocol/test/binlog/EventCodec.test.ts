@@ -8,6 +8,7 @@ import {
   type BinlogFormat,
   EventType,
   type FormatDescriptionEvent,
+  makeTableColumn,
   type TableColumn,
   type TableMapEvent
 } from "../../src/binlog/BinlogEvent.ts"
@@ -40,18 +41,7 @@ const roundTrip = (event: BinlogEvent, f: BinlogFormat) => {
   return bytes
 }
 
-const column = (type: number, over: Partial<TableColumn> = {}): TableColumn => ({
-  type,
-  metadata: 0,
-  nullable: true,
-  name: undefined,
-  unsigned: undefined,
-  collation: undefined,
-  enumValues: undefined,
-  setValues: undefined,
-  geometryType: undefined,
-  ...over
-})
+const column = (type: number, over: Partial<TableColumn> = {}): TableColumn => makeTableColumn({ type, ...over })
 
 const tableMap = (columns: ReadonlyArray<TableColumn>, primaryKey: ReadonlyArray<number> = []): TableMapEvent => ({
   _tag: "TableMap",

@@ -4,7 +4,7 @@
  * NULLs, updates, partial JSON updates and malformed input.
  */
 import { describe, expect, it } from "@effect/vitest"
-import type { RowsEvent, TableColumn, TableMapEvent } from "../../src/binlog/BinlogEvent.ts"
+import { makeTableColumn, type RowsEvent, type TableColumn, type TableMapEvent } from "../../src/binlog/BinlogEvent.ts"
 import { writeJsonBinary } from "../../src/binlog/JsonBinary.ts"
 import { writeJsonDiffs } from "../../src/binlog/JsonDiff.ts"
 import { makeRowImageDecoder, type RowImage, type UpdatedRow } from "../../src/binlog/RowImage.ts"
@@ -16,18 +16,8 @@ import { err, fromHex, ok, toHex } from "../support/bytes.ts"
 
 const header = { timestamp: 0, type: 19, serverId: 1, eventSize: 0, logPos: 0, flags: 0 }
 
-const column = (type: number, metadata: number, extra: Partial<TableColumn> = {}): TableColumn => ({
-  type,
-  metadata,
-  nullable: true,
-  name: "v",
-  unsigned: undefined,
-  collation: undefined,
-  enumValues: undefined,
-  setValues: undefined,
-  geometryType: undefined,
-  ...extra
-})
+const column = (type: number, metadata: number, extra: Partial<TableColumn> = {}): TableColumn =>
+  makeTableColumn({ type, metadata, name: "v", ...extra })
 
 const tableOf = (columns: ReadonlyArray<TableColumn>): TableMapEvent => ({
   _tag: "TableMap",

@@ -7,7 +7,13 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { concatBytes } from "../../src/Bytes.ts"
-import { type BinlogEvent, type BinlogFormat, EventType, type TableColumn } from "../../src/binlog/BinlogEvent.ts"
+import {
+  type BinlogEvent,
+  type BinlogFormat,
+  EventType,
+  makeTableColumn,
+  type TableColumn
+} from "../../src/binlog/BinlogEvent.ts"
 import { encodeEvent, initialFormat } from "../../src/binlog/EventCodec.ts"
 import { ColumnType } from "../../src/ColumnType.ts"
 import { ok } from "../support/bytes.ts"
@@ -20,17 +26,8 @@ const cli = ["mariadb-binlog", "mysqlbinlog"].find(
 const serverVersion = "10.11.18-MariaDB-log"
 const format: BinlogFormat = { ...initialFormat, serverVersion, checksum: "crc32" }
 
-const column = (type: number, metadata: number, nullable: boolean, name: string, collation?: number): TableColumn => ({
-  type,
-  metadata,
-  nullable,
-  name,
-  unsigned: type === ColumnType.LONG ? false : undefined,
-  collation,
-  enumValues: undefined,
-  setValues: undefined,
-  geometryType: undefined
-})
+const column = (type: number, metadata: number, nullable: boolean, name: string, collation?: number): TableColumn =>
+  makeTableColumn({ type, metadata, nullable, name, unsigned: type === ColumnType.LONG ? false : undefined, collation })
 
 /** Status variables of a query event: Q_FLAGS2_CODE 0, Q_SQL_MODE_CODE 0, Q_CHARSET_CODE utf8mb4 (45, 45, 45). */
 const statusVars = new Uint8Array([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 4, 45, 0, 45, 0, 45, 0])
