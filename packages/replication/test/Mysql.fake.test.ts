@@ -18,10 +18,10 @@ import {
   resolveValueOptions
 } from "@effect-mysql/protocol"
 import { HarnessError, TestPki } from "@effect-mysql/testing"
-import { Context, Effect, Layer, Result, Schedule, Stream } from "effect"
-import * as Replication from "../src/Replication.ts"
+import { Context, Effect, Layer, Result, Schedule } from "effect"
+import type * as Replication from "../src/Replication.ts"
 import type { ReplicationEvent } from "../src/ReplicationEvent.ts"
-import { commits, ofTag, TransportLive } from "./support.ts"
+import { collect, commits, ofTag } from "./support.ts"
 
 class Pki extends Context.Service<Pki, TestPki.TestPki>()("test/Pki") {}
 
@@ -287,50 +287,44 @@ const mysqlServer = (pki: TestPki.TestPki, cutAfter?: number) => {
   )
 }
 
+/** The account's options for the fake server, over verify-identity TLS. */
+const replicaOf = (server: FakeServer.FakeServer, pki: TestPki.TestPki) => ({
+  host: server.host,
+  port: server.port,
+  user: "cdc",
+  password: "cdc-secret",
+  ssl: { mode: "verify-identity", ca: pki.ca.pem } as const,
+  types: { timeZone: "Z" }
+})
+
+/** The changes `binlog()` holds, in order: four transactions. */
+const servedTags: ReadonlyArray<ReplicationEvent["_tag"]> = [
+  "RowsInserted",
+  "RowsUpdated",
+  "RowsDeleted",
+  "Commit",
+  "RowsInserted",
+  "Commit",
+  "RowsUpdated",
+  "Commit",
+  "SchemaChange",
+  "Commit"
+]
+
+const servedAll = (events: ReadonlyArray<ReplicationEvent>) => commits(events) === 4
+
 layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("replication from MySQL (fake server)", (it) => {
   it.effect("GTIDs, ROWS v2, a zstd transaction payload and DDL, over verify-identity TLS with zstd", () =>
     Effect.gen(function* () {
       const pki = yield* Pki
       const { server, dumps } = yield* mysqlServer(pki)
-      const options: Replication.ReplicationOptions = {
-        host: server.host,
-        port: server.port,
-        user: "cdc",
-        password: "cdc-secret",
-        ssl: { mode: "verify-identity", ca: pki.ca.pem },
-        compression: { algorithms: ["zstd"], required: true },
-        types: { timeZone: "Z" },
-        serverId: 77,
-        from: "now"
-      }
-      const read = (from: Replication.StartFrom) =>
-        Effect.suspend(() => {
-          const events: Array<ReplicationEvent> = []
-          return Replication.stream({ ...options, from }).pipe(
-            Stream.takeUntil((event) => {
-              events.push(event)
-              return commits(events) === 4
-            }),
-            Stream.runDrain,
-            Effect.as(events),
-            Effect.provide(TransportLive)
-          )
-        })
+      const compression = { algorithms: ["zstd"] as const, required: true }
+      const options = { ...replicaOf(server, pki), compression, serverId: 77 }
+      const read = (from: Replication.StartFrom) => collect({ ...options, from }, servedAll)
       const events = yield* read("now")
       assert.deepStrictEqual(
         events.map((e) => e._tag),
-        [
-          "RowsInserted",
-          "RowsUpdated",
-          "RowsDeleted",
-          "Commit",
-          "RowsInserted",
-          "Commit",
-          "RowsUpdated",
-          "Commit",
-          "SchemaChange",
-          "Commit"
-        ]
+        servedTags
       )
       assert.deepStrictEqual(ofTag(events, "RowsInserted")[0]!.rows, [row(1, "tea", "12.50"), row(2, "Grüße", "-0.99")])
       assert.deepStrictEqual(ofTag(events, "RowsUpdated")[0]!.rows, [
@@ -377,39 +371,13 @@ layer(PkiLive, { timeout: 60_000, excludeTestServices: true })("replication from
       const pki = yield* Pki
       // Cut after the file's first events, the transaction's INSERT and UPDATE rows included.
       const { server, dumps } = yield* mysqlServer(pki, 9)
-      const events: Array<ReplicationEvent> = []
-      yield* Replication.stream({
-        host: server.host,
-        port: server.port,
-        user: "cdc",
-        password: "cdc-secret",
-        ssl: { mode: "verify-identity", ca: pki.ca.pem },
-        types: { timeZone: "Z" },
-        serverId: 78,
-        from: "now",
-        reconnect: Schedule.spaced("10 millis")
-      }).pipe(
-        Stream.takeUntil((event) => {
-          events.push(event)
-          return commits(events) === 4
-        }),
-        Stream.runDrain,
-        Effect.provide(TransportLive)
+      const events = yield* collect(
+        { ...replicaOf(server, pki), serverId: 78, from: "now", reconnect: Schedule.spaced("10 millis") },
+        servedAll
       )
       assert.deepStrictEqual(
         events.map((e) => e._tag),
-        [
-          "RowsInserted",
-          "RowsUpdated",
-          "RowsDeleted",
-          "Commit",
-          "RowsInserted",
-          "Commit",
-          "RowsUpdated",
-          "Commit",
-          "SchemaChange",
-          "Commit"
-        ]
+        servedTags
       )
       // Both dumps started where "now" was when the stream began.
       assert.strictEqual(dumps.length, 2)
