@@ -77,11 +77,12 @@ const tableFilter = (tables: ReadonlyArray<string> | undefined): Result.Result<T
   )
 }
 
-const replicationKeys = ["serverId", "from", "heartbeat", "tables", "reconnect"] as const
-
 /** The connection's own options: the replication settings taken out, and the heartbeat in place of the stall check. */
-export const connectionOptions = (options: ReplicationOptions): ConnectionOptions.ConnectionOptions => {
-  const connection: Record<string, unknown> = { ...options }
-  for (const key of replicationKeys) delete connection[key]
-  return { ...(connection as unknown as ConnectionOptions.ConnectionOptions), stallCheckAfter: false }
-}
+export const connectionOptions = ({
+  serverId: _serverId,
+  from: _from,
+  heartbeat: _heartbeat,
+  tables: _tables,
+  reconnect: _reconnect,
+  ...connection
+}: ReplicationOptions): ConnectionOptions.ConnectionOptions => ({ ...connection, stallCheckAfter: false })
