@@ -215,9 +215,7 @@ export class PacketReader {
   }
 
   private onHeader(length: number, sequenceId: number, offset: number): ProtocolError | undefined {
-    const alternative = this.alternativeSequenceId
-    this.alternativeSequenceId = -1
-    if (this.checkSequence && sequenceId !== this.nextSequenceId && sequenceId !== alternative) {
+    if (this.checkSequence && sequenceId !== this.nextSequenceId && sequenceId !== this.alternativeSequenceId) {
       return protocolError(
         PACKET,
         `packets out of order: expected sequence id ${this.nextSequenceId}, got ${sequenceId}`,
@@ -235,6 +233,8 @@ export class PacketReader {
     }
     if (this.fragments.length === 0) this.firstSequenceId = sequenceId
     this.nextSequenceId = (sequenceId + 1) & 0xff
+    // Read on every header, written only in the rare case it was set: this is every row's path.
+    if (this.alternativeSequenceId >= 0) this.alternativeSequenceId = -1
     this.fragmentLength = length
     this.fragmentFilled = 0
     return undefined
