@@ -118,9 +118,10 @@ export class ChangeDecoder {
   }
 
   private tableMap(event: Binlog.TableMapEvent): ReplicationError | undefined {
-    // Each transaction repeats its table maps: the decoder built for the first is kept while they stay the same.
+    // Each statement repeats its table map: `tableMaps` answers the same bytes with the same columns,
+    // and the decoder built for them is kept.
     const known = this.tables.get(event.tableId)
-    if (known !== undefined && sameTable(known.map, event)) return undefined
+    if (known !== undefined && known.map.columns === event.columns) return undefined
     const wanted = this.filter === undefined || this.filter(event.database, event.table)
     const decoder = wanted ? Binlog.makeRowImageDecoder(event, this.values, "object") : undefined
     this.tables.set(event.tableId, { map: event, decoder })
@@ -228,7 +229,7 @@ export class ChangeDecoder {
     this.format = { ...outer, checksum: "none" }
     try {
       for (const { start, end } of ranges.success) {
-        const inner = Binlog.decodeEvent(bytes, start, end, this.format)
+        const inner = Binlog.decodeEvent(bytes, start, end, this.format, this.tableMaps)
         if (Result.isFailure(inner)) return this.malformed(inner.failure, undefined, event.header)
         // Inner events carry no position of their own: they all end where the payload does.
         const failed = this.apply(withLogPos(inner.success, event.header.logPos), out)
@@ -298,17 +299,3 @@ const unread = new Set<number>([
 
 const withLogPos = (event: Binlog.BinlogEvent, logPos: number): Binlog.BinlogEvent =>
   ({ ...event, header: { ...event.header, logPos } }) as Binlog.BinlogEvent
-
-const sameTable = (a: Binlog.TableMapEvent, b: Binlog.TableMapEvent): boolean => {
-  // The cache answers a table map it has seen with the same columns.
-  if (a.columns === b.columns) return a.database === b.database && a.table === b.table
-  if (a.database !== b.database || a.table !== b.table || a.columns.length !== b.columns.length) return false
-  for (let i = 0; i < a.columns.length; i++) {
-    const x = a.columns[i]
-    const y = b.columns[i]
-    if (x.type !== y.type || x.metadata !== y.metadata || x.name !== y.name || x.unsigned !== y.unsigned) return false
-    if (x.collation !== y.collation || x.nullable !== y.nullable) return false
-    if (String(x.enumValues) !== String(y.enumValues) || String(x.setValues) !== String(y.setValues)) return false
-  }
-  return true
-}
