@@ -11,7 +11,7 @@
 //                it once, under Node, after the runtimes' runs
 import { defineConfig } from "vitest/config"
 
-const packages = "packages/{protocol,transport,compression,client,replication,testing,fake-server}"
+const packages = "packages/{protocol,transport,compression,client,replication,ssh,testing,fake-server}"
 const fakeFiles = `${packages}/test/**/*.fake.test.ts`
 const integrationFiles = `${packages}/test/**/*.integration.test.ts`
 const serverSetup = "packages/testing/src/vitest/globalSetup.ts"

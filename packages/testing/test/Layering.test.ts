@@ -38,6 +38,12 @@ const rules: Record<string, Rule> = {
     dev: ["testing", "fake-server"],
     external: /^effect(\/.*)?$/
   },
+  // SSH tunnels: a Transport over another Transport, through ssh2.
+  ssh: {
+    workspace: ["transport"],
+    dev: ["client", "testing"],
+    external: /^(effect(\/.*)?|ssh2|node:[a-z0-9_/]+)$/
+  },
   // The test kit: what every package's tests may use, so it depends on none of them.
   testing: { workspace: [], external: /^(effect(\/.*)?|node:[a-z0-9_/]+|vitest(\/.*)?)$/ },
   "fake-server": {
