@@ -1,1 +1,2 @@
-export {}
+export * from "./SshError.ts"
+export * as SshTunnel from "./SshTunnel.ts"

@@ -7,6 +7,7 @@
  */
 import { Layer } from "effect"
 import { acquire } from "../internal/NodeSocketTransport.ts"
+import { nodeTlsLimits } from "../internal/TlsSupport.ts"
 import { Transport } from "../Transport.ts"
 
 export const layer: Layer.Layer<Transport> = Layer.succeed(
@@ -14,7 +15,7 @@ export const layer: Layer.Layer<Transport> = Layer.succeed(
   Transport.of({
     connect: acquire({
       name: "Bun",
-      limits: { ciphersuites: "its TLS stack (BoringSSL) does not let TLS 1.3 suites be chosen" },
+      limits: nodeTlsLimits.Bun,
       pieceSize: 64 * 1024
     })
   })

@@ -10,7 +10,7 @@ import { makeConnection } from "../internal/ConnectionCore.ts"
 import { invalidOption, resolve } from "../internal/ConnectSettings.ts"
 import { withDeadline } from "../internal/Deadline.ts"
 import { fromRuntimeError } from "../internal/TlsFailure.ts"
-import type { TlsLimits } from "../internal/TlsSupport.ts"
+import { nodeTlsLimits } from "../internal/TlsSupport.ts"
 import { type TlsSettings, verificationOf } from "../SslPolicy.ts"
 import type { TlsError } from "../TlsError.ts"
 import { type Connection, type ConnectOptions, type TlsInfo, Transport } from "../Transport.ts"
@@ -87,13 +87,6 @@ const upgradeNatively = (conn: DenoConn, settings: TlsSettings) =>
     })
   )
 
-/** Neither `Deno.startTls` nor Deno's node:tls (rustls underneath) takes these. */
-const limits: TlsLimits = {
-  crl: "neither Deno.startTls nor Deno's node:tls checks certificate revocation lists",
-  ciphers: "Deno's TLS stack (rustls) does not let ciphers be chosen",
-  ciphersuites: "Deno's TLS stack (rustls) does not let TLS 1.3 suites be chosen"
-}
-
 const connect = (endpoint: Endpoint.Endpoint, options: ConnectOptions = {}) =>
   Effect.gen(function* () {
     const settings = yield* Effect.fromResult(resolve(options))
@@ -130,7 +123,7 @@ const connect = (endpoint: Endpoint.Endpoint, options: ConnectOptions = {}) =>
       channel: new DenoChannel(conn, false),
       settings,
       runtime: "Deno",
-      limits,
+      limits: nodeTlsLimits.Deno,
       connectDeadline: started + settings.connectMillis,
       upgrade: (channel, settings): Effect.Effect<{ channel: Channel; info: TlsInfo }, TlsError | TransportError> => {
         const plain = (channel as DenoChannel).conn

@@ -17,6 +17,17 @@ const alternative: Record<TlsSetting, string> = {
   ciphersuites: "leave ssl.ciphersuites out to use the runtime's defaults, or run on Node"
 }
 
+/** What node:tls ignores on each runtime that has it (Deno's is rustls underneath, Bun's BoringSSL). */
+export const nodeTlsLimits: Record<"Node" | "Deno" | "Bun", TlsLimits> = {
+  Node: {},
+  Deno: {
+    crl: "neither Deno.startTls nor Deno's node:tls checks certificate revocation lists",
+    ciphers: "Deno's TLS stack (rustls) does not let ciphers be chosen",
+    ciphersuites: "Deno's TLS stack (rustls) does not let TLS 1.3 suites be chosen"
+  },
+  Bun: { ciphersuites: "its TLS stack (BoringSSL) does not let TLS 1.3 suites be chosen" }
+}
+
 export const refuseUnsupported = (
   runtime: string,
   limits: TlsLimits,

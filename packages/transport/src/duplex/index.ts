@@ -1,0 +1,1 @@
+export * as DuplexConnection from "./DuplexConnection.ts"
