@@ -21,10 +21,11 @@
 
 import { type TimeoutError, Transport, TransportError } from "@effect-mysql/transport"
 import { DuplexConnection } from "@effect-mysql/transport/duplex"
-import { type Duration, Effect, Layer, type Redacted, Semaphore } from "effect"
+import { Config, type Duration, Effect, Layer, Option, Redacted, Result, Semaphore } from "effect"
 import { Session } from "./internal/Session.ts"
 import { resolve, type Settings } from "./internal/Settings.ts"
-import type { SshError } from "./SshError.ts"
+import { applyParameters, parameterNames, parse, type UrlSettings } from "./internal/Url.ts"
+import { SshError } from "./SshError.ts"
 
 export interface SshTunnelOptions {
   /** The SSH server. */
@@ -106,4 +107,95 @@ const makeTransport = Effect.fnUntraced(function* (settings: Settings) {
 export const layer = (
   options: SshTunnelOptions
 ): Layer.Layer<Transport, SshError | TransportError | TimeoutError, Transport> =>
-  Layer.effect(Transport, Effect.flatMap(Effect.fromResult(resolve(options)), makeTransport))
+  Layer.effect(Transport, Effect.flatMap(resolve(options), makeTransport))
+
+const invalid = (message: string) => new SshError({ reason: "invalid-option", message, server: "" })
+
+const readFile = (path: string, what: string) =>
+  Effect.tryPromise({
+    try: async () => (await import("node:fs/promises")).readFile(path, "utf8"),
+    catch: (error) => invalid(`${what}: cannot read ${path}: ${(error as Error).message}`)
+  })
+
+/** The options a URL or the environment gave, with the files they name read. */
+const withFiles = Effect.fnUntraced(function* (settings: UrlSettings, overrides: Partial<SshTunnelOptions>) {
+  const { identity, knownHosts } = settings.files
+  return {
+    ...settings.options,
+    ...(identity === undefined ? {} : { privateKey: Redacted.make(yield* readFile(identity, "identity-file")) }),
+    ...(knownHosts === undefined ? {} : { knownHosts: yield* readFile(knownHosts, "known-hosts-file") }),
+    ...overrides
+  }
+})
+
+const layerOf = <E, R>(options: Effect.Effect<SshTunnelOptions, E, R>) =>
+  Layer.effect(Transport, options.pipe(Effect.flatMap(resolve), Effect.flatMap(makeTransport)))
+
+/**
+ * From `ssh://user@host:port?host-key=SHA256:…&identity-file=~/.ssh/id_ed25519`; the parameters
+ * are `host-key` (repeatable, or comma-separated), `identity-file`, `passphrase`,
+ * `known-hosts-file`, `agent`, `server-alive-interval` (0 turns keepalive off),
+ * `server-alive-count-max` and `connect-timeout` (plain numbers are seconds). `overrides` win.
+ */
+export const layerFromUrl = (
+  url: string | Redacted.Redacted<string>,
+  overrides: Partial<SshTunnelOptions> = {}
+): Layer.Layer<Transport, SshError | TransportError | TimeoutError, Transport> =>
+  layerOf(
+    Effect.flatMap(Effect.mapError(Effect.fromResult(parse(url)), invalid), (settings) =>
+      withFiles(settings, overrides)
+    )
+  )
+
+/** `host-key` → `SSH_HOST_KEY`. */
+const variableName = (parameter: string, prefix: string) => `${prefix}_${parameter.toUpperCase().replaceAll("-", "_")}`
+
+/**
+ * From effect's `Config` (the environment by default): `SSH_URL`, or `SSH_HOST`, `SSH_PORT` and
+ * `SSH_USER`; `SSH_PASSWORD` and `SSH_PRIVATE_KEY` (the key's text, e.g. from a secret store) as
+ * `Redacted`; and each URL parameter as `SSH_` + its name in upper snake case (`SSH_HOST_KEY`,
+ * `SSH_IDENTITY_FILE`, …). A variable overrides the same setting in the URL.
+ */
+export const layerConfig = (
+  prefix = "SSH"
+): Layer.Layer<Transport, Config.ConfigError | SshError | TransportError | TimeoutError, Transport> =>
+  layerOf(
+    Effect.gen(function* () {
+      const found = yield* Config.all({
+        url: Config.option(Config.Redacted(`${prefix}_URL`)),
+        host: Config.option(Config.String(`${prefix}_HOST`)),
+        port: Config.option(Config.Port(`${prefix}_PORT`)),
+        user: Config.option(Config.String(`${prefix}_USER`)),
+        password: Config.option(Config.Redacted(`${prefix}_PASSWORD`)),
+        privateKey: Config.option(Config.Redacted(`${prefix}_PRIVATE_KEY`)),
+        parameters: Config.all(
+          Object.fromEntries(
+            parameterNames.map((name) => [name, Config.option(Config.String(variableName(name, prefix)))])
+          )
+        )
+      })
+      const base = Option.match(found.url, {
+        onNone: () => Result.succeed<UrlSettings>({ options: { host: "", user: "" }, files: {} }),
+        onSome: parse
+      })
+      if (Result.isFailure(base)) return yield* invalid(`${prefix}_URL: ${base.failure}`)
+      const overrides = {
+        ...Option.match(found.host, { onNone: () => ({}), onSome: (host) => ({ host }) }),
+        ...Option.match(found.port, { onNone: () => ({}), onSome: (port) => ({ port }) }),
+        ...Option.match(found.user, { onNone: () => ({}), onSome: (user) => ({ user }) }),
+        ...Option.match(found.password, { onNone: () => ({}), onSome: (password) => ({ password }) }),
+        ...Option.match(found.privateKey, { onNone: () => ({}), onSome: (privateKey) => ({ privateKey }) })
+      }
+      const given = Object.entries(found.parameters).flatMap(([name, value]) =>
+        Option.isSome(value) ? [[name, value.value] as const] : []
+      )
+      const applied = applyParameters({ ...base.success.options, ...overrides }, given, (name) =>
+        variableName(name, prefix)
+      )
+      if (Result.isFailure(applied)) return yield* invalid(applied.failure)
+      return yield* withFiles(
+        { options: applied.success.options, files: { ...base.success.files, ...applied.success.files } },
+        {}
+      )
+    })
+  )

@@ -6,7 +6,7 @@
  */
 import type { Duplex } from "node:stream"
 import { Endpoint, type TimeoutError, type Transport, type TransportError } from "@effect-mysql/transport"
-import { Effect, Exit, Scope } from "effect"
+import { Clock, Effect, Exit, Scope } from "effect"
 import ssh2 from "ssh2"
 import { SshError, type SshFailure } from "../SshError.ts"
 import { ConnectionStream } from "./ConnectionStream.ts"
@@ -62,6 +62,7 @@ export class Session {
   ): Effect.Effect<Session, SshError | TransportError | TimeoutError> {
     return Effect.gen(function* () {
       const scope = yield* Scope.make()
+      const started = yield* Clock.currentTimeMillis
       const connection = yield* transport
         .connect(settings.server, { connectTimeout: settings.connectTimeout, keepAlive: {}, noDelay: true })
         .pipe(
@@ -69,7 +70,8 @@ export class Session {
           Effect.onError(() => Scope.close(scope, Exit.void))
         )
       const client = new ssh2.Client()
-      yield* handshake(client, new ConnectionStream(connection), settings).pipe(
+      const left = settings.connectMillis - ((yield* Clock.currentTimeMillis) - started)
+      yield* handshake(client, new ConnectionStream(connection), settings, Math.max(1, left)).pipe(
         Effect.onError(() => Scope.close(scope, Exit.void))
       )
       return new Session(client, settings, scope)
@@ -125,18 +127,20 @@ export class Session {
   }
 }
 
-const sshError = (settings: Settings, reason: SshFailure, message: string, cause?: unknown, fingerprint?: string) =>
+const sshError = (settings: Settings, reason: SshFailure, message: string, cause?: unknown) =>
   new SshError({
     reason,
     message: `SSH server ${settings.label}: ${message}`,
     server: settings.label,
-    ...(fingerprint === undefined ? {} : { fingerprint }),
     ...(cause === undefined ? {} : { cause })
   })
 
 /** What an ssh2 error means; a refused host key is known by our own check's verdict. */
 const classify = (settings: Settings, error: Ssh2Error, refusal: HostKeyRefusal | undefined): SshError => {
-  if (refusal !== undefined) return sshError(settings, refusal.reason, refusal.message, undefined, refusal.fingerprint)
+  if (refusal !== undefined) {
+    // The verdict's message names the server already.
+    return new SshError({ ...refusal, server: settings.label })
+  }
   switch (error.level) {
     case "client-authentication":
       return sshError(
@@ -160,7 +164,7 @@ const classify = (settings: Settings, error: Ssh2Error, refusal: HostKeyRefusal 
 }
 
 /** Runs the key exchange and authentication; resolves once ssh2 says the session is ready. */
-const handshake = (client: ssh2.Client, socket: ConnectionStream, settings: Settings) =>
+const handshake = (client: ssh2.Client, socket: ConnectionStream, settings: Settings, timeoutMillis: number) =>
   Effect.callback<void, SshError>((resume) => {
     let refusal: HostKeyRefusal | undefined
     const done = () => {
@@ -201,7 +205,8 @@ const handshake = (client: ssh2.Client, socket: ConnectionStream, settings: Sett
         hostVerifier,
         keepaliveInterval: settings.keepAlive.intervalMillis,
         keepaliveCountMax: settings.keepAlive.countMax,
-        readyTimeout: Number.isFinite(settings.connectMillis) ? settings.connectMillis : 0
+        // ssh2 takes 0 as no timeout, and a setTimeout longer than 2³¹−1 ms as 1 ms.
+        readyTimeout: Number.isFinite(timeoutMillis) ? Math.min(timeoutMillis, 2 ** 31 - 1) : 0
       })
     } catch (error) {
       done()

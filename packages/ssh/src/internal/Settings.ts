@@ -3,12 +3,11 @@
  * missing credential is an `SshError` there, never a throw from inside ssh2 later.
  */
 import { Endpoint } from "@effect-mysql/transport"
-import { Duration, type Effect, Option, Redacted, Result } from "effect"
+import { Duration, Effect, Option, Redacted, Result } from "effect"
 import { SshError } from "../SshError.ts"
 import type { SshTunnelOptions } from "../SshTunnel.ts"
-import { hostKeyCheck } from "./HostKeyCheck.ts"
+import { type HostKeyCheck, hostKeyCheck } from "./HostKeyCheck.ts"
 import { usableKey } from "./PrivateKey.ts"
-import type { HostKeyRefusal } from "./Session.ts"
 
 export interface Settings {
   readonly server: Endpoint.Endpoint
@@ -24,7 +23,7 @@ export interface Settings {
     readonly password?: string
     readonly agent?: string
   }
-  readonly verifyHostKey: (key: Uint8Array) => Effect.Effect<HostKeyRefusal | undefined>
+  readonly verifyHostKey: HostKeyCheck
   readonly keepAlive: { readonly intervalMillis: number; readonly countMax: number }
   readonly connectTimeout: Duration.Duration
   readonly connectMillis: number
@@ -80,18 +79,21 @@ const credentialsOf = (options: SshTunnelOptions): Result.Result<Settings["crede
     }
   })
 
-export const resolve = (options: SshTunnelOptions): Result.Result<Settings, SshError> => {
+export const resolve = (options: SshTunnelOptions): Effect.Effect<Settings, SshError> => {
   const port = options.port ?? defaults.port
   const label = Endpoint.format(Endpoint.tcp(options.host, port))
-  const settings = Result.gen(function* () {
-    if (typeof options.host !== "string" || options.host === "") return yield* Result.fail("host: no SSH server named")
-    if (!Number.isInteger(port) || port < 1 || port > 65535)
-      return yield* Result.fail(`port: ${port} is not a TCP port`)
-    if (typeof options.user !== "string" || options.user === "") return yield* Result.fail("user: no SSH user named")
-    const credentials = yield* credentialsOf(options)
+  const settings = Effect.gen(function* () {
+    if (typeof options.host !== "string" || options.host === "") return yield* Effect.fail("host: no SSH server named")
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      return yield* Effect.fail(`port: ${port} is not a TCP port`)
+    }
+    if (typeof options.user !== "string" || options.user === "") return yield* Effect.fail("user: no SSH user named")
+    const credentials = yield* Effect.fromResult(credentialsOf(options))
     const verifyHostKey = yield* hostKeyCheck(options, options.host, port)
-    const keepAlive = yield* keepAliveOf(options)
-    const connectTimeout = yield* duration("connectTimeout", options.connectTimeout, defaults.connectTimeout)
+    const keepAlive = yield* Effect.fromResult(keepAliveOf(options))
+    const connectTimeout = yield* Effect.fromResult(
+      duration("connectTimeout", options.connectTimeout, defaults.connectTimeout)
+    )
     return {
       server: Endpoint.tcp(options.host, port),
       label,
@@ -108,7 +110,7 @@ export const resolve = (options: SshTunnelOptions): Result.Result<Settings, SshE
       connectMillis: Duration.toMillis(connectTimeout)
     }
   })
-  return Result.mapError(
+  return Effect.mapError(
     settings,
     (message) =>
       new SshError({ reason: "invalid-option", message: `SSH tunnel to ${label}: ${message}`, server: label })
