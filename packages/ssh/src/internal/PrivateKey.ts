@@ -16,18 +16,17 @@ export interface UsableKey {
 
 const pkcs8 = /-----BEGIN (ENCRYPTED )?PRIVATE KEY-----/
 const encryptedClassicPem = /-----BEGIN (RSA|EC|DSA) PRIVATE KEY-----[\s\S]*Proc-Type:\s*4,ENCRYPTED/
+const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/
 
 /** Re-encodes a key that node:crypto can read; a failure is the key's text or the passphrase. */
 const rewrite = (text: string, passphrase: string | undefined): Result.Result<string, string> => {
+  if (passphrase === undefined && encrypted.test(text))
+    return Result.fail("the private key is encrypted: give its passphrase")
   let key: Crypto.KeyObject
   try {
     key = Crypto.createPrivateKey({ key: text, format: "pem", ...(passphrase === undefined ? {} : { passphrase }) })
   } catch (error) {
-    return Result.fail(
-      passphrase === undefined && /encrypted|passphrase/i.test(String(error))
-        ? "the private key is encrypted: give its passphrase"
-        : `the private key cannot be read (is the passphrase right?): ${(error as Error).message}`
-    )
+    return Result.fail(`the private key cannot be read (is the passphrase right?): ${(error as Error).message}`)
   }
   switch (key.asymmetricKeyType) {
     case "rsa":

@@ -87,10 +87,14 @@ export const applyParameters = (
   where: (name: string) => string
 ): Result.Result<UrlSettings, string> => {
   const draft: Draft = { options: { ...options }, keepAlive: {}, files: {} }
+  const seen = new Set<string>()
   for (const [name, value] of entries) {
     const apply = parameters[name]
-    if (apply === undefined)
+    if (apply === undefined) {
       return Result.fail(`${where(name)} is not a known parameter (${parameterNames.join(", ")})`)
+    }
+    if (seen.has(name) && name !== "host-key") return Result.fail(`${where(name)} is given more than once`)
+    seen.add(name)
     const problem = apply(draft, value)
     if (problem !== undefined) return Result.fail(`${where(name)} ${problem}`)
   }
