@@ -19,7 +19,7 @@
  * key's fingerprint.
  */
 
-import { type TimeoutError, Transport, TransportError } from "@effect-mysql/transport"
+import { type Connection, type TimeoutError, Transport, TransportError } from "@effect-mysql/transport"
 import { DuplexConnection } from "@effect-mysql/transport/duplex"
 import { Config, type Duration, Effect, Layer, Option, Redacted, Result, Semaphore } from "effect"
 import { Session } from "./internal/Session.ts"
@@ -57,6 +57,17 @@ export interface SshTunnelOptions {
 const asTransportError = (error: SshError) =>
   new TransportError({ reason: "connect-failed", message: error.message, cause: error })
 
+/** The connection, with its failures explained by the session once the session has ended. */
+const explained = (connection: Connection, session: Session): Connection => {
+  const explain = <A, E>(effect: Effect.Effect<A, E>) =>
+    Effect.mapError(effect, (error) => (error instanceof TransportError ? session.explain(error) : error))
+  return {
+    ...connection,
+    read: (options) => explain(connection.read(options)),
+    write: (bytes, options) => explain(connection.write(bytes, options))
+  }
+}
+
 const makeTransport = Effect.fnUntraced(function* (settings: Settings) {
   const below = yield* Transport
   const permit = yield* Semaphore.make(1)
@@ -79,8 +90,8 @@ const makeTransport = Effect.fnUntraced(function* (settings: Settings) {
   return Transport.of({
     connect: (endpoint, options) =>
       Effect.gen(function* () {
-        const stream = yield* current.pipe(
-          Effect.flatMap((session) => session.channel(endpoint)),
+        const { session, stream } = yield* current.pipe(
+          Effect.flatMap((session) => Effect.map(session.channel(endpoint), (stream) => ({ session, stream }))),
           Effect.timeoutOrElse({
             duration: settings.connectTimeout,
             orElse: () =>
@@ -93,7 +104,7 @@ const makeTransport = Effect.fnUntraced(function* (settings: Settings) {
           }),
           Effect.catchTag("SshError", (error) => Effect.fail(asTransportError(error)))
         )
-        return yield* DuplexConnection.make(stream, endpoint, options)
+        return explained(yield* DuplexConnection.make(stream, endpoint, options), session)
       })
   })
 })

@@ -1,6 +1,10 @@
 // The tunnel's options before any connection: URLs and the environment as options, private keys of
 // every format made usable or refused with the reason, and every bad setting an `SshError`.
+import * as ChildProcess from "node:child_process"
 import * as Crypto from "node:crypto"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Transport } from "@effect-mysql/transport"
 import { ConfigProvider, Duration, Effect, Layer, Redacted, Result } from "effect"
@@ -143,6 +147,33 @@ describe("private keys", () => {
       }
     })
   }
+
+  it("OpenSSH ECDSA keys sign on every runtime, whatever the length of their scalar", () => {
+    // About every other key has a scalar that ssh2 alone would hand to Deno in a form it refuses.
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "ssh-ecdsa-"))
+    try {
+      for (const [bits, count] of [
+        [256, 8],
+        [384, 2],
+        [521, 2]
+      ] as const) {
+        for (let i = 0; i < count; i++) {
+          const path = Path.join(dir, `key-${bits}-${i}`)
+          ChildProcess.execFileSync("ssh-keygen", ["-q", "-t", "ecdsa", "-b", String(bits), "-N", "", "-f", path])
+          const usable = usableKey(Redacted.make(Fs.readFileSync(path, "utf8")), undefined)
+          assert.isTrue(Result.isSuccess(usable), String(Result.isFailure(usable) && usable.failure))
+          if (Result.isFailure(usable)) continue
+          const signer = ssh2.utils.parseKey(usable.success.privateKey)
+          const verifier = ssh2.utils.parseKey(Fs.readFileSync(`${path}.pub`, "utf8"))
+          if (signer instanceof Error || verifier instanceof Error) throw new Error("unreadable key")
+          const data = Buffer.from("session id")
+          assert.isTrue(verifier.verify(data, signer.sign(data)), `${bits}-bit key ${i}`)
+        }
+      }
+    } finally {
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
 
   it("refuses an encrypted key without its passphrase, or with a wrong one", () => {
     const key = pkcs8("rsa", true)

@@ -31,8 +31,13 @@ export class ConnectionStream extends Duplex {
           return
         }
         const error = failureOf(exit)
-        if (error instanceof TransportError && error.reason === "closed-by-peer") this.push(null)
-        else this.destroy(error)
+        if (error instanceof TransportError && error.reason === "closed-by-peer") {
+          // The server is gone both ways: 'close' must follow 'end', which needs both sides ended.
+          this.once("end", () => this.destroy())
+          this.push(null)
+        } else {
+          this.destroy(error)
+        }
       }
     })
   }

@@ -5,7 +5,7 @@
  * than a bare end of stream.
  */
 import type { Duplex } from "node:stream"
-import { Endpoint, type TimeoutError, type Transport, type TransportError } from "@effect-mysql/transport"
+import { Endpoint, type TimeoutError, type Transport, TransportError } from "@effect-mysql/transport"
 import { Clock, Effect, Exit, Scope } from "effect"
 import ssh2 from "ssh2"
 import { SshError, type SshFailure } from "../SshError.ts"
@@ -39,6 +39,9 @@ export class Session {
     this.scope = scope
     client.on("error", (error: Ssh2Error) => {
       this.ending ??= classify(settings, error, undefined)
+    })
+    client.on("end", () => {
+      this.alive = false
     })
     client.on("close", () => {
       this.alive = false
@@ -101,6 +104,15 @@ export class Session {
         abandoned = true
       })
     })
+  }
+
+  /**
+   * A connection's failure with the session's reason, once the session has ended: above a channel,
+   * node:tls reports the channel torn down by the session as a plain end of stream.
+   */
+  explain(error: TransportError): TransportError {
+    if (this.alive || this.ending === undefined || error.cause === this.ending) return error
+    return new TransportError({ reason: "io-error", message: this.ending.message, cause: this.ending })
   }
 
   /** Ends the session; its channels end with it. */
