@@ -100,4 +100,31 @@ describe("SshServer", () => {
       }).pipe(Effect.scoped),
     60_000
   )
+
+  it.live(
+    "refuses forwarding outside PermitOpen, and logs no authentication when the client refuses its host key",
+    () =>
+      Effect.gen(function* () {
+        const keys = yield* SshKeys.generateAll
+        const server = yield* SshServer.start({
+          hostKeyTypes: ["ecdsa"],
+          permitOpen: "127.0.0.1:1",
+          authorizedKeys: [keys.ed25519.publicKey]
+        })
+        assert.match(server.knownHosts, /^\[127\.0\.0\.1\]:\d+ ecdsa-sha2-nistp256 /)
+        const knownHosts = Path.join(server.dir, "client_known_hosts")
+        yield* Effect.promise(() => Fs.writeFile(knownHosts, server.knownHosts))
+        const login = withKey(keys.ed25519)
+
+        assert.include(yield* failure(ssh(server, "/dev/null", login, "true")), "verification failed")
+        assert.notInclude(yield* server.log, "publickey")
+
+        // A closed port inside PermitOpen is tried and refused by the kernel; anything else is
+        // refused by sshd before it connects anywhere.
+        const forward = (target: string) => failure(ssh(server, knownHosts, [...login, "-W", target], ""))
+        assert.include(yield* forward("127.0.0.1:1"), "Connection refused")
+        assert.include(yield* forward(`127.0.0.1:${server.port}`), "administratively prohibited")
+      }).pipe(Effect.scoped),
+    60_000
+  )
 })
