@@ -9,7 +9,7 @@ import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import { Effect, Schedule } from "effect"
 import { HarnessError } from "./HarnessError.ts"
-import { freePort, run } from "./Process.ts"
+import { findProgram, freePort, run } from "./Process.ts"
 import * as TempDirectory from "./TempDirectory.ts"
 import { accountsSql, rootSql, TestAccounts, TestDatabase } from "./TestAccounts.ts"
 import type { ServerCertificateName, TestPki } from "./TestPki.ts"
@@ -56,22 +56,6 @@ export const info = (server: MariaDbServer): MariaDbServerInfo => ({
 })
 
 const installHint = "install it with `apt-get install -y mariadb-server`"
-
-// Debian installs the server in /usr/sbin, which is not on every user's PATH.
-const findProgram = Effect.fnUntraced(function* (name: string) {
-  const dirs = (process.env.PATH ?? "").split(Path.delimiter).concat(["/usr/sbin", "/usr/local/sbin", "/usr/bin"])
-  for (const dir of dirs) {
-    const candidate = Path.join(dir, name)
-    const found = yield* Effect.promise(() =>
-      Fs.access(candidate, Fs.constants.X_OK).then(
-        () => true,
-        () => false
-      )
-    )
-    if (found) return candidate
-  }
-  return yield* new HarnessError({ message: `${name} was not found: ${installHint}` })
-})
 
 const serverArgs = (dir: string, port: number, options: MariaDbServerOptions): Array<string> => {
   const certificate = options.pki.servers[options.serverCertificate ?? "good"]
@@ -181,8 +165,8 @@ const launch = Effect.fnUntraced(function* (program: string, dir: string, port: 
 
 /** Starts a server; it is stopped and its directory removed when the scope closes. */
 export const start = Effect.fnUntraced(function* (options: MariaDbServerOptions) {
-  const mariadbd = yield* findProgram("mariadbd")
-  const installDb = yield* findProgram("mariadb-install-db")
+  const mariadbd = yield* findProgram("mariadbd", installHint)
+  const installDb = yield* findProgram("mariadb-install-db", installHint)
   const dir = yield* TempDirectory.make("effect-mysql-db-")
   yield* Effect.promise(() => Fs.mkdir(Path.join(dir, "tmp")))
   yield* Effect.promise(() => Fs.writeFile(Path.join(dir, "init.sql"), rootSql() + accountsSql()))

@@ -1,6 +1,11 @@
-/** Child processes and ports for the harness: a program run to completion, a free loopback port. */
+/**
+ * Child processes and ports for the harness: a program found or run to completion, a free loopback
+ * port.
+ */
 import { execFile } from "node:child_process"
+import * as Fs from "node:fs/promises"
 import * as Net from "node:net"
+import * as Path from "node:path"
 import { Effect } from "effect"
 import { HarnessError } from "./HarnessError.ts"
 
@@ -54,3 +59,29 @@ export const freePort = Effect.callback<number, HarnessError>((resume) => {
     server.close(() => resume(Effect.succeed(port)))
   })
 })
+
+/**
+ * The absolute path of an installed program. Debian installs servers in /usr/sbin, which is not on
+ * every user's PATH, so the sbin directories are searched too; `installHint` says how to get it.
+ */
+export const findProgram = Effect.fnUntraced(function* (name: string, installHint: string) {
+  const dirs = (process.env.PATH ?? "").split(Path.delimiter).concat(["/usr/sbin", "/usr/local/sbin", "/usr/bin"])
+  for (const dir of dirs) {
+    const candidate = Path.join(dir, name)
+    const found = yield* Effect.promise(() =>
+      Fs.access(candidate, Fs.constants.X_OK).then(
+        () => true,
+        () => false
+      )
+    )
+    if (found) return candidate
+  }
+  return yield* new HarnessError({ message: `${name} was not found: ${installHint}` })
+})
+
+/**
+ * Waits on the wall clock, not Effect's clock: harness resources poll real processes, and tests
+ * that run under a TestClock must not stall them.
+ */
+export const pause = (millis: number) =>
+  Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
