@@ -15,12 +15,16 @@
  * `@cert-authority`, since host certificates are not supported. Unlike OpenSSH's `CheckHostIP`, the
  * host is matched by the name the tunnel dials, not also by its resolved address.
  */
-import { Effect, Schema } from "effect"
+import { type Cause, Effect, Schema } from "effect"
 
 /** A `hostKey` option that cannot be used; the message says what to write instead. */
-export class HostKeyOptionError extends Schema.TaggedError<HostKeyOptionError>()("HostKeyOptionError", {
-  message: Schema.String
-}) {}
+const HostKeyOptionErrorBase: Schema.Class<
+  HostKeyOptionError,
+  Schema.TaggedStruct<"HostKeyOptionError", { readonly message: Schema.String }>,
+  Cause.YieldableError
+> = Schema.TaggedError<HostKeyOptionError>()("HostKeyOptionError", { message: Schema.String })
+
+export class HostKeyOptionError extends HostKeyOptionErrorBase {}
 
 /** How the tunnel knows its server: pinned fingerprints, or known_hosts text. */
 export type HostKeyOption = { readonly fingerprints: ReadonlyArray<string> } | { readonly knownHosts: string }
@@ -134,7 +138,7 @@ const hostName = (host: string, port: number) => {
 }
 
 /** A known_hosts line that trusts `keyBlob` for `host` at `port`. */
-export const knownHostsLine = (host: string, port: number, keyBlob: Uint8Array) =>
+export const knownHostsLine = (host: string, port: number, keyBlob: Uint8Array): string =>
   `${hostName(host, port)} ${keyType(keyBlob) ?? "unknown"} ${toBase64(keyBlob)}`
 
 // --- the option ------------------------------------------------------------------------------
