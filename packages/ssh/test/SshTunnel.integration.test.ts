@@ -175,7 +175,9 @@ layer(FixtureLive, { timeout: 120_000, excludeTestServices: true })("SshTunnel",
   describe("host keys", () => {
     it.effect("an unpinned server is refused before any credential is sent, and the error shows its fingerprint", () =>
       Effect.gen(function* () {
-        const { server, keys } = yield* Fixture
+        const { keys } = yield* Fixture
+        // A server of its own, whose log holds no other client's logins.
+        const server = yield* SshServer.start({ authorizedKeys: [keys.ed25519.publicKey] })
         const before = (yield* server.log).length
         const { hostKeys: _, ...unpinned } = tunnelTo(server, keys.ed25519)
         const error = sshErrorOf(yield* Effect.flip(Layer.build(through(unpinned))))
@@ -189,7 +191,8 @@ layer(FixtureLive, { timeout: 120_000, excludeTestServices: true })("SshTunnel",
 
     it.effect("a changed key is refused as a mismatch, from pinned fingerprints and from known_hosts", () =>
       Effect.gen(function* () {
-        const { server, keys } = yield* Fixture
+        const { keys } = yield* Fixture
+        const server = yield* SshServer.start({ authorizedKeys: [keys.ed25519.publicKey] })
         const dir = yield* TempDirectory.make("ssh-host-")
         const other = yield* SshKeys.generate(`${dir}/other`, { type: "ed25519" })
         const knownHosts = `[${server.host}]:${server.port} ${other.publicKey}\n`
