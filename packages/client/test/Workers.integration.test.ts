@@ -53,7 +53,7 @@ describe("Workers", () => {
   it.live("runs text and prepared statements in plaintext", () =>
     Effect.gen(function* () {
       const reply = yield* ask("platform", optionsFor("plain", { ssl: { mode: "disabled" } }))
-      assert.deepStrictEqual(reply, { user: "plain@%", tlsVersion: "", sum: 42 })
+      assert.deepStrictEqual(reply, { user: "plain@%", tlsVersion: "", compression: "OFF", sum: 42 })
     })
   )
 
@@ -70,6 +70,18 @@ describe("Workers", () => {
       }
       const byName = yield* ask("operator", tlsOnly({ mode: "verify-identity" }, { host: "localhost" }))
       assert.strictEqual(byName.user, "tls_only@%", JSON.stringify(byName))
+    })
+  )
+
+  it.live("compresses with zlib inside TLS, from nodejs_compat's node:zlib", () =>
+    Effect.gen(function* () {
+      const reply = yield* ask(
+        "operator",
+        tlsOnly({ mode: "verify-identity" }, { compression: { algorithms: ["zlib"] } })
+      )
+      assert.strictEqual(reply.compression, "ON", JSON.stringify(reply))
+      assert.match(reply.tlsVersion ?? "", /^TLSv1\.[23]$/)
+      assert.strictEqual(reply.sum, 42)
     })
   )
 

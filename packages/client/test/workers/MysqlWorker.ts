@@ -17,6 +17,7 @@ export interface WorkerRequest {
 export interface WorkerReply {
   readonly user?: string
   readonly tlsVersion?: string
+  readonly compression?: string
   readonly sum?: number
   readonly tls?: unknown
   readonly error?: ErrorReply
@@ -28,13 +29,21 @@ export interface ErrorReply {
   readonly message: string
 }
 
-const session = `SELECT CURRENT_USER() AS user,
-  (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_version') AS tlsVersion`
+const status = (name: string) =>
+  `(SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = '${name}')`
+
+const session = `SELECT CURRENT_USER() AS user, ${status("Ssl_version")} AS tlsVersion, ${status("Compression")} AS compression`
+
+interface Session {
+  readonly user: string
+  readonly tlsVersion: string
+  readonly compression: string
+}
 
 const overConnection = (options: ConnectionOptions.ConnectionOptions) =>
   Effect.gen(function* () {
     const connection = yield* MysqlConnection.connect(options)
-    const about = yield* connection.query<{ user: string; tlsVersion: string }>(session)
+    const about = yield* connection.query<Session>(session)
     // A statement with parameters goes as a prepared statement over the binary protocol.
     const sum = yield* connection.execute<{ sum: number }>("SELECT ? + ? AS sum", [40, 2])
     return { ...about.rows[0], sum: Number(sum.rows[0]?.sum), tls: connection.info.tls }
@@ -43,7 +52,7 @@ const overConnection = (options: ConnectionOptions.ConnectionOptions) =>
 const overSqlClient = (options: ConnectionOptions.ConnectionOptions) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const [about] = yield* sql.unsafe<{ user: string; tlsVersion: string }>(session)
+    const [about] = yield* sql.unsafe<Session>(session)
     const [sum] = yield* sql<{ sum: number }>`SELECT ${40} + ${2} AS sum`
     return { ...about, sum: Number(sum?.sum) }
   }).pipe(Effect.provide(MysqlClient.layer(options)))
