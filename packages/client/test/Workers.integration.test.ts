@@ -50,6 +50,14 @@ type Ssl = NonNullable<ConnectionOptions.ConnectionOptions["ssl"]>
 const tlsOnly = (ssl: Ssl, extra = {}) => optionsFor("tlsOnly", { ssl, ...extra })
 
 describe("Workers", () => {
+  it.live("opens a transport connection that reads the greeting and reports the address dialed", () =>
+    Effect.gen(function* () {
+      const reply = yield* ask("platform", optionsFor("plain"), "transport")
+      assert.deepStrictEqual(reply.remote, { address: target.host, port: target.port })
+      assert.match(reply.greeting ?? "", /MariaDB/)
+    })
+  )
+
   it.live("runs text and prepared statements in plaintext", () =>
     Effect.gen(function* () {
       const reply = yield* ask("platform", optionsFor("plain", { ssl: { mode: "disabled" } }))

@@ -2,15 +2,18 @@
 // gets back what the server answered over them, or the typed error the connection failed with.
 // The Workers test bundles it and runs it under workerd.
 
-import type { Transport } from "@effect-mysql/transport"
+import { Endpoint, Transport } from "@effect-mysql/transport"
 import { WorkersTransport } from "@effect-mysql/transport/workers"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { type ConnectionOptions, MysqlClient, MysqlConnection } from "../../src/index.ts"
 
 export interface WorkerRequest {
-  /** `connection`: one MysqlConnection; `sql`: the SqlClient of MysqlClient.layer, with its pool. */
-  readonly via: "connection" | "sql"
+  /**
+   * `connection`: one MysqlConnection; `sql`: the SqlClient of MysqlClient.layer, with its pool;
+   * `transport`: the bare transport connection, reading the greeting.
+   */
+  readonly via: "connection" | "sql" | "transport"
   readonly options: ConnectionOptions.ConnectionOptions
 }
 
@@ -20,6 +23,8 @@ export interface WorkerReply {
   readonly compression?: string
   readonly sum?: number
   readonly tls?: unknown
+  readonly remote?: { readonly address: string | undefined; readonly port: number | undefined }
+  readonly greeting?: string
   readonly error?: ErrorReply
 }
 
@@ -57,6 +62,16 @@ const overSqlClient = (options: ConnectionOptions.ConnectionOptions) =>
     return { ...about, sum: Number(sum?.sum) }
   }).pipe(Effect.provide(MysqlClient.layer(options)))
 
+const overTransport = (options: ConnectionOptions.ConnectionOptions) =>
+  Effect.gen(function* () {
+    const connection = yield* (yield* Transport).connect(Endpoint.tcp(options.host ?? "", options.port ?? 3306))
+    const greeting = yield* connection.read()
+    const info = yield* connection.info
+    // The payload of HandshakeV10 begins with the protocol version, then the server version.
+    const version = new TextDecoder().decode(greeting.subarray(5, greeting.indexOf(0, 5)))
+    return { remote: { address: info.remoteAddress, port: info.remotePort }, greeting: version }
+  }).pipe(Effect.scoped)
+
 /** The error as plain data, and its cause when SqlClient wrapped ours in a SqlError. */
 const describe = (error: unknown): ErrorReply => {
   const { _tag, reason, message, cause } = error as {
@@ -74,7 +89,7 @@ export default {
     if (request.method !== "POST") return new Response(null, { status: 204 })
     const { via, options } = (await request.json()) as WorkerRequest
     const run: Effect.Effect<WorkerReply, unknown, Transport> =
-      via === "sql" ? overSqlClient(options) : overConnection(options)
+      via === "sql" ? overSqlClient(options) : via === "transport" ? overTransport(options) : overConnection(options)
     const reply: WorkerReply = await Effect.runPromise(
       run.pipe(
         Effect.catch((error) => Effect.succeed({ error: describe(error) })),

@@ -5,8 +5,9 @@
  * https://developers.cloudflare.com/workers/runtime-apis/tcp-sockets/
  */
 export interface SocketInfo {
-  /** workerd leaves it unset for outbound sockets; Cloudflare may fill it in. */
+  /** For an outbound socket, the address given to `connect` as `host:port`. */
   readonly remoteAddress?: string | null
+  /** Unset for outbound sockets. */
   readonly localAddress?: string | null
 }
 

@@ -71,12 +71,18 @@ export class WorkersChannel implements Channel {
     this.writer.releaseLock()
   }
 
-  readonly addresses = (): Addresses => ({
-    localAddress: this.peer.localAddress ?? undefined,
-    localPort: undefined,
-    remoteAddress: this.peer.remoteAddress ?? undefined,
-    remotePort: undefined
-  })
+  // workerd reports the address dialed, `host:port` (an IPv6 host without brackets), and no local one.
+  readonly addresses = (): Addresses => {
+    const remote = this.peer.remoteAddress ?? ""
+    const colon = remote.lastIndexOf(":")
+    const port = Number(remote.slice(colon + 1))
+    return {
+      localAddress: undefined,
+      localPort: undefined,
+      remoteAddress: colon > 0 ? remote.slice(0, colon) : undefined,
+      remotePort: colon > 0 && Number.isInteger(port) ? port : undefined
+    }
+  }
 
   // The socket API has no reset: closing is all there is.
   readonly abort: Effect.Effect<void> = Effect.suspend(() => this.close)
