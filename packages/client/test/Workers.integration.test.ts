@@ -5,7 +5,7 @@
 // publicly trusted certificates verify.
 import * as Path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Workerd } from "@effect-mysql/testing"
+import { Process, Workerd } from "@effect-mysql/testing"
 import { Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import type { ConnectionOptions } from "../src/index.ts"
@@ -152,6 +152,19 @@ describe("Workers", () => {
         assert.match(error?.message ?? "", message)
       }
     })
+  )
+
+  it.live("gives up on a connect that is never answered at the connect timeout", () =>
+    Effect.gen(function* () {
+      const { port } = yield* Process.unansweredPort
+      const started = Date.now()
+      const { error } = yield* ask(
+        "platform",
+        optionsFor("plain", { port, connectTimeout: "500 millis", ssl: { mode: "disabled" } })
+      )
+      assert.strictEqual(error?._tag, "TimeoutError", JSON.stringify(error))
+      assert.isBelow(Date.now() - started, 5_000)
+    }).pipe(Effect.scoped)
   )
 
   it.live("fails with connect-failed where nothing listens", () =>
