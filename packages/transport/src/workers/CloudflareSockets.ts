@@ -20,10 +20,10 @@ export interface Socket {
   close(): Promise<void>
   /**
    * Closes this socket's streams and returns a socket that runs TLS over the same connection,
-   * verifying the server against the platform's trusted CAs and `expectedServerHostname` (by
-   * default the host connected to). Nothing else about TLS can be chosen.
+   * verifying the server against the platform's trusted CAs and the host connected to. Nothing
+   * about TLS can be chosen: its one option, `expectedServerHostname`, is being withdrawn.
    */
-  startTls(options?: { readonly expectedServerHostname?: string }): Socket
+  startTls(): Socket
 }
 
 export interface SocketOptions {

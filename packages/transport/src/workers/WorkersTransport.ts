@@ -25,7 +25,7 @@ import { WorkersChannel } from "./WorkersChannel.ts"
 
 const why = "Workers' sockets (cloudflare:sockets) offer"
 
-/** The TLS settings `startTls({ expectedServerHostname })` has no way to pass on. */
+/** The TLS settings `startTls()` has no way to pass on. */
 const limits: TlsLimits = {
   ca: `${why} no CA of one's own: servers are checked against the platform's trusted CAs`,
   cert: `${why} no client certificate`,
