@@ -1,8 +1,8 @@
 /**
  * Child processes and ports for the harness: a program found or run to completion, a free loopback
- * port.
+ * port, a port that never answers.
  */
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Net from "node:net"
 import * as Path from "node:path"
@@ -85,3 +85,30 @@ export const findProgram = Effect.fnUntraced(function* (name: string, installHin
  */
 export const pause = (millis: number) =>
   Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
+
+/** A TCP port on 127.0.0.1 whose listener never accepts and whose backlog is already full. */
+export const unansweredPort = Effect.acquireRelease(
+  Effect.callback<{ readonly port: number; readonly stop: () => void }>((resume) => {
+    const program = [
+      "import socket, sys",
+      "s = socket.socket()",
+      "s.bind(('127.0.0.1', 0))",
+      "s.listen(0)",
+      "port = s.getsockname()[1]",
+      "fill = []",
+      "for _ in range(8):",
+      "    c = socket.socket(); c.setblocking(False)",
+      "    try: c.connect(('127.0.0.1', port))",
+      "    except BlockingIOError: pass",
+      "    fill.append(c)",
+      "print(port, flush=True)",
+      "sys.stdin.read()"
+    ].join("\n")
+    const child = spawn("python3", ["-c", program], { stdio: ["pipe", "pipe", "inherit"] })
+    child.stdout.setEncoding("utf8")
+    child.stdout.once("data", (line: string) =>
+      resume(Effect.succeed({ port: Number(line.trim()), stop: () => child.stdin.end() }))
+    )
+  }),
+  ({ stop }) => Effect.sync(stop)
+)

@@ -24,7 +24,12 @@ const rules: Record<string, Rule> = {
     external: /^(effect(\/.*)?|@noble\/(curves|hashes)(\/.*)?)$/,
     forbiddenGlobals: /\b(Buffer|process|Deno|Bun|setTimeout|setInterval|require)\s*[.(]/
   },
-  transport: { workspace: [], dev: ["protocol", "testing"], external: /^(effect(\/.*)?|node:[a-z0-9_/]+)$/ },
+  // cloudflare:sockets only inside the Workers layer, loaded on its first connect.
+  transport: {
+    workspace: [],
+    dev: ["protocol", "testing"],
+    external: /^(effect(\/.*)?|node:[a-z0-9_/]+|cloudflare:sockets)$/
+  },
   // Its tests show that the transport's connection fits the connection it wraps.
   compression: { workspace: ["protocol"], dev: ["transport"], external: /^(effect(\/.*)?|node:zlib)$/ },
   client: {
@@ -45,7 +50,7 @@ const rules: Record<string, Rule> = {
     external: /^(effect(\/.*)?|ssh2|node:[a-z0-9_/]+)$/
   },
   // The test kit: what every package's tests may use, so it depends on none of them.
-  testing: { workspace: [], external: /^(effect(\/.*)?|node:[a-z0-9_/]+|vitest(\/.*)?)$/ },
+  testing: { workspace: [], external: /^(effect(\/.*)?|node:[a-z0-9_/]+|vitest(\/.*)?|rolldown|workerd)$/ },
   "fake-server": {
     workspace: ["protocol", "compression", "testing"],
     external: /^(effect(\/.*)?|node:[a-z0-9_/]+)$/

@@ -1,8 +1,7 @@
 // Plain connections, deadlines, a black-holed network, and bounded memory under a slow reader.
-import { spawn } from "node:child_process"
 import * as Net from "node:net"
 import { assert, layer } from "@effect/vitest"
-import { FaultProxy } from "@effect-mysql/testing"
+import { FaultProxy, Process } from "@effect-mysql/testing"
 import { type Duration, Effect, Fiber, Result } from "effect"
 import * as Endpoint from "../src/Endpoint.ts"
 import { runtime } from "../src/RuntimeTransport.ts"
@@ -12,33 +11,6 @@ import { echoes, Fixture, layer as fixture, localhost, sourceBytes } from "./sup
 
 const tagOf = (error: { readonly _tag: string; readonly reason?: string; readonly operation?: string }) =>
   `${error._tag}:${error.reason ?? error.operation}`
-
-/** A TCP port on 127.0.0.1 whose listener never accepts and whose backlog is already full. */
-const unansweredPort = Effect.acquireRelease(
-  Effect.callback<{ readonly port: number; readonly stop: () => void }>((resume) => {
-    const program = [
-      "import socket, sys",
-      "s = socket.socket()",
-      "s.bind(('127.0.0.1', 0))",
-      "s.listen(0)",
-      "port = s.getsockname()[1]",
-      "fill = []",
-      "for _ in range(8):",
-      "    c = socket.socket(); c.setblocking(False)",
-      "    try: c.connect(('127.0.0.1', port))",
-      "    except BlockingIOError: pass",
-      "    fill.append(c)",
-      "print(port, flush=True)",
-      "sys.stdin.read()"
-    ].join("\n")
-    const child = spawn("python3", ["-c", program], { stdio: ["pipe", "pipe", "inherit"] })
-    child.stdout.setEncoding("utf8")
-    child.stdout.once("data", (line: string) =>
-      resume(Effect.succeed({ port: Number(line.trim()), stop: () => child.stdin.end() }))
-    )
-  }),
-  ({ stop }) => Effect.sync(stop)
-)
 
 /** Reads and counts until the end of the stream, checking the source's pattern on the way. */
 const drain = (connection: Connection) =>
@@ -98,7 +70,7 @@ layer(fixture, { timeout: 120_000, excludeTestServices: true })("liveness", (it)
 
   it.effect("times out connecting to a port that never answers", () =>
     Effect.gen(function* () {
-      const { port } = yield* unansweredPort
+      const { port } = yield* Process.unansweredPort
       const started = Date.now()
       const error = yield* Effect.flip((yield* Transport).connect(localhost(port), { connectTimeout: "400 millis" }))
       assert.strictEqual(tagOf(error), "TimeoutError:connect")
@@ -174,7 +146,7 @@ layer(fixture, { timeout: 120_000, excludeTestServices: true })("liveness", (it)
 
   it.effect("keeps a connect timeout beyond 2^31-1 ms, or an infinite one, from firing at once", () =>
     Effect.gen(function* () {
-      const { port } = yield* unansweredPort
+      const { port } = yield* Process.unansweredPort
       const transport = yield* Transport
       // Acquiring a connection cannot be interrupted; each attempt fails once the port goes away.
       const attempts = yield* Effect.forEach([2 ** 31, Infinity], (connectTimeout) =>

@@ -82,14 +82,12 @@ export interface FieldReader {
 /** Builds a row object from its values in column order. */
 export type RowBuilder = (values: ReadonlyArray<unknown>) => RowObject
 
-/** Whether the runtime compiles code at run time (a Content-Security-Policy may forbid it). */
-const canCompile = ((): boolean => {
-  try {
-    return new Function("return 1")() === 1
-  } catch {
-    return false
-  }
-})()
+/**
+ * Whether the runtime compiles code at run time. A Content-Security-Policy may forbid it; Cloudflare
+ * Workers allow it while the Worker's modules load and throw an EvalError once a request runs, so a
+ * probe at load would answer yes. The first compile that throws turns it off instead.
+ */
+let canCompile = true
 
 /**
  * One object literal per row, its keys the column names: V8 creates the row with every property
@@ -141,8 +139,16 @@ const storeRowBuilder =
   }
 
 /** The builder of row objects keyed by `names` (compiled once per name list where the runtime allows). */
-export const makeRowBuilder = (names: ReadonlyArray<string>): RowBuilder =>
-  canCompile ? compileRowBuilder(names) : storeRowBuilder(names)
+export const makeRowBuilder = (names: ReadonlyArray<string>): RowBuilder => {
+  if (canCompile) {
+    try {
+      return compileRowBuilder(names)
+    } catch {
+      canCompile = false
+    }
+  }
+  return storeRowBuilder(names)
+}
 
 /** `error` with its offset counted from a row's `start` in a larger buffer. */
 const fromStart = (error: ProtocolError, start: number): ProtocolError =>

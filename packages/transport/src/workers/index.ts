@@ -1,0 +1,1 @@
+export * as WorkersTransport from "./WorkersTransport.ts"
