@@ -131,6 +131,17 @@ layer(FixtureLive, { timeout: 120_000, excludeTestServices: true })("SshTunnel",
         assert.strictEqual(sshErrorOf(error)?.reason, "authentication-failed")
       })
     )
+
+    it.effect("sends a password where the server asks for one, and reports its refusal", () =>
+      Effect.gen(function* () {
+        const server = yield* SshServer.start({ config: ["PasswordAuthentication yes"] })
+        const { privateKey: _, ...withoutKey } = tunnelTo(server, (yield* Fixture).keys.ed25519)
+        const error = yield* Effect.flip(Layer.build(through({ ...withoutKey, password: "not the password" })))
+        assert.strictEqual(sshErrorOf(error)?.reason, "authentication-failed")
+        assert.include(sshErrorOf(error)?.message, "(password)")
+        assert.include(yield* server.log, `Failed password for ${server.user}`)
+      })
+    )
   })
 
   describe("TLS inside the tunnel", () => {
