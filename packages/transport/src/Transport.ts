@@ -73,6 +73,11 @@ export interface TlsInfo {
   readonly verification: Verification
   /** Which TLS implementation carried the connection, e.g. `node:tls` or `Deno.startTls`. */
   readonly implementation: string
+  /**
+   * The handshake resumed the session of an earlier connection (see docs/tls.md): the server's
+   * certificate was not sent again, and the checks were made on the one that connection verified.
+   */
+  readonly sessionReused: boolean
 }
 
 export interface ConnectionInfo {
