@@ -85,6 +85,13 @@ const recordSessions = (tls: Tls.TLSSocket, cache: TlsSessionCache, key: string)
   }
 }
 
+/** What a full handshake showed of the server. */
+const presentedPeer = (tls: Tls.TLSSocket): VerifiedPeer => ({
+  authorized: tls.authorized,
+  authorizationError: tls.authorizationError === undefined ? undefined : String(tls.authorizationError),
+  certificate: tls.getPeerCertificate()
+})
+
 /**
  * Runs the handshake over `socket` and the checks `settings` ask for; nothing is written before
  * they pass. With `resumption`, the session of an earlier connection with the same route and
@@ -128,13 +135,7 @@ export const upgrade = (
     const onSecure = () => {
       done()
       const reused = offered !== undefined && tls.isSessionReused()
-      const peer: VerifiedPeer = reused
-        ? offered.peer
-        : {
-            authorized: tls.authorized,
-            authorizationError: tls.authorizationError === undefined ? undefined : String(tls.authorizationError),
-            certificate: tls.getPeerCertificate()
-          }
+      const peer = reused ? offered.peer : presentedPeer(tls)
       const failure = verifyPeer(settings, {
         ...peer,
         checkIdentity: (host) => Tls.checkServerIdentity(host, peer.certificate),
