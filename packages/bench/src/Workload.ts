@@ -25,6 +25,7 @@ export type WorkloadName =
   | "select1"
   | "connect"
   | "connect-tls"
+  | "connect-tls-full"
   | "insert"
   | "stream"
   | "replay"
@@ -58,6 +59,8 @@ const sqlClientWorkloads: ReadonlySet<WorkloadName> = new Set([
 /** Whether a driver takes part in a workload. */
 export const supports = (driver: DriverName, workload: WorkloadName): boolean => {
   if (isReplication(workload)) return driver === "zongji" || driver === "replication"
+  // The peers never resume a TLS session: their connect-tls is already a full handshake each time.
+  if (workload === "connect-tls-full") return driver === "connection"
   switch (driver) {
     case "connection":
       return workload !== "batch-insert"

@@ -83,6 +83,7 @@ const workloads = (
     { name: "concurrent", size: sizes.concurrent, unit: "queries", sql: concurrentSql },
     { name: "connect", size: sizes.connects, unit: "connects", sql: "" },
     { name: "connect-tls", size: sizes.connects, unit: "connects", sql: "" },
+    { name: "connect-tls-full", size: sizes.connects, unit: "connects", sql: "" },
     { name: "insert", size: sizes.inserts, unit: "inserts", sql: "" },
     { name: "batch-insert", size: sizes.batchRows, unit: "rows", sql: "" },
     { name: "stream", size: sizes.streamRows, unit: "rows", sql: streamSql(sizes.streamRows, sizes.fetchRows) },

@@ -71,6 +71,8 @@ const explained = (connection: Connection, session: Session): Connection => {
 const makeTransport = Effect.fnUntraced(function* (settings: Settings) {
   const below = yield* Transport
   const permit = yield* Semaphore.make(1)
+  // Sessions outlive the SSH session: the database behind the tunnel is the same after a reopen.
+  const tlsSessions = DuplexConnection.tlsSessions()
   let session = yield* Session.open(below, settings)
   yield* Effect.addFinalizer(() => session.close)
 
@@ -104,7 +106,7 @@ const makeTransport = Effect.fnUntraced(function* (settings: Settings) {
           }),
           Effect.catchTag("SshError", (error) => Effect.fail(asTransportError(error)))
         )
-        return explained(yield* DuplexConnection.make(stream, endpoint, options), session)
+        return explained(yield* DuplexConnection.make(stream, endpoint, options, tlsSessions), session)
       })
   })
 })

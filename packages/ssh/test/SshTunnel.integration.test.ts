@@ -169,6 +169,22 @@ layer(FixtureLive, { timeout: 120_000, excludeTestServices: true })("SshTunnel",
       })
     )
 
+    it.effect("a second connection through the tunnel resumes the first one's TLS session, where the runtime can", () =>
+      Effect.gen(function* () {
+        const { server, keys } = yield* Fixture
+        const login = Effect.scoped(
+          Effect.map(MysqlConnection.connect(database("root", { ssl: verifyIdentity })), (c) => c.info.tls)
+        )
+        const [first, second] = yield* Effect.all([login, login]).pipe(
+          Effect.provide(through(tunnelTo(server, keys.ed25519)))
+        )
+        assert.isFalse(first?.sessionReused)
+        // Deno's node:tls cannot resume (docs/tls.md); Node's and Bun's do.
+        assert.strictEqual(second?.sessionReused, RuntimeTransport.runtime !== "deno")
+        assert.strictEqual(second?.peerCertificate?.fingerprint256, first?.peerCertificate?.fingerprint256)
+      })
+    )
+
     it.effect("reaches the server's Unix socket on the far side", () =>
       Effect.gen(function* () {
         const { server, keys } = yield* Fixture

@@ -57,6 +57,12 @@ export interface SslOptions {
   readonly fingerprints?: ReadonlyArray<string> | undefined
   /** PEM text of certificate revocation lists (-----BEGIN X509 CRL-----), checked with the chain. */
   readonly crl?: string | ReadonlyArray<string> | undefined
+  /**
+   * Offer the TLS session of an earlier connection to the same server with the same settings, so
+   * that a reconnect skips the certificate exchange (default true; see docs/tls.md). `false` makes
+   * every connection a full handshake.
+   */
+  readonly sessionReuse?: boolean | undefined
 }
 
 /** What to do once TLS is to be set up: everything a layer needs, already checked. */
@@ -82,6 +88,7 @@ export interface TlsSettings {
   readonly ciphersuites: string | undefined
   /** CRLs to check the server's certificate against; only set when the chain is verified. */
   readonly crl: ReadonlyArray<string> | undefined
+  readonly sessionReuse: boolean
 }
 
 export type SslPolicy =
@@ -195,6 +202,10 @@ export const resolve = (options: SslOptions, endpoint: Endpoint): Result.Result<
     )
   }
 
+  if (options.sessionReuse !== undefined && typeof options.sessionReuse !== "boolean") {
+    return fail(`ssl.sessionReuse must be true or false, not ${String(options.sessionReuse)}`)
+  }
+
   const identity = options.servername ?? (endpoint._tag === "Tcp" ? endpoint.host : "localhost")
   const verifies = mode === "verify-ca" || mode === "verify-identity"
   return Result.succeed({
@@ -214,7 +225,8 @@ export const resolve = (options: SslOptions, endpoint: Endpoint): Result.Result<
       maxVersion: options.maxVersion,
       ciphers: ciphers?.join(":"),
       ciphersuites: suites?.join(":"),
-      crl
+      crl,
+      sessionReuse: options.sessionReuse ?? true
     }
   })
 }

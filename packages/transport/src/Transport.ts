@@ -73,6 +73,12 @@ export interface TlsInfo {
   readonly verification: Verification
   /** Which TLS implementation carried the connection, e.g. `node:tls` or `Deno.startTls`. */
   readonly implementation: string
+  /**
+   * The handshake resumed the session of an earlier connection (see docs/tls.md): the server's
+   * certificate was not sent again, and the checks were made on the one that connection verified.
+   * Undefined where the runtime does not reveal it (Workers).
+   */
+  readonly sessionReused: boolean | undefined
 }
 
 export interface ConnectionInfo {

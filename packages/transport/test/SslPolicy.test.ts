@@ -120,6 +120,15 @@ describe("SslPolicy.resolve", () => {
 describe("SslPolicy.resolve ssl.crl", () => {
   const crlPem = "-----BEGIN X509 CRL-----\nMIIB\n-----END X509 CRL-----\n"
 
+  it("resumes TLS sessions unless sessionReuse is false, and refuses a value that is not a boolean", () => {
+    assert.isTrue(settingsOf({ mode: "required" }).sessionReuse)
+    assert.isFalse(settingsOf({ mode: "required", sessionReuse: false }).sessionReuse)
+    assert.match(
+      refusal({ mode: "required", sessionReuse: "no" as unknown as boolean }),
+      /ssl\.sessionReuse must be true or false/
+    )
+  })
+
   it("takes one CRL or several when the chain is verified", () => {
     assert.deepStrictEqual(settingsOf({ mode: "verify-ca", ca: caPem, crl: crlPem }).crl, [crlPem])
     assert.deepStrictEqual(settingsOf({ mode: "verify-identity", crl: [crlPem, crlPem] }).crl, [crlPem, crlPem])

@@ -33,7 +33,11 @@ export const sendsStatements: (
 }
 
 export const linkOf = (workload: WorkloadName): Link =>
-  workload === "text-tls" || workload === "connect-tls" ? "tls" : workload === "text-zlib" ? "zlib" : "plain"
+  workload === "text-tls" || workload === "connect-tls" || workload === "connect-tls-full"
+    ? "tls"
+    : workload === "text-zlib"
+      ? "zlib"
+      : "plain"
 
 /** Connection options the two peers spell alike: TLS trusting the test CA, or their zlib compression. */
 export const peerOptions = (target: Target, link: Link) => ({

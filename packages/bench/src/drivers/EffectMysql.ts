@@ -21,21 +21,22 @@ import { type Driver, linkOf, type Prepared, sendsStatements } from "./Driver.ts
 
 const runtime = ManagedRuntime.make(RuntimeTransport.layer)
 
-const options = (target: Target, link: Link): ConnectionOptions.ConnectionOptions => ({
+/** `sessionReuse: false` makes every TLS connect a full handshake (`connect-tls-full`). */
+const options = (target: Target, link: Link, sessionReuse = true): ConnectionOptions.ConnectionOptions => ({
   host: target.host,
   port: target.port,
   user: target.user,
   password: target.password,
   database: target.database,
-  ssl: link === "tls" ? { mode: "verify-identity", ca: target.ca } : { mode: "disabled" },
+  ssl: link === "tls" ? { mode: "verify-identity", ca: target.ca, sessionReuse } : { mode: "disabled" },
   ...(link === "zlib" ? { compression: { algorithms: ["zlib"] } } : {})
 })
 
 const prepare = async (job: Job): Promise<Prepared> => {
   sendsStatements(job.workload)
   const link = linkOf(job.workload)
-  const connectOptions = options(job.target, link)
-  if (job.workload === "connect" || job.workload === "connect-tls") {
+  const connectOptions = options(job.target, link, job.workload !== "connect-tls-full")
+  if (job.workload === "connect" || job.workload === "connect-tls" || job.workload === "connect-tls-full") {
     const connects = Effect.gen(function* () {
       for (let i = 0; i < job.size; i++) yield* Effect.scoped(MysqlConnection.connect(connectOptions))
       return job.size

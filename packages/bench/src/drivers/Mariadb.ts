@@ -26,7 +26,7 @@ const affectedRows = (result: UpsertResult | Array<UpsertResult>) =>
 const prepare = async (job: Job): Promise<Prepared> => {
   sendsStatements(job.workload)
   const link = linkOf(job.workload)
-  if (job.workload === "connect" || job.workload === "connect-tls") {
+  if (job.workload === "connect" || job.workload === "connect-tls" || job.workload === "connect-tls-full") {
     return {
       run: async () => {
         for (let i = 0; i < job.size; i++) await (await mariadb.createConnection(options(job.target, link))).end()

@@ -18,7 +18,7 @@ const options = (target: Target, link: Link): mysql.ConnectionOptions => peerOpt
 const prepare = async (job: Job): Promise<Prepared> => {
   sendsStatements(job.workload)
   const link = linkOf(job.workload)
-  if (job.workload === "connect" || job.workload === "connect-tls") {
+  if (job.workload === "connect" || job.workload === "connect-tls" || job.workload === "connect-tls-full") {
     return {
       run: async () => {
         for (let i = 0; i < job.size; i++) await (await mysql.createConnection(options(job.target, link))).end()

@@ -54,7 +54,8 @@ const sslFields = {
   ciphers: Schema.optional(Schema.String),
   ciphersuites: Schema.optional(Schema.String),
   fingerprints: Schema.optional(Schema.Array(Schema.String)),
-  crl: Schema.optional(Schema.Union([Schema.String, Schema.Array(Schema.String)]))
+  crl: Schema.optional(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
+  sessionReuse: Schema.optional(Schema.Boolean)
 } satisfies Fields<SslPolicy.SslOptions>
 
 const choice = <const L extends ReadonlyArray<string>>(literals: L) => Schema.optional(Schema.Literals(literals))

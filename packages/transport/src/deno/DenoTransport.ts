@@ -81,7 +81,8 @@ const upgradeNatively = (conn: DenoConn, settings: TlsSettings) =>
         cipher: undefined,
         peerCertificate: undefined,
         verification: verificationOf(settings),
-        implementation: "Deno.startTls"
+        implementation: "Deno.startTls",
+        sessionReused: false
       }
       return { channel: new DenoChannel(tls, true) as Channel, info }
     })

@@ -14,6 +14,7 @@ import { makeConnection } from "../internal/ConnectionCore.ts"
 import { invalidOption, resolve } from "../internal/ConnectSettings.ts"
 import { upgrade } from "../internal/NodeTlsUpgrade.ts"
 import { StreamChannel } from "../internal/StreamChannel.ts"
+import { routeOf, TlsSessionCache } from "../internal/TlsSessionCache.ts"
 import { nodeTlsLimits } from "../internal/TlsSupport.ts"
 import { runtime } from "../RuntimeTransport.ts"
 import type { Connection, ConnectOptions } from "../Transport.ts"
@@ -22,13 +23,27 @@ import type { TransportError } from "../TransportError.ts"
 const runtimeName = ({ node: "Node", deno: "Deno", bun: "Bun" } as const)[runtime]
 
 /**
+ * TLS sessions that connections over duplexes offer one another for resumption (docs/tls.md). A
+ * set belongs to one carrier, such as one SSH tunnel: sessions are kept per endpoint as the
+ * carrier reaches it, and two carriers may each reach a different `localhost:3306`.
+ */
+export interface TlsSessions {
+  readonly cache: TlsSessionCache
+}
+
+export const tlsSessions = (): TlsSessions => ({ cache: new TlsSessionCache() })
+
+/**
  * The connection over `duplex`, which `endpoint` names in `info` and in messages; closing the
  * scope closes the duplex. `connectTimeout` bounds the TLS handshake, counted from this call.
+ * With `sessions`, its TLS handshake resumes an earlier connection's session where the runtime
+ * can (Node and Bun; Deno's node:tls cannot) and `ssl.sessionReuse` allows.
  */
 export const make = (
   duplex: Duplex,
   endpoint: Endpoint,
-  options: ConnectOptions = {}
+  options: ConnectOptions = {},
+  sessions?: TlsSessions
 ): Effect.Effect<Connection, TransportError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.gen(function* () {
@@ -39,6 +54,10 @@ export const make = (
         )
       }
       const started = yield* Clock.currentTimeMillis
+      const resumption =
+        sessions === undefined || runtimeName === "Deno"
+          ? undefined
+          : { cache: sessions.cache, route: routeOf(endpoint) }
       const channelOptions = {
         limit: settings.readBufferSize,
         busyPoll: settings.busyPollMillis === undefined ? undefined : new BusyPoll(settings.busyPollMillis),
@@ -57,7 +76,8 @@ export const make = (
         runtime: runtimeName,
         limits: nodeTlsLimits[runtimeName],
         connectDeadline: started + settings.connectMillis,
-        upgrade: (channel: Channel, tls) => upgrade((channel as StreamChannel).detach(), tls, channelOptions)
+        upgrade: (channel: Channel, tls) =>
+          upgrade((channel as StreamChannel).detach(), tls, channelOptions, resumption)
       })
     }),
     (connection) => connection.close

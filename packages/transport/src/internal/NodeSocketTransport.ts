@@ -14,6 +14,7 @@ import { makeConnection } from "./ConnectionCore.ts"
 import { type ConnectSettings, maxTimerMillis, resolve } from "./ConnectSettings.ts"
 import { upgrade } from "./NodeTlsUpgrade.ts"
 import { StreamChannel } from "./StreamChannel.ts"
+import { routeOf, type TlsSessionCache } from "./TlsSessionCache.ts"
 import type { TlsLimits } from "./TlsSupport.ts"
 
 /**
@@ -85,7 +86,12 @@ export interface NodeLikeRuntime {
   readonly pieceSize?: number | undefined
 }
 
-export const connect = (runtime: NodeLikeRuntime, endpoint: Endpoint.Endpoint, options: ConnectOptions = {}) =>
+export const connect = (
+  runtime: NodeLikeRuntime,
+  sessions: TlsSessionCache,
+  endpoint: Endpoint.Endpoint,
+  options: ConnectOptions = {}
+) =>
   Effect.gen(function* () {
     const settings = yield* Effect.fromResult(resolve(options))
     const started = yield* Clock.currentTimeMillis
@@ -103,9 +109,15 @@ export const connect = (runtime: NodeLikeRuntime, endpoint: Endpoint.Endpoint, o
       runtime: runtime.name,
       limits: runtime.limits,
       connectDeadline: started + settings.connectMillis,
-      upgrade: (channel: Channel, tls) => upgrade((channel as StreamChannel).detach(), tls, channelOptions)
+      upgrade: (channel: Channel, tls) =>
+        upgrade((channel as StreamChannel).detach(), tls, channelOptions, {
+          cache: sessions,
+          route: routeOf(endpoint)
+        })
     })
   })
 
-export const acquire = (runtime: NodeLikeRuntime) => (endpoint: Endpoint.Endpoint, options?: ConnectOptions) =>
-  Effect.acquireRelease(connect(runtime, endpoint, options), (connection: Connection) => connection.close)
+/** The `connect` of a layer: its connections offer one another their TLS sessions through `sessions`. */
+export const acquire =
+  (runtime: NodeLikeRuntime, sessions: TlsSessionCache) => (endpoint: Endpoint.Endpoint, options?: ConnectOptions) =>
+    Effect.acquireRelease(connect(runtime, sessions, endpoint, options), (connection: Connection) => connection.close)

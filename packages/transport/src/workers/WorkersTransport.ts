@@ -125,7 +125,8 @@ const upgrade =
           peerCertificate: undefined,
           // Whatever the mode asked, startTls checked the chain and the name.
           verification: { mode: settings.mode, chain: true, hostname: host, fingerprint: false },
-          implementation: "cloudflare:sockets startTls"
+          implementation: "cloudflare:sockets startTls",
+          sessionReused: undefined
         }
       }))
     )
