@@ -9,7 +9,7 @@ import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import { Effect, Schedule } from "effect"
 import { HarnessError } from "./HarnessError.ts"
-import { findProgram, freePort, run } from "./Process.ts"
+import { findProgram, freePort, run, stderrTail } from "./Process.ts"
 import * as TempDirectory from "./TempDirectory.ts"
 import { accountsSql, rootSql, TestAccounts, TestDatabase } from "./TestAccounts.ts"
 import type { ServerCertificateName, TestPki } from "./TestPki.ts"
@@ -83,17 +83,6 @@ const serverArgs = (dir: string, port: number, options: MariaDbServerOptions): A
   ]
 }
 
-/** Keeps the last lines of the server's log for error messages, and keeps its pipe drained. */
-const tailOf = (child: ChildProcess) => {
-  const lines: Array<string> = []
-  child.stderr?.setEncoding("utf8")
-  child.stderr?.on("data", (chunk: string) => {
-    lines.push(...chunk.split("\n").filter((line) => line.length > 0))
-    if (lines.length > 40) lines.splice(0, lines.length - 40)
-  })
-  return lines
-}
-
 /** Waits for "ready for connections"; fails with the log if the server exits or takes too long. */
 const awaitReady = (child: ChildProcess, log: ReadonlyArray<string>) =>
   Effect.callback<string, HarnessError>((resume) => {
@@ -151,7 +140,7 @@ const killNow = (child: ChildProcess) =>
 const launch = Effect.fnUntraced(function* (program: string, dir: string, port: number, options: MariaDbServerOptions) {
   const child = spawn(program, serverArgs(dir, port, options), { stdio: ["ignore", "ignore", "pipe"] })
   running.add(child)
-  const log = tailOf(child)
+  const log = stderrTail(child, 40)
   const version = yield* awaitReady(child, log).pipe(
     Effect.tapError(() =>
       Effect.ensuring(

@@ -2,7 +2,7 @@
  * Child processes and ports for the harness: a program found or run to completion, a free loopback
  * port, a port that never answers.
  */
-import { execFile, spawn } from "node:child_process"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Net from "node:net"
 import * as Path from "node:path"
@@ -112,3 +112,14 @@ export const unansweredPort = Effect.acquireRelease(
   }),
   ({ stop }) => Effect.sync(stop)
 )
+
+/** The last `max` lines a child printed on stderr, for error messages; reading also keeps its pipe drained. */
+export const stderrTail = (child: ChildProcess, max: number): ReadonlyArray<string> => {
+  const lines: Array<string> = []
+  child.stderr?.setEncoding("utf8")
+  child.stderr?.on("data", (chunk: string) => {
+    lines.push(...chunk.split("\n").filter((line) => line.length > 0))
+    if (lines.length > max) lines.splice(0, lines.length - max)
+  })
+  return lines
+}

@@ -13,7 +13,7 @@ import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import { Effect, Exit } from "effect"
 import { HarnessError } from "./HarnessError.ts"
-import { findProgram, freePort, pause, run } from "./Process.ts"
+import { findProgram, freePort, pause, run, stderrTail } from "./Process.ts"
 import * as SshKeys from "./SshKeys.ts"
 import * as TempDirectory from "./TempDirectory.ts"
 
@@ -171,17 +171,6 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL")
 })
 
-/** Keeps the last lines sshd printed before its log was open (bad config, missing directories). */
-const stderrTail = (child: ChildProcess) => {
-  const lines: Array<string> = []
-  child.stderr?.setEncoding("utf8")
-  child.stderr?.on("data", (chunk: string) => {
-    lines.push(...chunk.split("\n").filter((line) => line.length > 0))
-    if (lines.length > 20) lines.splice(0, lines.length - 20)
-  })
-  return lines
-}
-
 const logSize = (logPath: string) =>
   Effect.promise(() =>
     Fs.stat(logPath).then(
@@ -219,7 +208,8 @@ const launch = Effect.fnUntraced(function* (sshd: string, dir: string, port: num
   // sshd re-executes itself per connection, so it wants its own absolute path.
   const child = spawn(sshd, ["-D", "-E", logPath, "-f", configPath], { stdio: ["ignore", "ignore", "pipe"] })
   running.add(child)
-  const stderr = stderrTail(child)
+  // What sshd prints before its log is open: a bad config, a missing directory.
+  const stderr = stderrTail(child, 20)
   // Interrupted or failed, the start leaves no process behind.
   yield* awaitListening(child, logPath, from, port, stderr).pipe(
     Effect.onExit((exit) =>

@@ -12,7 +12,7 @@ import * as Path from "node:path"
 import { Effect, Schedule } from "effect"
 import { build } from "rolldown"
 import { HarnessError } from "./HarnessError.ts"
-import { freePort } from "./Process.ts"
+import { freePort, stderrTail } from "./Process.ts"
 import * as TempDirectory from "./TempDirectory.ts"
 
 /** The npm package's main module names the platform binary and the compatibility date it supports. */
@@ -92,17 +92,6 @@ const config :Workerd.Config = (
 `
 }
 
-/** Keeps the last lines workerd printed, for error messages. */
-const tailOf = (child: ChildProcess) => {
-  const lines: Array<string> = []
-  child.stderr?.setEncoding("utf8")
-  child.stderr?.on("data", (chunk: string) => {
-    lines.push(...chunk.split("\n").filter((line) => line.length > 0))
-    if (lines.length > 40) lines.splice(0, lines.length - 40)
-  })
-  return lines
-}
-
 /** Ready once every socket answers HTTP; workerd prints nothing when it is. */
 const awaitReady = (child: ChildProcess, urls: ReadonlyArray<string>, log: ReadonlyArray<string>) =>
   Effect.tryPromise({
@@ -141,7 +130,7 @@ export const start = Effect.fnUntraced(function* (options: WorkerdOptions) {
     (child) => Effect.sync(() => child.kill("SIGKILL"))
   )
   const urls = Object.fromEntries(names.map((name, i) => [name, `http://127.0.0.1:${ports[i]}/`]))
-  const log = tailOf(child)
+  const log = stderrTail(child, 40)
   yield* awaitReady(child, Object.values(urls), log)
   return { urls, log } satisfies Workerd
 })
