@@ -267,7 +267,7 @@ layer(FixtureLive, { timeout: 120_000, excludeTestServices: true })("SshTunnel",
         )
         yield* Effect.gen(function* () {
           const sql = yield* SqlClient.SqlClient
-          const slow = yield* Effect.forkChild(sql`SELECT SLEEP(5)`)
+          const slow = yield* Effect.forkChild(sql`SELECT SLEEP(5) AS through_killed_tunnel`)
           yield* Effect.sleep("300 millis")
           yield* server.kill
           const exit = yield* Fiber.await(slow)
@@ -289,7 +289,7 @@ layer(FixtureLive, { timeout: 120_000, excludeTestServices: true })("SshTunnel",
         const tunnel = through(tunnelTo(server, keys.ed25519, { keepAlive: { interval: "300 millis", countMax: 2 } }))
         yield* Effect.gen(function* () {
           const connection = yield* MysqlConnection.connect(database("root"))
-          const slow = yield* Effect.forkChild(connection.query("SELECT SLEEP(30)"))
+          const slow = yield* Effect.forkChild(connection.query("SELECT SLEEP(10) AS through_frozen_tunnel"))
           yield* Effect.sleep("200 millis")
           yield* server.freeze
           const frozenAt = yield* Clock.currentTimeMillis
