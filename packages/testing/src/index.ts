@@ -1,6 +1,8 @@
 export * as FaultProxy from "./FaultProxy.ts"
+export * as GaleraCluster from "./GaleraCluster.ts"
 export * from "./HarnessError.ts"
 export * from "./Loopback.ts"
+export * as MariaDbCli from "./MariaDbCli.ts"
 export * as MariaDbServer from "./MariaDbServer.ts"
 export * as Process from "./Process.ts"
 export * as SshAgent from "./SshAgent.ts"
