@@ -161,13 +161,21 @@ const nodeArgs = (layout: Layout, i: number): Array<string> => {
   ]
 }
 
+const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null
+
+/**
+ * Signals through process.kill: Deno's ChildProcess.kill sends one signal per child and ignores
+ * every later call, so a SIGSTOP would be followed by neither SIGCONT nor SIGKILL.
+ */
+const signal = (child: ChildProcess, name: NodeJS.Signals) => {
+  if (child.pid !== undefined && isRunning(child)) process.kill(child.pid, name)
+}
+
 // A test run that dies without closing its scopes must not leave nodes behind.
 const running = new Set<ChildProcess>()
 process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL")
+  for (const child of running) signal(child, "SIGKILL")
 })
-
-const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null
 
 /** Kills at once (a stopped process too) and waits for the exit. */
 const killNow = (child: ChildProcess) =>
@@ -175,7 +183,7 @@ const killNow = (child: ChildProcess) =>
     running.delete(child)
     if (!isRunning(child)) return resume(Effect.void)
     child.once("exit", () => resume(Effect.void))
-    child.kill("SIGKILL")
+    signal(child, "SIGKILL")
   })
 
 const readLog = (path: string) => Effect.promise(() => Fs.readFile(path, "utf8").catch(() => ""))
@@ -323,16 +331,15 @@ export const start = Effect.fnUntraced(function* (options: GaleraClusterOptions)
     yield* waitSynced(i)
   }
 
-  // process.kill, since Deno's ChildProcess.kill does not deliver SIGCONT.
-  const signal = (i: number, name: NodeJS.Signals) =>
+  const signalNode = (i: number, name: NodeJS.Signals) =>
     Effect.sync(() => {
       const child = current[i]
-      if (child?.pid !== undefined && isRunning(child)) process.kill(child.pid, name)
+      if (child !== undefined) signal(child, name)
     })
   const kill = (i: number) => Effect.suspend(() => (current[i] === undefined ? Effect.void : killNow(current[i])))
   const restart = (i: number) =>
     Effect.gen(function* () {
-      yield* signal(i, "SIGCONT")
+      yield* signalNode(i, "SIGCONT")
       yield* kill(i)
       current[i] = undefined
       const position = yield* recoverPosition(mariadbd, layout, i)
@@ -365,8 +372,8 @@ export const start = Effect.fnUntraced(function* (options: GaleraClusterOptions)
     version: first.version,
     kill,
     restart,
-    freeze: (i: number) => signal(i, "SIGSTOP"),
-    thaw: (i: number) => signal(i, "SIGCONT"),
+    freeze: (i: number) => signalNode(i, "SIGSTOP"),
+    thaw: (i: number) => signalNode(i, "SIGCONT"),
     waitSynced,
     execute: (i: number, sql: string) => execute(socketOf(layout, i), sql),
     log: (i: number) => readLog(logOf(layout, i))
