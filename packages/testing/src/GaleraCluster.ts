@@ -25,7 +25,7 @@ import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import { Effect, Exit, Schedule } from "effect"
 import { HarnessError } from "./HarnessError.ts"
-import { execute, showGlobal } from "./MariaDbCli.ts"
+import { execute, showStatus } from "./MariaDbCli.ts"
 import { findProgram, freePort, pause, run, stderrTail } from "./Process.ts"
 import * as TempDirectory from "./TempDirectory.ts"
 import { accountsSql, rootSql, TestDatabase } from "./TestAccounts.ts"
@@ -246,7 +246,7 @@ const recoverPosition = Effect.fnUntraced(function* (mariadbd: string, layout: L
 const waitSyncedOn = Effect.fnUntraced(function* (socketPath: string, name: string) {
   let last = "no answer"
   for (let attempt = 0; attempt < 300; attempt++) {
-    const status = yield* showGlobal(socketPath, "STATUS", ["wsrep_local_state", "wsrep_ready"]).pipe(
+    const status = yield* showStatus(socketPath, ["wsrep_local_state", "wsrep_ready"]).pipe(
       Effect.catch((error) => Effect.succeed(new Map([["error", error.message]])))
     )
     if (status.get("wsrep_local_state") === "4" && status.get("wsrep_ready") === "ON") return

@@ -11,18 +11,20 @@ export interface ExecuteOptions {
   readonly password?: string
   /** The default database (default: the test database). */
   readonly database?: string
+  /** Print the column names as a first line (default: rows only). */
+  readonly columnNames?: boolean
 }
 
 /**
- * Runs `sql` (one or more statements) and yields what it printed: tab-separated rows without a
- * header, trimmed. Interrupting the effect kills the client, so a wait on a stopped server can be
- * bounded with a timeout.
+ * Runs `sql` (one or more statements) and yields what it printed: tab-separated rows, trimmed.
+ * Interrupting the effect kills the client, so a wait on a stopped server can be bounded with a
+ * timeout.
  */
 export const execute = (socketPath: string, sql: string, options: ExecuteOptions = {}) =>
   run("mariadb", [
     "--no-defaults",
     "--batch",
-    "--skip-column-names",
+    ...(options.columnNames === true ? [] : ["--skip-column-names"]),
     // A frozen server accepts the connection and never greets.
     "--connect-timeout=5",
     `--socket=${socketPath}`,
@@ -32,9 +34,9 @@ export const execute = (socketPath: string, sql: string, options: ExecuteOptions
     ...(options.database === "" ? [] : [options.database ?? TestDatabase])
   ]).pipe(Effect.map((out) => out.trim()))
 
-/** The value of each named status or system variable, from `SHOW GLOBAL STATUS` or `SHOW GLOBAL VARIABLES`. */
-export const showGlobal = (socketPath: string, kind: "STATUS" | "VARIABLES", names: ReadonlyArray<string>) =>
+/** The value of each named global status variable. */
+export const showStatus = (socketPath: string, names: ReadonlyArray<string>) =>
   Effect.map(
-    execute(socketPath, `SHOW GLOBAL ${kind} WHERE Variable_name IN (${names.map((n) => `'${n}'`).join(",")})`),
+    execute(socketPath, `SHOW GLOBAL STATUS WHERE Variable_name IN (${names.map((n) => `'${n}'`).join(",")})`),
     (out) => new Map(out.split("\n").map((line) => line.split("\t") as [string, string]))
   )
