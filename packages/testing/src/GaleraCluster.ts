@@ -59,8 +59,9 @@ export interface GaleraCluster {
   /** SIGKILL to node `i`, as a crash, and waits for its exit. */
   readonly kill: (i: number) => Effect.Effect<void>
   /**
-   * Starts node `i` again on its ports and data (stopping it first if it still runs): recovers its
-   * position, rejoins by IST and waits until it is Synced.
+   * Starts node `i` again on its ports and data (killing it first if it still runs): recovers its
+   * position, rejoins by IST and waits until it is Synced. It always joins the others: with every
+   * node down there is no cluster left to join.
    */
   readonly restart: (i: number) => Effect.Effect<void, HarnessError>
   /** SIGSTOP to node `i`: its connections and its group-communication peers hear nothing. */

@@ -9,7 +9,7 @@ import { TestAccounts, TestDatabase } from "./TestAccounts.ts"
 export interface ExecuteOptions {
   /** Root's password; a fresh data directory's root has none (default: the test password). */
   readonly password?: string
-  /** The default database (default: the test database). */
+  /** The default database, `""` for none (default: the test database). */
   readonly database?: string
   /** Print the column names as a first line (default: rows only). */
   readonly columnNames?: boolean
