@@ -3,7 +3,7 @@
  * Debian's `galera-4`, for tests of host lists, failover and certification conflicts. Each node has
  * a directory of its own (data, tmpdir, socket, error log) and four ports (SQL, group
  * communication, IST, SST); nodes present the test PKI's `good` certificate like the suite's server
- * and know the test accounts, created once on the first node and replicated by Galera. It is a
+ * and know the test accounts, created once on the first node, whose data the joiners copy. It is a
  * scoped resource: closing the scope kills every node and removes the directory.
  *
  * Facts it is built on (MariaDB 10.11, galera-4 26.4):
