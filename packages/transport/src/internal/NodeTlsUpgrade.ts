@@ -61,8 +61,9 @@ export interface Upgraded {
 export interface Resumption {
   readonly cache: TlsSessionCache
   /**
-   * How the server is reached, e.g. `Tcp:db.internal:3306`. A tunnel names its hops too: two SSH
-   * servers may each reach a different `localhost:3306`.
+   * How the server is reached, e.g. `Tcp:db.internal:3306`, as the carrier of the connection
+   * reaches it: a cache belongs to one carrier (a layer, an SSH tunnel), since two SSH servers may
+   * each reach a different `localhost:3306`.
    */
   readonly route: string
 }
