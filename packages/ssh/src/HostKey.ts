@@ -17,7 +17,7 @@
  */
 import { type Cause, Effect, Schema } from "effect"
 
-/** A `hostKey` option that cannot be used; the message says what to write instead. */
+/** A `hostKeys` or `knownHosts` option that cannot be used; the message says what to write instead. */
 const HostKeyOptionErrorBase: Schema.Class<
   HostKeyOptionError,
   Schema.TaggedStruct<"HostKeyOptionError", { readonly message: Schema.String }>,
@@ -159,7 +159,7 @@ const parseFingerprint = (text: string): string | HostKeyOptionError => {
   })
 }
 
-/** Reads the `hostKey` option; only malformed or MD5 fingerprints fail (known_hosts text never does). */
+/** Reads the `hostKeys` or `knownHosts` option; only malformed or MD5 fingerprints fail (known_hosts text never does). */
 export const policy = (option: HostKeyOption): Effect.Effect<HostKeyPolicy, HostKeyOptionError> => {
   if ("knownHosts" in option) return Effect.succeed(parseKnownHosts(option.knownHosts))
   const fingerprints: Array<string> = []
@@ -285,7 +285,7 @@ const unknown = (host: string, port: number, keyBlob: Uint8Array, presented: Pre
     _tag: "Unknown",
     ...presented,
     knownHostsLine: line,
-    message: `${server} is not known: it presented ${key}. Check that fingerprint against the server's own (ssh-keygen -lf on its host key), then pin it as a hostKey fingerprint or add this known_hosts line: ${line}`
+    message: `${server} is not known: it presented ${key}. Check that fingerprint against the server's own (ssh-keygen -lf on its host key), then pin it in hostKeys or add this line to knownHosts: ${line}`
   }
 }
 

@@ -3,7 +3,7 @@ import { type Cause, Schema } from "effect"
 /**
  * Why an SSH tunnel could not carry a connection:
  *
- * - `host-key-unknown`: no `hostKey` entry names this server (the message shows the fingerprint to pin);
+ * - `host-key-unknown`: no `hostKeys` fingerprint or `knownHosts` line names this server (the message shows the fingerprint to pin);
  * - `host-key-mismatch`: the server's key is not the pinned one, or is revoked;
  * - `authentication-failed`: the server accepted none of the credentials;
  * - `channel-refused`: the server would not open a channel to the database (`PermitOpen`,
