@@ -12,6 +12,18 @@ export interface Target {
   readonly database: string
   /** The CA that signed the server's certificate (PEM), for verify-identity TLS. */
   readonly ca: string
+  /** For `select1-ssh`: the SSH server the drivers tunnel through to reach `host:port`. */
+  readonly ssh?: SshTarget
+}
+
+export interface SshTarget {
+  readonly host: string
+  readonly port: number
+  readonly user: string
+  /** OpenSSH text of an unencrypted Ed25519 key the server accepts. */
+  readonly privateKey: string
+  /** The server's host key, `SHA256:…`. */
+  readonly fingerprint: string
 }
 
 /** The link between a driver and the server. */
@@ -23,6 +35,7 @@ export type WorkloadName =
   | "text-tls"
   | "text-zlib"
   | "select1"
+  | "select1-ssh"
   | "connect"
   | "connect-tls"
   | "connect-tls-full"

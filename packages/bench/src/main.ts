@@ -21,7 +21,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { MysqlConnection } from "@effect-mysql/client"
-import { MariaDbServer, TestAccounts, TestPki } from "@effect-mysql/testing"
+import { MariaDbServer, SshKeys, SshServer, TempDirectory, TestAccounts, TestPki } from "@effect-mysql/testing"
 import { NodeTransport } from "@effect-mysql/transport/node"
 import { Console, Effect } from "effect"
 import { binlogArgs, replicationAccount, writeChanges } from "./Binlog.ts"
@@ -43,6 +43,7 @@ import {
   type Measurement,
   quickSizes,
   type Sizes,
+  type SshTarget,
   streamSql,
   supports,
   type Target,
@@ -80,6 +81,7 @@ const workloads = (
     { name: "text-tls", size: sizes.fetchRows, unit: "rows", sql: textSql },
     { name: "text-zlib", size: sizes.fetchRows, unit: "rows", sql: textSql },
     { name: "select1", size: sizes.select1, unit: "queries", sql: "SELECT 1" },
+    { name: "select1-ssh", size: sizes.select1, unit: "queries", sql: "SELECT 1" },
     { name: "concurrent", size: sizes.concurrent, unit: "queries", sql: concurrentSql },
     { name: "connect", size: sizes.connects, unit: "connects", sql: "" },
     { name: "connect-tls", size: sizes.connects, unit: "connects", sql: "" },
@@ -215,6 +217,7 @@ interface Targets {
   readonly server: Target
   readonly replayPort: number
   readonly binlog: { readonly target: Target; readonly starts: Partial<Record<WorkloadName, BinlogStart>> } | undefined
+  readonly ssh: SshTarget | undefined
 }
 
 const jobOf = (workload: (typeof workloads)[number], targets: Targets): Job => {
@@ -222,7 +225,12 @@ const jobOf = (workload: (typeof workloads)[number], targets: Targets): Job => {
   const { binlog } = targets
   const start = binlog?.starts[workload.name]
   if (binlog !== undefined && start !== undefined) return { ...job, target: binlog.target, binlog: start }
-  const target = workload.name === "replay" ? { ...targets.server, port: targets.replayPort } : targets.server
+  const target =
+    workload.name === "replay"
+      ? { ...targets.server, port: targets.replayPort }
+      : workload.name === "select1-ssh" && targets.ssh !== undefined
+        ? { ...targets.server, ssh: targets.ssh }
+        : targets.server
   return { ...job, target }
 }
 
@@ -429,6 +437,22 @@ const startBinlog = (pki: TestPki.TestPki) =>
     return { target, starts }
   })
 
+/** When `select1-ssh` runs: an OpenSSH server on loopback that the drivers tunnel through. */
+const startSsh = Effect.gen(function* () {
+  if (!workloads.some((w) => w.name === "select1-ssh")) return undefined
+  yield* Console.error("Starting the SSH server…")
+  const dir = yield* TempDirectory.make("bench-ssh-")
+  const key = yield* SshKeys.generate(Path.join(dir, "id_ed25519"), { type: "ed25519" })
+  const server = yield* SshServer.start({ authorizedKeys: [key.publicKey] })
+  return {
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    privateKey: key.privateKey,
+    fingerprint: server.fingerprints[0]!
+  } satisfies SshTarget
+})
+
 const program = Effect.gen(function* () {
   if (pin && !hasTaskset) return yield* Effect.die(new Error("--pin needs taskset (util-linux)"))
   const loadBefore = Os.loadavg()
@@ -471,8 +495,9 @@ const program = Effect.gen(function* () {
   }
   const replay = yield* startReplay(target)
   const binlog = yield* startBinlog(pki)
+  const ssh = yield* startSsh
   yield* Console.error(`Running ${workloads.length} workloads, ${rounds} rounds each after a warm-up…`)
-  const results = yield* Effect.promise(() => runAll({ server: target, replayPort: replay.port, binlog }))
+  const results = yield* Effect.promise(() => runAll({ server: target, replayPort: replay.port, binlog, ssh }))
   yield* Console.log(`${machine().join("\n")}\n\n${table(results)}`)
   if (jsonFile !== undefined) {
     Fs.writeFileSync(jsonFile, JSON.stringify({ machine: machine(), sizes, rounds, pin, results }, null, 2))

@@ -60,8 +60,8 @@ const rules: Record<string, Rule> = {
     external: /^(effect(\/.*)?|node:[a-z0-9_/]+|vitest(\/.*)?)$/
   },
   bench: {
-    workspace: ["protocol", "transport", "compression", "client", "replication", "testing"],
-    external: /^(effect(\/.*)?|node:[a-z0-9_/]+|mysql2(\/.*)?|mariadb(\/.*)?|@vlasky\/zongji)$/
+    workspace: ["protocol", "transport", "compression", "client", "replication", "ssh", "testing"],
+    external: /^(effect(\/.*)?|node:[a-z0-9_/]+|mysql2(\/.*)?|mariadb(\/.*)?|@vlasky\/zongji|ssh2)$/
   }
 }
 

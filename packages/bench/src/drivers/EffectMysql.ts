@@ -5,8 +5,9 @@
  * worker runs on.
  */
 import { type ConnectionOptions, MysqlConnection } from "@effect-mysql/client"
+import { SshTunnel } from "@effect-mysql/ssh"
 import { RuntimeTransport } from "@effect-mysql/transport"
-import { Effect, Exit, ManagedRuntime, Scope, Stream } from "effect"
+import { Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
 import {
   concurrentSql,
   insertSql,
@@ -32,6 +33,20 @@ const options = (target: Target, link: Link, sessionReuse = true): ConnectionOpt
   ...(link === "zlib" ? { compression: { algorithms: ["zlib"] } } : {})
 })
 
+/** A connection, through an SSH tunnel of its own when the target names one. */
+const connect = (target: Target, connectOptions: ConnectionOptions.ConnectionOptions) =>
+  Effect.gen(function* () {
+    if (target.ssh === undefined) return yield* MysqlConnection.connect(connectOptions)
+    const { host, port, user, privateKey, fingerprint } = target.ssh
+    // Built in the connection's scope: the tunnel lives as long as the connection.
+    const tunnel = yield* Layer.build(
+      SshTunnel.layer({ host, port, user, privateKey, hostKeys: [fingerprint] }).pipe(
+        Layer.provide(RuntimeTransport.layer)
+      )
+    )
+    return yield* MysqlConnection.connect(connectOptions).pipe(Effect.provide(tunnel))
+  })
+
 const prepare = async (job: Job): Promise<Prepared> => {
   sendsStatements(job.workload)
   const link = linkOf(job.workload)
@@ -45,7 +60,7 @@ const prepare = async (job: Job): Promise<Prepared> => {
   }
   if (job.workload === "batch-insert") throw new Error("batch-insert runs through SqlClient only")
   const scope = await runtime.runPromise(Scope.make())
-  const conn = await runtime.runPromise(Scope.provide(MysqlConnection.connect(connectOptions), scope))
+  const conn = await runtime.runPromise(Scope.provide(connect(job.target, connectOptions), scope))
   const close = () => runtime.runPromise(Scope.close(scope, Exit.void))
   const timed = (program: Effect.Effect<number, unknown, never>): Prepared => ({
     run: () => runtime.runPromise(program),
@@ -61,6 +76,7 @@ const prepare = async (job: Job): Promise<Prepared> => {
       await runtime.runPromise(conn.execute(job.sql, [2 ** 30]))
       return timed(Effect.map(conn.execute(job.sql, [0]), (result) => result.rows.length))
     case "select1":
+    case "select1-ssh":
       return timed(
         Effect.gen(function* () {
           for (let i = 0; i < job.size; i++) yield* conn.query("SELECT 1")

@@ -1,5 +1,5 @@
 /** The mariadb connector (promise API), with its default type mapping. */
-import mariadb, { type ConnectionConfig, type UpsertResult } from "mariadb"
+import mariadb, { type ConnectionConfig, type StreamCallback, type UpsertResult } from "mariadb"
 import { concurrentSql, insertSql, insertValues, type Job, type Link, type Target } from "../Workload.ts"
 import {
   concurrently,
@@ -11,6 +11,7 @@ import {
   sendsStatements,
   sequentially
 } from "./Driver.ts"
+import { forward } from "./SshForward.ts"
 
 // The connector's default connect deadline (1 s) is too short under valgrind (`--instructions`);
 // the deadline changes nothing else.
@@ -35,8 +36,20 @@ const prepare = async (job: Job): Promise<Prepared> => {
       close: async () => {}
     }
   }
-  const conn = await mariadb.createConnection(options(job.target, link))
-  const close = () => conn.end()
+  const tunnel = job.target.ssh === undefined ? undefined : await forward(job.target)
+  const conn = await mariadb.createConnection({
+    ...options(job.target, link),
+    ...(tunnel === undefined
+      ? {}
+      : {
+          // The connector unref()s its socket when the connection ends; an ssh2 channel has no such method.
+          stream: (callback: StreamCallback) => callback(undefined, Object.assign(tunnel.stream, { unref: () => {} }))
+        })
+  })
+  const close = async () => {
+    await conn.end()
+    tunnel?.close()
+  }
   switch (job.workload) {
     case "text":
     case "text-tls":
@@ -47,6 +60,7 @@ const prepare = async (job: Job): Promise<Prepared> => {
       await conn.execute(job.sql, [2 ** 30])
       return { run: async () => (await conn.execute<Array<unknown>>(job.sql, [0])).length, close }
     case "select1":
+    case "select1-ssh":
       return { run: sequentially(job.size, () => conn.query("SELECT 1")), close }
     case "insert":
       await conn.query("TRUNCATE TABLE bench_insert")

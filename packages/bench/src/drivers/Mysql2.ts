@@ -12,6 +12,7 @@ import {
   sendsStatements,
   sequentially
 } from "./Driver.ts"
+import { forward } from "./SshForward.ts"
 
 const options = (target: Target, link: Link): mysql.ConnectionOptions => peerOptions(target, link)
 
@@ -27,11 +28,18 @@ const prepare = async (job: Job): Promise<Prepared> => {
       close: async () => {}
     }
   }
+  const tunnel = job.target.ssh === undefined ? undefined : await forward(job.target)
   // The callback connection underneath the promise one: its queries can stream.
-  const core = mysqlCore.createConnection(options(job.target, link))
+  const core = mysqlCore.createConnection({
+    ...options(job.target, link),
+    ...(tunnel === undefined ? {} : { stream: tunnel.stream })
+  })
   await new Promise<void>((resolve, reject) => core.connect((error) => (error ? reject(error) : resolve())))
   const conn = core.promise()
-  const close = () => conn.end()
+  const close = async () => {
+    await conn.end()
+    tunnel?.close()
+  }
   switch (job.workload) {
     case "text":
     case "text-tls":
@@ -42,6 +50,7 @@ const prepare = async (job: Job): Promise<Prepared> => {
       await conn.execute(job.sql, [2 ** 30])
       return { run: async () => ((await conn.execute(job.sql, [0]))[0] as Array<unknown>).length, close }
     case "select1":
+    case "select1-ssh":
       return { run: sequentially(job.size, () => conn.query("SELECT 1")), close }
     case "insert":
       await conn.query("TRUNCATE TABLE bench_insert")
