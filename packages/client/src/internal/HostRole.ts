@@ -7,8 +7,10 @@
  * ready (`wsrep_ready`), Synced (`wsrep_local_state` 4) and in the primary component
  * (`wsrep_cluster_status` Primary): otherwise it refuses statements (errno 1047) or serves stale
  * reads. The status values come from information_schema.GLOBAL_STATUS on MariaDB and
- * performance_schema.global_status on MySQL (which dropped the former in 8.0); a server without
- * Galera has no `wsrep_*` status rows, and the subqueries answer NULL.
+ * performance_schema.global_status on MySQL (which dropped the former in 8.0). MariaDB 10.11
+ * without a Galera provider answers `wsrep_on` OFF, `wsrep_ready` OFF, `wsrep_cluster_status`
+ * Disconnected and no `wsrep_local_state` row (NULL): only `wsrep_on` tells a Galera node from the
+ * rest, and the status is judged only when it is on.
  */
 import { Endpoint } from "@effect-mysql/transport"
 import type { TargetSessionAttrs } from "../ConnectionOptions.ts"
