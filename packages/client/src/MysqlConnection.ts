@@ -28,8 +28,8 @@ import {
   capabilityNames,
   type ValueOptions
 } from "@effect-mysql/protocol"
-import type { Endpoint, TlsInfo, Transport } from "@effect-mysql/transport"
-import { type Context, type Duration, Effect, Exit, Result as R, Scope, type Stream } from "effect"
+import { type Endpoint, TimeoutError, type TlsInfo, type Transport } from "@effect-mysql/transport"
+import { Clock, type Context, Duration, Effect, Exit, Result as R, Scope, type Stream } from "effect"
 import { type ConnectionOptions, type Password, type ResolvedOptions, resolve } from "./ConnectionOptions.ts"
 import type { MysqlError } from "./Errors.ts"
 import * as BatchCommands from "./internal/BatchCommands.ts"
@@ -339,6 +339,7 @@ const openOn = Effect.fnUntraced(function* (
   resolved: ResolvedOptions,
   target: AttemptTarget
 ): Effect.fn.Return<MysqlConnection, MysqlError, Transport | Scope.Scope> {
+  const started = yield* Clock.currentTimeMillis
   const session = yield* handshake(resolved).pipe(Effect.provideService(CompressionCodecs, nodeCodecs))
   const transport = yield* Effect.context<Transport>()
   const side = sideOptions(options, resolved.endpoint)
@@ -348,7 +349,9 @@ const openOn = Effect.fnUntraced(function* (
     : undefined
   const core = new ConnectionCore(session, resolved, killQuery)
   yield* Effect.addFinalizer(() => SessionCommands.quit(core))
-  const role = target === "any" ? undefined : yield* checkRole(core, target, resolved)
+  // The role query shares the attempt's connectTimeout with the handshake.
+  const left = Duration.subtract(resolved.connectTimeout, Duration.millis((yield* Clock.currentTimeMillis) - started))
+  const role = target === "any" ? undefined : yield* checkRole(core, target, resolved, left)
   const connection = new Connection(core, role)
   const stallCheckAfter = resolved.stallCheckAfter
   if (stallCheckAfter !== undefined) {
@@ -359,14 +362,27 @@ const openOn = Effect.fnUntraced(function* (
   return connection
 })
 
-/** The server's role, or a `HostRoleError` when it does not meet `target`. */
+/** The server's role, or a `HostRoleError` when it does not meet `target`; a `TimeoutError` after `within`. */
 const checkRole = (
   core: ConnectionCore,
   target: Exclude<AttemptTarget, "any">,
-  resolved: ResolvedOptions
+  resolved: ResolvedOptions,
+  within: Duration.Duration
 ): Effect.Effect<HostRole.Role, MysqlError> =>
   Effect.flatMap(
-    TextCommands.textCommand(core, HostRole.roleQuery(core.session.serverVersion.flavor), { rowShape: "array" }),
+    TextCommands.textCommand(core, HostRole.roleQuery(core.session.serverVersion.flavor), { rowShape: "array" }).pipe(
+      Effect.timeoutOrElse({
+        duration: Duration.max(within, Duration.millis(1)),
+        orElse: () =>
+          Effect.fail(
+            new TimeoutError({
+              operation: "connect",
+              timeoutMillis: Duration.toMillis(resolved.connectTimeout),
+              message: `the server did not answer the role query (targetSessionAttrs ${target}) within connectTimeout`
+            })
+          )
+      })
+    ),
     ([result]) => {
       const found = HostRole.report((result?.rows[0] ?? []) as unknown as ReadonlyArray<unknown>)
       const refused = HostRole.refusal(found, target, resolved.endpoint)
