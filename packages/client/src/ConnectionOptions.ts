@@ -58,7 +58,10 @@ export interface ConnectionOptions {
   readonly ssl?: SslPolicy.SslOptions
   /** Default: no compression. */
   readonly compression?: CompressionOptions
-  /** DNS, TCP, TLS and authentication together; default 10 seconds. */
+  /**
+   * DNS, TCP, TLS and authentication together (and the role query of `targetSessionAttrs`); with
+   * `hosts`, for each host's attempt. Default 10 seconds.
+   */
   readonly connectTimeout?: Duration.Input
   /**
    * TCP keepalive initial delay, or `false`. Default 60 seconds; on Deno, which cannot set the

@@ -1,5 +1,6 @@
 // Host lists against real servers the test starts: a writable MariaDB (the primary), one started
-// with --read-only=ON (the replica), a port nobody listens on, and fault proxies that count the
+// with --read-only=ON (the replica), one whose certificate names another host, a port nobody
+// listens on, and fault proxies that count the
 // connections they accept. Which host a connect takes, what a dead or refusing host costs the next
 // connect (its backoff), the error when none takes it, and the targets that pick by role.
 import { assert, describe, layer } from "@effect/vitest"
@@ -17,6 +18,8 @@ import { connect, TransportLive } from "./support.ts"
 interface Servers {
   readonly primary: MariaDbServer.MariaDbServer
   readonly replica: MariaDbServer.MariaDbServer
+  /** Its certificate names only wrong-name.invalid: verify-identity refuses it. */
+  readonly mismatched: MariaDbServer.MariaDbServer
   readonly ca: string
 }
 
@@ -27,11 +30,15 @@ const ServersLive = Layer.effect(
   Effect.orDie(
     Effect.gen(function* () {
       const pki = yield* TestPki.generate
-      const [primary, replica] = yield* Effect.all(
-        [MariaDbServer.start({ pki }), MariaDbServer.start({ pki, args: ["--read-only=ON"] })],
-        { concurrency: 2 }
+      const [primary, replica, mismatched] = yield* Effect.all(
+        [
+          MariaDbServer.start({ pki }),
+          MariaDbServer.start({ pki, args: ["--read-only=ON"] }),
+          MariaDbServer.start({ pki, serverCertificate: "wrongName" })
+        ],
+        { concurrency: 3 }
       )
-      return { primary, replica, ca: pki.ca.pem }
+      return { primary, replica, mismatched, ca: pki.ca.pem }
     })
   )
 )
@@ -161,6 +168,20 @@ layer(ServersLive, { timeout: 120_000, excludeTestServices: true })("host lists"
           assert.include(["TransportError", "ProtocolError"], failure.error._tag, failure.error.message)
           assert.include(error.message, `${failure.host}: ${failure.error.message}`)
         }
+      })
+    )
+
+    it.effect("a certificate that names another host moves on to the next host", () =>
+      Effect.gen(function* () {
+        const servers = yield* TestServers
+        const conn = yield* connect(hostsOptions(servers, [at(servers.mismatched), at(servers.primary)]))
+        assert.strictEqual(port(conn), servers.primary.port)
+        const error = failureOf(yield* Effect.exit(connect(hostsOptions(servers, [at(servers.mismatched), dead]))))
+        assert.strictEqual(error._tag, "HostsUnavailableError")
+        if (error._tag !== "HostsUnavailableError") return
+        const [tls] = error.failures
+        assert.strictEqual(tls?.error._tag, "TlsError")
+        if (tls?.error._tag === "TlsError") assert.strictEqual(tls.error.reason, "hostname-mismatch")
       })
     )
 
