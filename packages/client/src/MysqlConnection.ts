@@ -48,6 +48,9 @@ import type { Result, Row, RowShape } from "./Result.ts"
 
 type ParameterValue = ComStmtExecute.ParameterValue
 
+/** Which host of a host list to try next, and which hosts back off: see `hostList`. */
+export type { HostList } from "./internal/HostList.ts"
+
 export interface ConnectionInfo {
   /** As the server reports it, without MariaDB's `5.5.5-` prefix. */
   readonly serverVersion: string
