@@ -12,11 +12,6 @@ import { type HostOrder, type HostPort, isPort, parseHost } from "./internal/Hos
 import { ConnectionOptionsSchema, decodeOptions } from "./internal/OptionsSchema.ts"
 import type { LocalInfileOptions } from "./LocalInfile.ts"
 
-/**
- * A password, or an Effect that yields one for each new connection (short-lived IAM tokens). The
- * Effect may fail: the connection then fails with an `AuthenticationError` whose `cause` is that
- * failure.
- */
 export type { HostOrder, HostPort } from "./internal/HostList.ts"
 
 /** A host of a host list: `"h"`, `"h:3307"`, `"[::1]:3307"`, or `{ host, port }`; the port defaults to 3306. */
@@ -29,6 +24,11 @@ export type HostEntry = string | HostPort
  */
 export type TargetSessionAttrs = "any" | "read-write" | "read-only" | "prefer-replica"
 
+/**
+ * A password, or an Effect that yields one for each new connection (short-lived IAM tokens). The
+ * Effect may fail: the connection then fails with an `AuthenticationError` whose `cause` is that
+ * failure.
+ */
 export type Password = string | Redacted.Redacted<string> | Effect.Effect<Redacted.Redacted<string>, unknown>
 
 export interface ConnectionOptions {

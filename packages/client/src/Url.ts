@@ -14,10 +14,9 @@
  */
 import { SslPolicy } from "@effect-mysql/transport"
 import { Duration, Option, Redacted, Result } from "effect"
-import type { HostPort, TargetSessionAttrs } from "./ConnectionOptions.ts"
-import { timerInput } from "./ConnectionOptions.ts"
+import { type HostOrder, type HostPort, type TargetSessionAttrs, timerInput } from "./ConnectionOptions.ts"
 import { ConfigError } from "./Errors.ts"
-import { type HostOrder, parseHost } from "./internal/HostList.ts"
+import { parseHost } from "./internal/HostList.ts"
 import type { MysqlClientOptions } from "./MysqlClientOptions.ts"
 
 /** Certificate and key files named by a URL, to be read before connecting. */
