@@ -13,6 +13,8 @@
  * statement the same way.
  *
  * This module holds the public types, `connect` and the side connections (one KILL, one probe).
+ * With a host list, `connect` tries the hosts as `internal/HostConnect.ts` says, each attempt in a
+ * scope of its own so that a host turned away leaves nothing open.
  * The commands live by family in `internal/`: `TextCommands`, `PreparedCommands`, `RowStream`,
  * `SessionCommands`, `BatchCommands` and `BinlogCommands`, over `ConnectionCore`, which owns the
  * connection's state, its lock, pipeline and idle watch, and the response loop every command reads
