@@ -1,14 +1,15 @@
 /**
  * Client options from effect's `Config` (environment variables by default): `MYSQL_URL`, then
- * `MYSQL_HOST`, `MYSQL_PORT`, `MYSQL_USER`, `MYSQL_PASSWORD`, `MYSQL_DATABASE` and every URL
- * parameter as `MYSQL_` + its name in upper snake case (`ssl-mode` is `MYSQL_SSL_MODE`,
- * `ssl-ca` is `MYSQL_SSL_CA`, `max-connections` is `MYSQL_MAX_CONNECTIONS`). A variable overrides
- * the same setting in the URL. The URL and the password are read as `Redacted`.
+ * `MYSQL_HOST`, `MYSQL_PORT` (or `MYSQL_HOSTS`, a host list: `h1:3306,h2,[::1]:3307`),
+ * `MYSQL_USER`, `MYSQL_PASSWORD`, `MYSQL_DATABASE` and every URL parameter as `MYSQL_` + its
+ * name in upper snake case (`ssl-mode` is `MYSQL_SSL_MODE`, `ssl-ca` is `MYSQL_SSL_CA`,
+ * `max-connections` is `MYSQL_MAX_CONNECTIONS`). A variable overrides the same setting in the URL.
+ * The URL and the password are read as `Redacted`.
  */
 import { Config, Effect, Option, type Redacted, Result } from "effect"
 import { SourceError } from "effect/ConfigProvider"
 import type { MysqlClientOptions } from "./MysqlClientOptions.ts"
-import { applyParameters, parameters, parse, type UrlSettings } from "./Url.ts"
+import { applyParameters, parameters, parse, parseHostList, type UrlSettings } from "./Url.ts"
 
 /** The variable that carries a URL parameter: `ssl-mode` → `MYSQL_SSL_MODE`. */
 export const variableName = (parameter: string, prefix = "MYSQL"): string =>
@@ -24,6 +25,7 @@ export const settings = (prefix = "MYSQL"): Config.Config<UrlSettings> => {
   const values = Config.all({
     url: Config.option(Config.Redacted(`${prefix}_URL`)),
     host: optional(`${prefix}_HOST`),
+    hosts: optional(`${prefix}_HOSTS`),
     port: optional(`${prefix}_PORT`),
     user: optional(`${prefix}_USER`),
     password: Config.option(Config.Redacted(`${prefix}_PASSWORD`)),
@@ -37,6 +39,14 @@ export const settings = (prefix = "MYSQL"): Config.Config<UrlSettings> => {
     })
     if (Result.isFailure(fromUrl)) return Effect.fail(configError(`${prefix}_URL: ${fromUrl.failure.message}`))
     const base: { -readonly [K in keyof MysqlClientOptions]: MysqlClientOptions[K] } = { ...fromUrl.success.options }
+    // A variable naming where to connect replaces what the URL named there.
+    if (Option.isSome(found.hosts)) {
+      const hosts = parseHostList(found.hosts.value, `${prefix}_HOSTS`)
+      if (Result.isFailure(hosts)) return Effect.fail(configError(hosts.failure.message))
+      delete base.host
+      delete base.port
+      base.hosts = hosts.success
+    } else if (Option.isSome(found.host)) delete base.hosts
     if (Option.isSome(found.host)) base.host = found.host.value
     if (Option.isSome(found.port)) {
       const port = Number(found.port.value)

@@ -8,8 +8,21 @@ import { Collations, timeZoneProblem, type ValueOptions } from "@effect-mysql/pr
 import { Endpoint, SslPolicy } from "@effect-mysql/transport"
 import { Duration, Effect, Option, Redacted, Result } from "effect"
 import { AuthenticationError, ConfigError } from "./Errors.ts"
+import { type HostOrder, type HostPort, isPort, parseHost } from "./internal/HostList.ts"
 import { ConnectionOptionsSchema, decodeOptions } from "./internal/OptionsSchema.ts"
 import type { LocalInfileOptions } from "./LocalInfile.ts"
+
+export type { HostOrder, HostPort } from "./internal/HostList.ts"
+
+/** A host of a host list: `"h"`, `"h:3307"`, `"[::1]:3307"`, or `{ host, port }`; the port defaults to 3306. */
+export type HostEntry = string | HostPort
+
+/**
+ * What a connect accepts of a host, as libpq's `target_session_attrs`: `read-write` a server that
+ * takes writes, `read-only` one with `read_only` or `innodb_read_only` on, `prefer-replica` a
+ * read-only one if any host is, else any. `any` (the default) checks nothing.
+ */
+export type TargetSessionAttrs = "any" | "read-write" | "read-only" | "prefer-replica"
 
 /**
  * A password, or an Effect that yields one for each new connection (short-lived IAM tokens). The
@@ -25,6 +38,16 @@ export interface ConnectionOptions {
   readonly port?: number
   /** A Unix socket path; when set, `host` and `port` are not used. */
   readonly socketPath?: string
+  /**
+   * Several servers, tried in turn until one takes the connection (see docs/clusters.md); instead
+   * of `host`, `port` and `socketPath`. A host that failed backs off (1 s, doubling, at most 30 s)
+   * and is tried after the others meanwhile. `connectTimeout` applies to each host's attempt.
+   */
+  readonly hosts?: ReadonlyArray<HostEntry>
+  /** `sequential` (default): the list's order; `random`: shuffled for each connect, to spread load. */
+  readonly hostOrder?: HostOrder
+  /** Which servers a connect accepts, checked after login with one query; default `any`. */
+  readonly targetSessionAttrs?: TargetSessionAttrs
   readonly user: string
   readonly password?: Password
   /** The second and third factor of a multi-factor account (MySQL 8.0.27+). */
@@ -35,7 +58,10 @@ export interface ConnectionOptions {
   readonly ssl?: SslPolicy.SslOptions
   /** Default: no compression. */
   readonly compression?: CompressionOptions
-  /** DNS, TCP, TLS and authentication together; default 10 seconds. */
+  /**
+   * DNS, TCP, TLS and authentication together (and the role query of `targetSessionAttrs`); with
+   * `hosts`, for each host's attempt. Default 10 seconds.
+   */
   readonly connectTimeout?: Duration.Input
   /**
    * TCP keepalive initial delay, or `false`. Default 60 seconds; on Deno, which cannot set the
@@ -121,9 +147,20 @@ export interface ConnectionOptions {
 /** A password that no printer shows: `util.inspect`, `JSON.stringify` and `Formatter` see `<redacted>`. */
 export type HiddenPassword = Exclude<Password, string>
 
+/** A server to connect to, with the TLS policy for its name. */
+export interface ResolvedHost {
+  readonly endpoint: Endpoint.Endpoint
+  readonly ssl: SslPolicy.SslPolicy
+}
+
 /** Options checked and completed with their defaults. */
 export interface ResolvedOptions {
+  /** Where this connection goes: the first of `hosts` until a connect has chosen one. */
   readonly endpoint: Endpoint.Endpoint
+  /** Every host, in the order given (one without a host list). */
+  readonly hosts: ReadonlyArray<ResolvedHost>
+  readonly hostOrder: HostOrder
+  readonly targetSessionAttrs: TargetSessionAttrs
   readonly user: string
   readonly password: HiddenPassword | undefined
   readonly password2: HiddenPassword | undefined
@@ -158,8 +195,6 @@ export interface ResolvedOptions {
 
 const fail = (option: string, message: string) =>
   Result.fail(new ConfigError({ option, message: `${option}: ${message}` }))
-
-const isPort = (port: number) => Number.isInteger(port) && port > 0 && port < 65536
 
 /** A positive duration, or undefined when the input is not one. */
 export const positiveDuration = (input: Duration.Input): Duration.Duration | undefined => {
@@ -217,6 +252,51 @@ const checkCollation = (id: number): Result.Result<number, ConfigError> => {
 export const hidePassword = (password: Password | undefined): HiddenPassword | undefined =>
   typeof password === "string" ? Redacted.make(password) : password
 
+/** The one endpoint of `host`, `port` or `socketPath`. */
+const singleEndpoint = (options: ConnectionOptions): Result.Result<Endpoint.Endpoint, ConfigError> => {
+  const port = options.port ?? 3306
+  if (!isPort(port)) return fail("port", `${port} is not a TCP port (1–65535)`)
+  if (options.socketPath === "") return fail("socketPath", "is empty: give the path of the server's Unix socket")
+  return Result.succeed(
+    options.socketPath !== undefined
+      ? Endpoint.unix(options.socketPath)
+      : Endpoint.tcp(options.host === undefined || options.host === "" ? "localhost" : options.host, port)
+  )
+}
+
+const hostEntry = (entry: HostEntry, index: number): Result.Result<Endpoint.Endpoint, ConfigError> => {
+  const option = `hosts[${index}]`
+  const parsed = typeof entry === "string" ? parseHost(entry) : Result.succeed(entry)
+  if (Result.isFailure(parsed)) return fail(option, parsed.failure)
+  const { host, port = 3306 } = parsed.success
+  if (host.trim() === "") return fail(option, "has an empty host")
+  if (!isPort(port)) return fail(option, `${port} is not a TCP port (1–65535)`)
+  return Result.succeed(Endpoint.tcp(host, port))
+}
+
+/** The endpoints of `hosts`, which excludes `host`, `port` and `socketPath`. */
+const endpoints = (options: ConnectionOptions): Result.Result<ReadonlyArray<Endpoint.Endpoint>, ConfigError> => {
+  if (options.hosts === undefined) return Result.map(singleEndpoint(options), (endpoint) => [endpoint])
+  const single = (["host", "port", "socketPath"] as const).filter((key) => options[key] !== undefined)
+  if (single.length > 0)
+    return fail("hosts", `give either hosts or ${single.join(" and ")}, not both (hosts entries carry their ports)`)
+  if (options.hosts.length === 0) return fail("hosts", "is empty: give at least one host")
+  return Result.all(options.hosts.map(hostEntry))
+}
+
+/** Each host with its own TLS policy: verify-identity checks each server against its own name. */
+const resolveHosts = (options: ConnectionOptions): Result.Result<ReadonlyArray<ResolvedHost>, ConfigError> =>
+  Result.flatMap(endpoints(options), (list) =>
+    Result.all(
+      list.map((endpoint) =>
+        Result.mapBoth(SslPolicy.resolve(options.ssl ?? {}, endpoint), {
+          onFailure: (error) => new ConfigError({ option: sslOption(error.message), message: error.message }),
+          onSuccess: (ssl): ResolvedHost => ({ endpoint, ssl })
+        })
+      )
+    )
+  )
+
 /** Checks the options; every refusal names the option and says what to change. */
 export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptions, ConfigError> => {
   const decoded = decodeOptions(ConnectionOptionsSchema, options)
@@ -224,16 +304,8 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
   if (typeof options.user !== "string" || options.user.length === 0) return fail("user", "give the user to log in as")
   if (options.user.includes("\0")) return fail("user", "must not contain a NUL character")
   if (options.database?.includes("\0")) return fail("database", "must not contain a NUL character")
-  const port = options.port ?? 3306
-  if (!isPort(port)) return fail("port", `${port} is not a TCP port (1–65535)`)
-  if (options.socketPath === "") return fail("socketPath", "is empty: give the path of the server's Unix socket")
-  const endpoint =
-    options.socketPath !== undefined
-      ? Endpoint.unix(options.socketPath)
-      : Endpoint.tcp(options.host === undefined || options.host === "" ? "localhost" : options.host, port)
-  const ssl = SslPolicy.resolve(options.ssl ?? {}, endpoint)
-  if (Result.isFailure(ssl))
-    return Result.fail(new ConfigError({ option: sslOption(ssl.failure.message), message: ssl.failure.message }))
+  const hosts = resolveHosts(options)
+  if (Result.isFailure(hosts)) return Result.fail(hosts.failure)
   const cacheSize = options.statementCacheSize ?? 256
   if (!Number.isInteger(cacheSize) || cacheSize < 0) return fail("statementCacheSize", "must be an integer ≥ 0")
   const maxPacketSize = options.maxPacketSize ?? 64 * 1024 * 1024
@@ -270,13 +342,16 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     options.statementTimeout === undefined ? undefined : timerDuration("statementTimeout", options.statementTimeout)
   if (statementTimeout !== undefined && Result.isFailure(statementTimeout)) return Result.fail(statementTimeout.failure)
   return Result.succeed({
-    endpoint,
+    endpoint: hosts.success[0]!.endpoint,
+    hosts: hosts.success,
+    hostOrder: options.hostOrder ?? "sequential",
+    targetSessionAttrs: options.targetSessionAttrs ?? "any",
     user: options.user,
     password: hidePassword(options.password),
     password2: hidePassword(options.password2),
     password3: hidePassword(options.password3),
     database: options.database === "" ? undefined : options.database,
-    ssl: ssl.success,
+    ssl: hosts.success[0]!.ssl,
     compression: options.compression,
     connectTimeout: connectTimeout.success,
     keepAlive: options.keepAlive === false ? false : keepAlive?.success,

@@ -111,6 +111,72 @@ const ArgumentErrorBase: Schema.Class<
  */
 export class ArgumentError extends ArgumentErrorBase {}
 
+const HostRoleErrorBase: Schema.Class<
+  HostRoleError,
+  Schema.TaggedStruct<
+    "HostRoleError",
+    {
+      /** The server, as `host:port`. */
+      readonly host: Schema.String
+      /** The `targetSessionAttrs` it did not meet. */
+      readonly target: Schema.String
+      /**
+       * `read-only`: the server takes no writes; `read-write`: it does; `galera-not-ready`: a
+       * Galera node outside the primary component, not Synced, or not ready.
+       */
+      readonly reason: Schema.Literals<readonly ["read-only", "read-write", "galera-not-ready"]>
+      readonly message: Schema.String
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<HostRoleError>()("HostRoleError", {
+  host: Schema.String,
+  target: Schema.String,
+  reason: Schema.Literals(["read-only", "read-write", "galera-not-ready"]),
+  message: Schema.String
+})
+
+/** The server took the login but is not what `targetSessionAttrs` asks for; the connection was closed. */
+export class HostRoleError extends HostRoleErrorBase {}
+
+/** Why one host of a host list could not be used. */
+export interface HostFailure {
+  /** The server, as `host:port`. */
+  readonly host: string
+  readonly error: MysqlError
+}
+
+type HostFailureSchema = Schema.Struct<{
+  readonly host: Schema.String
+  readonly error: Schema.declare<MysqlError>
+}>
+
+const HostFailureSchema: HostFailureSchema = Schema.Struct({
+  host: Schema.String,
+  error: Schema.declare((u: unknown): u is MysqlError => typeof u === "object" && u !== null && "_tag" in u, {
+    expected: "an error of a connection"
+  })
+})
+
+const HostsUnavailableErrorBase: Schema.Class<
+  HostsUnavailableError,
+  Schema.TaggedStruct<
+    "HostsUnavailableError",
+    {
+      /** Each host tried, in the order tried, with what it failed with. */
+      readonly failures: Schema.$Array<HostFailureSchema>
+      readonly message: Schema.String
+    }
+  >,
+  Cause.YieldableError
+> = Schema.TaggedError<HostsUnavailableError>()("HostsUnavailableError", {
+  failures: Schema.Array(HostFailureSchema),
+  message: Schema.String
+})
+
+/** No host of a host list took the connection; the message names every host with its reason. */
+export class HostsUnavailableError extends HostsUnavailableErrorBase {}
+
 /** Everything a connection can fail with. */
 export type MysqlError =
   | ServerError
@@ -125,6 +191,8 @@ export type MysqlError =
   | TimeoutError
   | ProtocolError
   | StatementTimeoutError
+  | HostRoleError
+  | HostsUnavailableError
 
 const LocalInfileErrorBase: Schema.Class<
   LocalInfileError,

@@ -95,7 +95,8 @@ export const make: (
       pool.use((connection) => f(adapter(connection))),
       (e) => (isSqlError(e) ? e : toSqlError(e, "acquire"))
     )
-  const endpoint = resolved.success.endpoint
+  // With a host list, the host the first connection took.
+  const endpoint = info.endpoint
   const client = yield* SqlClient.make({
     acquirer,
     borrower,

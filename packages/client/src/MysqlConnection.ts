@@ -13,6 +13,8 @@
  * statement the same way.
  *
  * This module holds the public types, `connect` and the side connections (one KILL, one probe).
+ * With a host list, `connect` tries the hosts as `internal/HostConnect.ts` says, each attempt in a
+ * scope of its own so that a host turned away leaves nothing open.
  * The commands live by family in `internal/`: `TextCommands`, `PreparedCommands`, `RowStream`,
  * `SessionCommands`, `BatchCommands` and `BinlogCommands`, over `ConnectionCore`, which owns the
  * connection's state, its lock, pipeline and idle watch, and the response loop every command reads
@@ -28,14 +30,17 @@ import {
   capabilityNames,
   type ValueOptions
 } from "@effect-mysql/protocol"
-import type { Endpoint, TlsInfo, Transport } from "@effect-mysql/transport"
-import { type Context, type Duration, Effect, Result as R, type Scope, type Stream } from "effect"
-import { type ConnectionOptions, type Password, resolve } from "./ConnectionOptions.ts"
+import { type Endpoint, TimeoutError, type TlsInfo, type Transport } from "@effect-mysql/transport"
+import { Clock, type Context, Duration, Effect, Exit, Result as R, Scope, type Stream } from "effect"
+import { type ConnectionOptions, type Password, type ResolvedOptions, resolve } from "./ConnectionOptions.ts"
 import type { MysqlError } from "./Errors.ts"
 import * as BatchCommands from "./internal/BatchCommands.ts"
 import * as BinlogCommands from "./internal/BinlogCommands.ts"
 import { ConnectionCore } from "./internal/ConnectionCore.ts"
 import { handshake } from "./internal/Handshake.ts"
+import { type AttemptTarget, connectFirst } from "./internal/HostConnect.ts"
+import { HostList } from "./internal/HostList.ts"
+import * as HostRole from "./internal/HostRole.ts"
 import type { Verdict } from "./internal/Liveness.ts"
 import * as PreparedCommands from "./internal/PreparedCommands.ts"
 import * as RowStream from "./internal/RowStream.ts"
@@ -44,6 +49,9 @@ import * as TextCommands from "./internal/TextCommands.ts"
 import type { Result, Row, RowShape } from "./Result.ts"
 
 type ParameterValue = ComStmtExecute.ParameterValue
+
+/** Which host of a host list to try next, and which hosts back off: see `hostList`. */
+export type { HostList } from "./internal/HostList.ts"
 
 export interface ConnectionInfo {
   /** As the server reports it, without MariaDB's `5.5.5-` prefix. */
@@ -56,6 +64,11 @@ export interface ConnectionInfo {
   /** TLS version, cipher, peer certificate and verification; undefined for a plaintext connection. */
   readonly tls: TlsInfo | undefined
   readonly compression: CompressedConnection.CompressionInfo | undefined
+  /**
+   * What the server was found to be when `targetSessionAttrs` asked: `replica` when `read_only`
+   * or `innodb_read_only` is on, else `primary`. Undefined when nothing was asked (`any`).
+   */
+  readonly role: HostRole.Role | undefined
 }
 
 export interface QueryOptions {
@@ -219,10 +232,9 @@ class Connection implements MysqlConnection {
   private readonly core: ConnectionCore
   readonly ping: Effect.Effect<void, MysqlError>
   readonly resetConnection: Effect.Effect<void, MysqlError>
-  readonly quit: Effect.Effect<void>
   readonly watchWhileIdle: (onClosed: Effect.Effect<void>) => Effect.Effect<void>
 
-  constructor(core: ConnectionCore) {
+  constructor(core: ConnectionCore, role: HostRole.Role | undefined) {
     const { session, options } = core
     this.core = core
     this.info = {
@@ -232,11 +244,11 @@ class Connection implements MysqlConnection {
       endpoint: options.endpoint,
       capabilities: capabilityNames(session.capabilities.capabilities),
       tls: session.tls,
-      compression: session.compression
+      compression: session.compression,
+      role
     }
     this.ping = SessionCommands.ping(core)
     this.resetConnection = SessionCommands.resetConnection(core)
-    this.quit = SessionCommands.quit(core)
     this.watchWhileIdle = core.watchWhileIdle
   }
 
@@ -285,45 +297,125 @@ class Connection implements MysqlConnection {
     BinlogCommands.dump(this.core, command, options)
 }
 
-/** Opens a connection for the life of the scope. */
+/**
+ * Opens a connection for the life of the scope. With a host list, the first host that takes it
+ * (see docs/clusters.md); connects given the same `hosts` state share the hosts' backoff (a pool
+ * keeps one), otherwise each connect starts with every host healthy.
+ */
 export const connect = (
-  options: ConnectionOptions
+  options: ConnectionOptions,
+  hosts?: HostList
 ): Effect.Effect<MysqlConnection, MysqlError, Transport | Scope.Scope> =>
   // A span without a stack trace: capturing one cost more than the rest of the span.
-  Effect.withSpan(open(options), "MysqlConnection.connect", { captureStackTrace: false })
+  Effect.withSpan(open(options, hosts), "MysqlConnection.connect", { captureStackTrace: false })
 
 /** `connect` without a span, for the side connections (one KILL, one probe). */
 const open = Effect.fnUntraced(function* (
-  options: ConnectionOptions
+  options: ConnectionOptions,
+  hosts?: HostList
 ): Effect.fn.Return<MysqlConnection, MysqlError, Transport | Scope.Scope> {
   const resolved = resolve(options)
   if (R.isFailure(resolved)) return yield* resolved.failure
-  const session = yield* handshake(resolved.success).pipe(Effect.provideService(CompressionCodecs, nodeCodecs))
+  const list = hosts ?? hostList(resolved.success)
+  return yield* connectFirst(resolved.success, list, (host, target) =>
+    inOwnScope(openOn(options, { ...resolved.success, endpoint: host.endpoint, ssl: host.ssl }, target))
+  )
+})
+
+/** The backoff state of the hosts of `options`, for connects that should share it. */
+export const hostList = (options: ResolvedOptions): HostList => new HostList(options.hosts.length, options.hostOrder)
+
+/** Runs one attempt in a scope of its own, closed at once when the attempt fails. */
+const inOwnScope = <A, E, R>(
+  attempt: Effect.Effect<A, E, R | Scope.Scope>
+): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
+  Effect.flatMap(Effect.scope, (parent) =>
+    Effect.flatMap(Scope.fork(parent), (child) =>
+      attempt.pipe(
+        Scope.provide(child),
+        Effect.onError((cause) => Scope.close(child, Exit.failCause(cause)))
+      )
+    )
+  )
+
+/** One connection to the host `resolved.endpoint`, checked against `target`. */
+const openOn = Effect.fnUntraced(function* (
+  options: ConnectionOptions,
+  resolved: ResolvedOptions,
+  target: AttemptTarget
+): Effect.fn.Return<MysqlConnection, MysqlError, Transport | Scope.Scope> {
+  const started = yield* Clock.currentTimeMillis
+  const session = yield* handshake(resolved).pipe(Effect.provideService(CompressionCodecs, nodeCodecs))
   const transport = yield* Effect.context<Transport>()
+  const side = sideOptions(options, resolved.endpoint)
   // The side connections' Effects are made when first needed: most connections never need them.
-  const killQuery = resolved.success.killQueryOnInterrupt
-    ? Effect.suspend(() => killQueryVia(options, session.connectionId, transport))
+  const killQuery = resolved.killQueryOnInterrupt
+    ? Effect.suspend(() => killQueryVia(side, session.connectionId, transport))
     : undefined
-  const core = new ConnectionCore(session, resolved.success, killQuery)
-  const connection = new Connection(core)
-  yield* Effect.addFinalizer(() => connection.quit)
-  const stallCheckAfter = resolved.success.stallCheckAfter
+  const core = new ConnectionCore(session, resolved, killQuery)
+  yield* Effect.addFinalizer(() => SessionCommands.quit(core))
+  // The role query shares the attempt's connectTimeout with the handshake.
+  const left = Duration.subtract(resolved.connectTimeout, Duration.millis((yield* Clock.currentTimeMillis) - started))
+  const role = target === "any" ? undefined : yield* checkRole(core, target, resolved, left)
+  const connection = new Connection(core, role)
+  const stallCheckAfter = resolved.stallCheckAfter
   if (stallCheckAfter !== undefined) {
-    const within = resolved.success.connectTimeout
-    const probe = Effect.suspend(() => probeVia(options, session.connectionId, within, transport))
+    const within = resolved.connectTimeout
+    const probe = Effect.suspend(() => probeVia(side, session.connectionId, within, transport))
     yield* Effect.forkScoped(core.watchLiveness(stallCheckAfter, probe))
   }
   return connection
 })
 
-/** The options of a side connection (one KILL, one probe): no compression, no timeouts or checks of its own. */
-const sideOptions = ({
-  compression: _compression,
-  localInfile: _localInfile,
-  statementTimeout: _statementTimeout,
-  ...options
-}: ConnectionOptions): ConnectionOptions => ({
+/** The server's role, or a `HostRoleError` when it does not meet `target`; a `TimeoutError` after `within`. */
+const checkRole = (
+  core: ConnectionCore,
+  target: Exclude<AttemptTarget, "any">,
+  resolved: ResolvedOptions,
+  within: Duration.Duration
+): Effect.Effect<HostRole.Role, MysqlError> =>
+  Effect.flatMap(
+    TextCommands.textCommand(core, HostRole.roleQuery(core.session.serverVersion.flavor), { rowShape: "array" }).pipe(
+      Effect.timeoutOrElse({
+        duration: Duration.max(within, Duration.millis(1)),
+        orElse: () =>
+          Effect.fail(
+            new TimeoutError({
+              operation: "connect",
+              timeoutMillis: Duration.toMillis(resolved.connectTimeout),
+              message: `the server did not answer the role query (targetSessionAttrs ${target}) within connectTimeout`
+            })
+          )
+      })
+    ),
+    ([result]) => {
+      const found = HostRole.report((result?.rows[0] ?? []) as unknown as ReadonlyArray<unknown>)
+      const refused = HostRole.refusal(found, target, resolved.endpoint)
+      return refused === undefined ? Effect.succeed(found.role) : Effect.fail(refused)
+    }
+  )
+
+/**
+ * The options of a side connection (one KILL, one probe): the same server as the connection it
+ * serves, no compression, no timeouts or checks of its own.
+ */
+const sideOptions = (
+  {
+    compression: _compression,
+    localInfile: _localInfile,
+    statementTimeout: _statementTimeout,
+    host: _host,
+    port: _port,
+    socketPath: _socketPath,
+    hosts: _hosts,
+    hostOrder: _hostOrder,
+    targetSessionAttrs: _targetSessionAttrs,
+    ...options
+  }: ConnectionOptions,
+  endpoint: Endpoint.Endpoint
+): ConnectionOptions => ({
   ...options,
+  ...(endpoint._tag === "Unix" ? { socketPath: endpoint.path } : { host: endpoint.host, port: endpoint.port }),
   killQueryOnInterrupt: false,
   multipleStatements: false,
   stallCheckAfter: false
@@ -334,13 +426,14 @@ const sideOptions = ({
  * statements), opened for the purpose and closed after.
  */
 const killQueryVia = (
-  options: ConnectionOptions,
+  pinned: ConnectionOptions,
   connectionId: number,
   context: Context.Context<Transport>
 ): Effect.Effect<void, MysqlError> =>
-  Effect.scoped(
-    Effect.flatMap(open(sideOptions(options)), (killer) => killer.query(`KILL QUERY ${connectionId}`))
-  ).pipe(Effect.asVoid, Effect.provideContext(context))
+  Effect.scoped(Effect.flatMap(open(pinned), (killer) => killer.query(`KILL QUERY ${connectionId}`))).pipe(
+    Effect.asVoid,
+    Effect.provideContext(context)
+  )
 
 /**
  * What the server says of connection `connectionId`, asked over a second connection with the same
@@ -350,13 +443,13 @@ const killQueryVia = (
  * judgement of ours.
  */
 const probeVia = (
-  options: ConnectionOptions,
+  pinned: ConnectionOptions,
   connectionId: number,
   within: Duration.Input,
   context: Context.Context<Transport>
 ): Effect.Effect<Verdict> =>
   Effect.scoped(
-    Effect.flatMap(open(sideOptions(options)), (side) =>
+    Effect.flatMap(open(pinned), (side) =>
       Effect.map(
         side.query<{ SELF: unknown; COMMAND: string | null }>(
           `SELECT CONNECTION_ID() AS SELF, (SELECT COMMAND FROM information_schema.PROCESSLIST WHERE ID = ${connectionId}) AS COMMAND`

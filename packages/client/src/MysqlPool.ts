@@ -18,7 +18,7 @@
  */
 import type { Transport } from "@effect-mysql/transport"
 import { Clock, Duration, Effect, Exit, Pool, Result, Schedule, Scope } from "effect"
-import { type ConnectionOptions, timerDuration } from "./ConnectionOptions.ts"
+import { type ConnectionOptions, resolve, timerDuration } from "./ConnectionOptions.ts"
 import { ConfigError, type MysqlError, PoolTimeoutError } from "./Errors.ts"
 import { decodeOptions, PoolOptionsSchema } from "./internal/OptionsSchema.ts"
 import * as MysqlConnection from "./MysqlConnection.ts"
@@ -147,6 +147,10 @@ export const make: (
 ): Effect.fn.Return<MysqlPool, ConfigError, Scope.Scope | Transport> {
   const options = resolvePoolOptions(poolOptions)
   if (options instanceof ConfigError) return yield* options
+  const resolved = resolve(connectionOptions)
+  if (Result.isFailure(resolved)) return yield* resolved.failure
+  // One backoff state for the pool: a host that failed one connect is tried last by the next.
+  const hosts = MysqlConnection.hostList(resolved.success)
   const clock = yield* Clock.Clock
   const now = () => clock.currentTimeMillisUnsafe()
   const members = new Set<Member>()
@@ -158,7 +162,7 @@ export const make: (
   let waiting = 0
 
   const open = Effect.gen(function* () {
-    const connection = yield* MysqlConnection.connect(connectionOptions)
+    const connection = yield* MysqlConnection.connect(connectionOptions, hosts)
     const member: Member = { connection, openedAt: now(), idleSince: now(), borrowed: false }
     opened++
     members.add(member)

@@ -2,7 +2,8 @@
  * `mysql://user:password@host:port/database?option=value&…` as client options, with the option
  * names of MySQL's connection URIs (`ssl-mode=VERIFY_IDENTITY`, `ssl-ca=/path/ca.pem`, …) and a
  * few of our own for the pool and timeouts. User and password are percent-decoded; the password
- * becomes `Redacted` at once. `?socket=/path` connects over a Unix socket.
+ * becomes `Redacted` at once. `?socket=/path` connects over a Unix socket. Several hosts are
+ * separated by commas (`mysql://user@h1:3306,h2:3307,[::1]/db`) and become the `hosts` option.
  *
  * Parsing is pure: `ssl-ca`, `ssl-cert`, `ssl-key` and `ssl-crl` name files, which are returned as paths for
  * the caller to read (`MysqlClient.layerFromUrl` does). Every refusal is a `ConfigError` naming the
@@ -13,8 +14,9 @@
  */
 import { SslPolicy } from "@effect-mysql/transport"
 import { Duration, Option, Redacted, Result } from "effect"
-import { timerInput } from "./ConnectionOptions.ts"
+import { type HostOrder, type HostPort, type TargetSessionAttrs, timerInput } from "./ConnectionOptions.ts"
 import { ConfigError } from "./Errors.ts"
+import { parseHost } from "./internal/HostList.ts"
 import type { MysqlClientOptions } from "./MysqlClientOptions.ts"
 
 /** Certificate and key files named by a URL, to be read before connecting. */
@@ -127,6 +129,19 @@ const path =
     return undefined
   }
 
+const oneOf =
+  <const L extends string>(choices: ReadonlyArray<L>, set: (draft: Draft, value: L) => void): Apply =>
+  (draft, value) => {
+    const choice = choices.find((c) => c === value.trim().toLowerCase())
+    if (choice === undefined) return `${value} is not one of ${choices.join(", ")}`
+    set(draft, choice)
+    return undefined
+  }
+
+/** A comma-separated host list (`h1:3306,h2,[::1]:3307`); the refusal names `name`. */
+export const parseHostList = (text: string, name: string): Result.Result<ReadonlyArray<HostPort>, ConfigError> =>
+  Result.all(text.split(",").map((entry) => Result.mapError(parseHost(entry), (problem) => fail(name, problem))))
+
 /** Every parameter a URL (or the environment) may carry, by its URL name. */
 export const parameters: Readonly<Record<string, Apply>> = {
   "ssl-mode": (draft, value) => {
@@ -211,6 +226,15 @@ export const parameters: Readonly<Record<string, Apply>> = {
   socket: path((draft, value) => {
     draft.options.socketPath = value
   }),
+  "host-order": oneOf<HostOrder>(["sequential", "random"], (draft, value) => {
+    draft.options.hostOrder = value
+  }),
+  "target-session-attrs": oneOf<TargetSessionAttrs>(
+    ["any", "read-write", "read-only", "prefer-replica"],
+    (draft, value) => {
+      draft.options.targetSessionAttrs = value
+    }
+  ),
   "min-connections": integer(0, 10_000, (draft, value) => {
     draft.options.minConnections = value
   }),
@@ -301,11 +325,28 @@ const duplicate = (params: URLSearchParams): string | undefined => {
   return undefined
 }
 
+/**
+ * A URL whose authority lists several hosts, which the URL parser refuses: the list, and the URL
+ * with one placeholder host in its place for the parser to read the rest.
+ */
+const hostListOf = (text: string): { readonly url: string; readonly hosts: string | undefined } => {
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/is.exec(text)
+  if (match === null) return { url: text, hosts: undefined }
+  const [, scheme, authority, rest] = match as unknown as [string, string, string, string]
+  const at = authority.lastIndexOf("@")
+  const hosts = authority.slice(at + 1)
+  if (!hosts.includes(",")) return { url: text, hosts: undefined }
+  return { url: `${scheme}${authority.slice(0, at + 1)}localhost${rest}`, hosts }
+}
+
 /** Parses a connection URL; the password never appears in an error. */
 export const parse = (url: string | Redacted.Redacted<string>): Result.Result<UrlSettings, ConfigError> => {
-  const text = Redacted.isRedacted(url) ? Redacted.value(url) : url
-  const ambiguous = ambiguity(text)
+  const whole = Redacted.isRedacted(url) ? Redacted.value(url) : url
+  const ambiguous = ambiguity(whole)
   if (ambiguous !== undefined) return Result.fail(ambiguous)
+  const { url: text, hosts: hostList } = hostListOf(whole)
+  const hosts = hostList === undefined ? undefined : parseHostList(hostList, "url.hosts")
+  if (hosts !== undefined && Result.isFailure(hosts)) return Result.fail(hosts.failure)
   let parsed: URL
   try {
     parsed = new URL(text)
@@ -337,7 +378,8 @@ export const parse = (url: string | Redacted.Redacted<string>): Result.Result<Ur
   }
   const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1")
   const base: Mutable<MysqlClientOptions> = { user }
-  if (host !== "") base.host = host
+  if (hosts !== undefined) base.hosts = hosts.success
+  else if (host !== "") base.host = host
   if (port !== undefined) base.port = port
   if (parsed.password !== "") base.password = Redacted.make(password)
   if (database !== "") base.database = database

@@ -181,3 +181,58 @@ describe("secrets", () => {
     })
   )
 })
+
+describe("host lists", () => {
+  const resolved = (options: object) =>
+    Result.getOrThrow(ConnectionOptions.resolve({ user: "u", ...options } as ConnectionOptions.ConnectionOptions))
+
+  it("give one endpoint per entry, strings and objects, port 3306 by default, each with its own TLS identity", () => {
+    const options = resolved({
+      hosts: ["db1", "db2:3307", "[::1]:3308", { host: "db4" }, { host: "db5", port: 3309 }],
+      ssl: { mode: "verify-identity", ca: "-----BEGIN CERTIFICATE-----" }
+    })
+    assert.deepStrictEqual(
+      options.hosts.map((h) => h.endpoint),
+      [
+        { _tag: "Tcp", host: "db1", port: 3306 },
+        { _tag: "Tcp", host: "db2", port: 3307 },
+        { _tag: "Tcp", host: "::1", port: 3308 },
+        { _tag: "Tcp", host: "db4", port: 3306 },
+        { _tag: "Tcp", host: "db5", port: 3309 }
+      ]
+    )
+    assert.deepStrictEqual(options.endpoint, options.hosts[0]!.endpoint)
+    assert.deepStrictEqual(
+      options.hosts.map((h) => (h.ssl.mode === "disabled" ? undefined : h.ssl.tls.identity)),
+      ["db1", "db2", "::1", "db4", "db5"]
+    )
+    assert.strictEqual(options.hostOrder, "sequential")
+    assert.strictEqual(options.targetSessionAttrs, "any")
+  })
+
+  it("exclude host, port and socketPath, naming them", () => {
+    for (const [extra, named] of [
+      [{ host: "h" }, "host"],
+      [{ port: 3307 }, "port"],
+      [{ socketPath: "/run/mysqld.sock" }, "socketPath"]
+    ] as const) {
+      const error = refusal({ user: "u", hosts: ["a", "b"], ...extra })
+      assert.strictEqual(error.option, "hosts")
+      assert.include(error.message, `give either hosts or ${named}, not both`)
+    }
+  })
+
+  it("refuse an empty list, a bad entry by its index, and unknown order or target", () => {
+    assert.include(refusal({ user: "u", hosts: [] }).message, "hosts: is empty")
+    const bad = refusal({ user: "u", hosts: ["a", "b:0"] })
+    assert.strictEqual(bad.option, "hosts[1]")
+    assert.include(
+      refusal({ user: "u", hosts: ["a", { host: "b", port: 0 }] }).message,
+      "hosts[1]: 0 is not a TCP port"
+    )
+    assert.include(refusal({ user: "u", hosts: ["a", { host: "" }] }).message, "hosts[1]: has an empty host")
+    assert.strictEqual(refusal({ user: "u", hosts: ["a"], hostOrder: "roundrobin" }).option, "hostOrder")
+    assert.strictEqual(refusal({ user: "u", hosts: ["a"], targetSessionAttrs: "standby" }).option, "targetSessionAttrs")
+    assert.include(refusal({ user: "u", load_balance_hosts: "random" }).message, "hostOrder")
+  })
+})

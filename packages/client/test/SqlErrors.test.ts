@@ -1,7 +1,14 @@
 // Our errors as effect/sql reasons: errno first, SQLSTATE second, the original as cause.
 import { assert, describe, it } from "@effect/vitest"
 import { TimeoutError, TransportError } from "@effect-mysql/transport"
-import { AuthenticationError, PoolTimeoutError, ServerError, StatementTimeoutError } from "../src/index.ts"
+import {
+  AuthenticationError,
+  HostRoleError,
+  HostsUnavailableError,
+  PoolTimeoutError,
+  ServerError,
+  StatementTimeoutError
+} from "../src/index.ts"
 import { classify, duplicateKeyName } from "../src/internal/SqlErrors.ts"
 
 const server = (errno: number, sqlState: string, code?: string, message = "m") =>
@@ -86,6 +93,13 @@ describe("classify", () => {
     )
     assert.strictEqual(
       classify(new PoolTimeoutError({ timeoutMillis: 5, size: 1, borrowed: 1, waiting: 0, message: "x" }), "acquire")
+        ._tag,
+      "ConnectionError"
+    )
+    const refused = new HostRoleError({ host: "db1:3306", target: "read-write", reason: "read-only", message: "x" })
+    assert.strictEqual(classify(refused, "connect")._tag, "ConnectionError")
+    assert.strictEqual(
+      classify(new HostsUnavailableError({ failures: [{ host: "db1:3306", error: refused }], message: "x" }), "acquire")
         ._tag,
       "ConnectionError"
     )

@@ -184,3 +184,73 @@ describe("ClientConfig", () => {
     })
   )
 })
+
+describe("host lists", () => {
+  it("a URL with several hosts gives the hosts option, IPv6 and ports kept", () => {
+    const { options } = parsed("mysql://app:secret@h1:3306,h2:3307,[::1]/shop?host-order=random")
+    assert.deepStrictEqual(options.hosts, [{ host: "h1", port: 3306 }, { host: "h2", port: 3307 }, { host: "::1" }])
+    assert.isUndefined(options.host)
+    assert.isUndefined(options.port)
+    assert.strictEqual(options.user, "app")
+    assert.strictEqual(Redacted.value(options.password as Redacted.Redacted<string>), "secret")
+    assert.strictEqual(options.database, "shop")
+    assert.strictEqual(options.hostOrder, "random")
+  })
+
+  it("reads target-session-attrs, and a host list without user information", () => {
+    const { options } = parsed("mariadb://h1,h2/db?target-session-attrs=READ-WRITE")
+    assert.deepStrictEqual(options.hosts, [{ host: "h1" }, { host: "h2" }])
+    assert.strictEqual(options.targetSessionAttrs, "read-write")
+  })
+
+  it("refuses a bad entry, order or target, naming it, without the password", () => {
+    const empty = refusal("mysql://u:secret@h1,,h2/db")
+    assert.strictEqual(empty.option, "url.hosts")
+    assert.include(empty.message, "is empty")
+    assert.include(refusal("mysql://u:secret@h1,h2:99999/db").message, "url.hosts: h2:99999 has no TCP port")
+    assert.include(refusal("mysql://u@h1,h2/db?host-order=roundrobin").message, "url parameter host-order: roundrobin")
+    assert.include(refusal("mysql://u@h1,h2/db?target-session-attrs=standby").message, "target-session-attrs")
+    for (const url of ["mysql://u:secret@h1,,h2/db", "mysql://u:secret@h1,h2/db?host-order=x"]) {
+      assert.notInclude(refusal(url).message, "secret")
+    }
+    // A second @ stays refused before the host list is read.
+    assert.include(refusal("mysql://u:p@ss@h1,h2/db").message, "%40")
+  })
+})
+
+describe("ClientConfig host lists", () => {
+  const read = (env: Record<string, string>) => ClientConfig.settings().parse(ConfigProvider.fromEnv({ env }))
+
+  it.effect("reads MYSQL_HOSTS, MYSQL_HOST_ORDER and MYSQL_TARGET_SESSION_ATTRS", () =>
+    Effect.gen(function* () {
+      const { options } = yield* read({
+        MYSQL_HOSTS: "h1:3306,h2",
+        MYSQL_USER: "u",
+        MYSQL_HOST_ORDER: "random",
+        MYSQL_TARGET_SESSION_ATTRS: "prefer-replica"
+      })
+      assert.deepStrictEqual(options.hosts, [{ host: "h1", port: 3306 }, { host: "h2" }])
+      assert.strictEqual(options.hostOrder, "random")
+      assert.strictEqual(options.targetSessionAttrs, "prefer-replica")
+    })
+  )
+
+  it.effect("MYSQL_HOSTS replaces the URL's host, and MYSQL_HOST the URL's host list", () =>
+    Effect.gen(function* () {
+      const hosts = yield* read({ MYSQL_URL: "mysql://u@db:3310/shop", MYSQL_HOSTS: "a,b:3307" })
+      assert.deepStrictEqual(hosts.options.hosts, [{ host: "a" }, { host: "b", port: 3307 }])
+      assert.isUndefined(hosts.options.host)
+      assert.isUndefined(hosts.options.port)
+      const host = yield* read({ MYSQL_URL: "mysql://u@a,b/shop", MYSQL_HOST: "c" })
+      assert.isUndefined(host.options.hosts)
+      assert.strictEqual(host.options.host, "c")
+    })
+  )
+
+  it.effect("a bad MYSQL_HOSTS entry fails naming the variable", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(read({ MYSQL_USER: "u", MYSQL_HOSTS: "a,b:0" }))
+      assert.include(error.message, "MYSQL_HOSTS: b:0 has no TCP port")
+    })
+  )
+})

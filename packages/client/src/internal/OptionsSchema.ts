@@ -79,6 +79,13 @@ const connectionFields = {
   host: Schema.optional(Schema.String),
   port: Schema.optional(Schema.Number),
   socketPath: Schema.optional(Schema.String),
+  hosts: Schema.optional(
+    Schema.Array(
+      Schema.Union([Schema.String, Schema.Struct({ host: Schema.String, port: Schema.optional(Schema.Number) })])
+    )
+  ),
+  hostOrder: choice(["sequential", "random"]),
+  targetSessionAttrs: choice(["any", "read-write", "read-only", "prefer-replica"]),
   user: Schema.optional(Schema.String),
   password: Schema.optional(Password),
   password2: Schema.optional(Password),
@@ -152,6 +159,9 @@ const hints: Readonly<Record<string, string>> = {
   db: "database",
   schema: "database",
   socket: "socketPath",
+  loadBalanceHosts: 'hostOrder ("random")',
+  load_balance_hosts: 'hostOrder ("random")',
+  target_session_attrs: "targetSessionAttrs",
   url: "MysqlClient.layerFromUrl(url) or MysqlClient.optionsFromUrl(url)",
   uri: "MysqlClient.layerFromUrl(url) or MysqlClient.optionsFromUrl(url)",
   rejectUnauthorized: 'ssl.mode ("verify-identity" checks the certificate and host name, "required" does not)',

@@ -163,6 +163,8 @@ export const classify = (error: unknown, operation: string): SqlErrorReason => {
     case "SslConfigError":
     case "ConfigError":
     case "PoolTimeoutError":
+    case "HostRoleError":
+    case "HostsUnavailableError":
       return new ConnectionError(fields)
     default:
       return new UnknownError(fields)
