@@ -1,8 +1,8 @@
 /**
  * A host list: its entries as written (`h`, `h:3307`, `[::1]:3307`), and which host to try next.
  *
- * Which host to try next Plain state, no IO: the caller passes the clock's time
- * and reports each attempt's outcome.
+ * The state is plain data with no IO: the caller passes the clock's time and reports each
+ * attempt's outcome.
  *
  * Hosts that are not backing off come first, in the list's order (`sequential`) or shuffled anew
  * for every connect (`random`, as libpq's `load_balance_hosts=random`). A host whose last attempt
