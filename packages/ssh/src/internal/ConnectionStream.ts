@@ -17,6 +17,9 @@ export class ConnectionStream extends Duplex {
   constructor(connection: Connection) {
     super()
     this.connection = connection
+    // A read still pending when the connection is closed under it fails after ssh2 has stopped
+    // listening: that failure must not become an uncaught 'error' event.
+    this.on("error", () => {})
   }
 
   /** Reads one chunk at a time, and only while the reader above wants more. */
