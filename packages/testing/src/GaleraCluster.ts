@@ -26,6 +26,7 @@ import * as Path from "node:path"
 import { Effect, Exit, Schedule } from "effect"
 import { HarnessError } from "./HarnessError.ts"
 import { execute, showStatus } from "./MariaDbCli.ts"
+import { serverSettings } from "./MariaDbServer.ts"
 import { findProgram, freePort, pause, run, stderrTail } from "./Process.ts"
 import * as TempDirectory from "./TempDirectory.ts"
 import { accountsSql, rootSql, TestDatabase } from "./TestAccounts.ts"
@@ -133,14 +134,7 @@ const nodeArgs = (layout: Layout, i: number): Array<string> => {
     `--pid-file=${Path.join(dir, "mysqld.pid")}`,
     `--log-error=${logOf(layout, i)}`,
     `--port=${ports.sql}`,
-    "--bind-address=127.0.0.1",
-    "--skip-name-resolve",
-    "--innodb-log-file-size=8M",
-    "--innodb-buffer-pool-size=64M",
-    "--max-allowed-packet=64M",
-    "--character-set-server=utf8mb4",
-    "--collation-server=utf8mb4_general_ci",
-    "--plugin-load-add=auth_ed25519",
+    ...serverSettings,
     `--ssl-ca=${layout.tls.ca}`,
     `--ssl-cert=${layout.tls.cert}`,
     `--ssl-key=${layout.tls.key}`,

@@ -57,6 +57,18 @@ export const info = (server: MariaDbServer): MariaDbServerInfo => ({
 
 const installHint = "install it with `apt-get install -y mariadb-server`"
 
+/** What every test server runs with, on loopback: small InnoDB files, utf8mb4, the ed25519 plugin. */
+export const serverSettings: ReadonlyArray<string> = [
+  "--bind-address=127.0.0.1",
+  "--skip-name-resolve",
+  "--innodb-log-file-size=8M",
+  "--innodb-buffer-pool-size=64M",
+  "--max-allowed-packet=64M",
+  "--character-set-server=utf8mb4",
+  "--collation-server=utf8mb4_general_ci",
+  "--plugin-load-add=auth_ed25519"
+]
+
 const serverArgs = (dir: string, port: number, options: MariaDbServerOptions): Array<string> => {
   const certificate = options.pki.servers[options.serverCertificate ?? "good"]
   return [
@@ -67,14 +79,7 @@ const serverArgs = (dir: string, port: number, options: MariaDbServerOptions): A
     `--socket=${Path.join(dir, "mysqld.sock")}`,
     `--pid-file=${Path.join(dir, "mysqld.pid")}`,
     `--port=${port}`,
-    "--bind-address=127.0.0.1",
-    "--skip-name-resolve",
-    "--innodb-log-file-size=8M",
-    "--innodb-buffer-pool-size=64M",
-    "--max-allowed-packet=64M",
-    "--character-set-server=utf8mb4",
-    "--collation-server=utf8mb4_general_ci",
-    "--plugin-load-add=auth_ed25519",
+    ...serverSettings,
     `--ssl-ca=${options.pki.ca.path}`,
     `--ssl-cert=${certificate.cert.path}`,
     `--ssl-key=${certificate.key.path}`,
