@@ -17,18 +17,20 @@
  */
 import type { ComStmtExecute } from "@effect-mysql/protocol"
 import type { Transport } from "@effect-mysql/transport"
-import { Config, Context, type Duration, Effect, Layer, Option, type Redacted, Result, type Scope } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option, type Redacted, Result, Schedule, type Scope } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { Borrower, Connection } from "effect/sql/SqlConnection"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import * as Statement from "effect/sql/Statement"
 import { settings } from "./ClientConfig.ts"
-import { resolve } from "./ConnectionOptions.ts"
-import type { ConfigError } from "./Errors.ts"
+import { type ConnectionOptions, type ResolvedOptions, resolve, timerDuration } from "./ConnectionOptions.ts"
+import type { ConfigError, MysqlError, PoolTimeoutError } from "./Errors.ts"
 import { SqlConnectionAdapter, StatementTimeout, statementOptions } from "./internal/SqlConnectionAdapter.ts"
 import { toSqlError } from "./internal/SqlErrors.ts"
 import { readSslFiles } from "./internal/SslFiles.ts"
+import type { HostStats } from "./internal/Topology.ts"
+import * as Topology from "./internal/Topology.ts"
 import { type MysqlClientOptions, split } from "./MysqlClientOptions.ts"
 import { makeCompiler } from "./MysqlCompiler.ts"
 import type { BatchOptions, MysqlConnection } from "./MysqlConnection.ts"
@@ -36,7 +38,8 @@ import * as MysqlPool from "./MysqlPool.ts"
 import type { Result as StatementResult } from "./Result.ts"
 import { parse, type UrlSettings } from "./Url.ts"
 
-export type { MysqlClientOptions } from "./MysqlClientOptions.ts"
+export type { HostStats, HostStatus } from "./internal/Topology.ts"
+export type { MysqlClientOptions, ReplicaReadOptions } from "./MysqlClientOptions.ts"
 
 type ParameterValue = ComStmtExecute.ParameterValue
 
@@ -44,8 +47,11 @@ export const TypeId = "~@effect-mysql/client/MysqlClient" as const
 
 export interface MysqlClient extends SqlClient.SqlClient {
   readonly [TypeId]: typeof TypeId
-  /** The pool's counters: open, idle, borrowed, waiting connections. */
-  readonly stats: Effect.Effect<MysqlPool.PoolStats>
+  /**
+   * The pool's counters: open, idle, borrowed, waiting connections. With a host list, the sums
+   * over the hosts' pools, and each host's state and pool in `hosts`.
+   */
+  readonly stats: Effect.Effect<ClientStats>
   /** What the first connection learned of the server. */
   readonly server: { readonly flavor: "mysql" | "mariadb"; readonly version: string }
   /**
@@ -57,6 +63,11 @@ export interface MysqlClient extends SqlClient.SqlClient {
     rows: ReadonlyArray<ReadonlyArray<ParameterValue>>,
     options?: BatchOptions
   ) => Effect.Effect<StatementResult, SqlError>
+}
+
+export interface ClientStats extends MysqlPool.PoolStats {
+  /** With a host list: each host, in the list's order, with its role, health and pool. */
+  readonly hosts?: ReadonlyArray<HostStats>
 }
 
 export const MysqlClient: Context.Service<MysqlClient, MysqlClient> = Context.Service<MysqlClient>(
@@ -77,28 +88,37 @@ export const make: (
   const parts = checked.success
   const resolved = resolve(parts.connection)
   if (Result.isFailure(resolved)) return yield* toSqlError(resolved.failure, "configure")
-  const pool = yield* Effect.mapError(MysqlPool.make(parts.connection, parts.pool), (e) => toSqlError(e, "configure"))
+  const routes = yield* Effect.mapError(
+    resolved.success.hosts.length > 1
+      ? clusterRoutes(parts.connection, resolved.success, parts.pool, options)
+      : Effect.map(MysqlPool.make(parts.connection, parts.pool), poolRoutes),
+    (e) => toSqlError(e, "configure")
+  )
   // The first connection proves the options work, and tells which server this is for the spans.
-  const info = yield* Effect.scoped(Effect.map(pool.get, (connection) => connection.info)).pipe(
+  const info = yield* Effect.scoped(Effect.map(routes.forTransaction, (connection) => connection.info)).pipe(
     Effect.mapError((e) => toSqlError(e, "connect"))
   )
   const statements = statementOptions(options.types ?? {})
   const adapter = (connection: MysqlConnection) => new SqlConnectionAdapter(connection, statements)
-  const acquirer: Effect.Effect<Connection, SqlError, Scope.Scope> = Effect.map(
-    Effect.mapError(pool.get, (e) => toSqlError(e, "acquire")),
-    adapter
-  )
+  const acquire = (get: typeof routes.get): Effect.Effect<Connection, SqlError, Scope.Scope> =>
+    Effect.map(
+      Effect.mapError(get, (e) => toSqlError(e, "acquire")),
+      adapter
+    )
+  const acquirer = acquire(routes.get)
   // A statement outside a transaction borrows for its own run: no scope or finalizer of its own.
   // What fails here that is no SqlError yet is the pool's: the adapter's failures already are.
   const borrower: Borrower = (f) =>
     Effect.mapError(
-      pool.use((connection) => f(adapter(connection))),
+      routes.use((connection) => f(adapter(connection))),
       (e) => (isSqlError(e) ? e : toSqlError(e, "acquire"))
     )
   // With a host list, the host the first connection took.
   const endpoint = info.endpoint
   const client = yield* SqlClient.make({
     acquirer,
+    // Transactions and `reserve` take the writer, even inside `withReplicaReads`.
+    transactionAcquirer: acquire(routes.forTransaction),
     borrower,
     driver: "mysql",
     compiler: makeCompiler(options.transformQueryNames),
@@ -130,19 +150,144 @@ export const make: (
     )
   return Object.assign(client, {
     [TypeId]: TypeId,
-    stats: pool.stats,
+    stats: routes.stats,
     server: { flavor: info.flavor, version: info.serverVersion },
     batch: (sql: string, rows: ReadonlyArray<ReadonlyArray<ParameterValue>>, options?: BatchOptions) =>
       Effect.flatMap(
         Effect.serviceOption(client.transactionService),
         Option.match({
           onNone: () =>
-            Effect.scoped(Effect.flatMap(acquirer, (connection) => batchOn(connection, sql, rows, options))),
+            Effect.scoped(
+              Effect.flatMap(acquire(routes.forTransaction), (connection) => batchOn(connection, sql, rows, options))
+            ),
           onSome: ([connection]) => batchOn(connection, sql, rows, options)
         })
       )
   })
 })
+
+/** Where a client's connections come from: one pool, or a pool per host of a host list. */
+interface Routes {
+  /** For a statement or stream: a replica inside `withReplicaReads`, else the writer. */
+  readonly get: Effect.Effect<MysqlConnection, MysqlError | PoolTimeoutError, Scope.Scope>
+  readonly use: <A, E, R>(
+    f: (connection: MysqlConnection) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | MysqlError | PoolTimeoutError, R>
+  /** For a transaction, a batch, `reserve`: always the writer. */
+  readonly forTransaction: Effect.Effect<MysqlConnection, MysqlError | PoolTimeoutError, Scope.Scope>
+  readonly stats: Effect.Effect<ClientStats>
+}
+
+const poolRoutes = (pool: MysqlPool.MysqlPool): Routes => ({
+  get: pool.get,
+  use: pool.use,
+  forTransaction: pool.get,
+  stats: pool.stats
+})
+
+const sumStats = (pools: ReadonlyArray<MysqlPool.PoolStats>): MysqlPool.PoolStats => {
+  const sum = (key: keyof MysqlPool.PoolStats) => pools.reduce((total, stats) => total + stats[key], 0)
+  return {
+    size: sum("size"),
+    idle: sum("idle"),
+    borrowed: sum("borrowed"),
+    waiting: sum("waiting"),
+    min: sum("min"),
+    max: sum("max"),
+    opened: sum("opened"),
+    closed: sum("closed")
+  }
+}
+
+/** The durations of a host list's options, checked; a refusal names the option. */
+const topologySettings = (options: MysqlClientOptions): Result.Result<Topology.TopologySettings, ConfigError> =>
+  Result.gen(function* () {
+    const replicas = options.replicaReads ?? {}
+    const maxLag =
+      replicas.maxLag === false
+        ? undefined
+        : yield* timerDuration("replicaReads.maxLag", replicas.maxLag ?? "30 seconds")
+    return {
+      interval: yield* timerDuration("hostCheckInterval", options.hostCheckInterval ?? "1 second"),
+      timeout: yield* timerDuration("hostCheckTimeout", options.hostCheckTimeout ?? "2 seconds"),
+      maxLagSeconds: maxLag === undefined ? undefined : Duration.toSeconds(maxLag),
+      readYourWrites: replicas.readYourWrites ?? true,
+      waitTimeout: yield* timerDuration("replicaReads.waitTimeout", replicas.waitTimeout ?? "1 second")
+    }
+  })
+
+const clusterRoutes = (
+  connection: ConnectionOptions,
+  resolved: ResolvedOptions,
+  pool: MysqlPool.PoolOptions,
+  options: MysqlClientOptions
+): Effect.Effect<Routes, MysqlError, Scope.Scope | Transport> =>
+  Effect.gen(function* () {
+    const settings = topologySettings(options)
+    if (Result.isFailure(settings)) return yield* settings.failure
+    const topology = yield* Topology.make(connection, resolved, pool, settings.success)
+    return {
+      get: Effect.withFiber((fiber) => (fiber.getRef(ReplicaReads) ? topology.getReplica : topology.getPrimary)),
+      use: (f) =>
+        Effect.withFiber((fiber) => (fiber.getRef(ReplicaReads) ? topology.useReplica(f) : topology.usePrimary(f))),
+      forTransaction: topology.getPrimary,
+      stats: Effect.map(topology.hosts, (hosts) => ({ ...sumStats(hosts.map((host) => host.pool)), hosts }))
+    }
+  })
+
+/** Whether statements go to replicas: see `withReplicaReads`. */
+const ReplicaReads: Context.Reference<boolean> = Context.Reference<boolean>("@effect-mysql/client/ReplicaReads", {
+  defaultValue: () => false
+})
+
+/**
+ * Runs `effect` with its reads on replicas: with a host list, each statement and stream in it that
+ * is not inside a transaction goes to a replica that is up and within `replicaReads.maxLag`, after
+ * the replica has applied this client's last commit (`replicaReads.readYourWrites`); when no
+ * replica can serve in time, to the writer. Transactions, `reserve` and `batch` stay on the
+ * writer. Without a host list it changes nothing.
+ */
+export const withReplicaReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.provideService(effect, ReplicaReads, true)
+
+export interface IdempotentOptions {
+  /** Further attempts after the first; default 5. */
+  readonly retries?: number
+}
+
+/** Failures after which an idempotent unit of work may safely run again. */
+const retryableReasons: ReadonlySet<string> = new Set(["ConnectionError", "DeadlockError", "SerializationError"])
+
+const ER_ERROR_DURING_COMMIT = 1180
+
+/**
+ * Whether `error` left the work undone, or with an outcome unknown that running it again makes
+ * right when it is idempotent: a lost connection (the server died, failover), a deadlock or a
+ * Galera certification failure (1213), a node that left the cluster (1047), a failed commit (1180).
+ */
+export const isRetryableForIdempotent = (error: unknown): boolean => {
+  if (!isSqlError(error)) return false
+  if (retryableReasons.has(error.reason._tag)) return true
+  const cause = error.reason.cause as { readonly errno?: unknown } | undefined
+  return cause?.errno === ER_ERROR_DURING_COMMIT
+}
+
+/**
+ * Marks `effect` (typically a whole `sql.withTransaction(…)`) as idempotent: safe to run again from
+ * the start. When it fails with a deadlock, a Galera certification failure, a lost connection or
+ * a node that left the cluster, it runs again, up to `retries` more times, after a short jittered
+ * backoff (50 ms, doubling, at most 2 s). Never mark work that is not idempotent: after a lost
+ * connection its commit may or may not have happened.
+ */
+export const idempotent = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  options: IdempotentOptions = {}
+): Effect.Effect<A, E, R> =>
+  Effect.retry(effect, {
+    while: (error: E) => isRetryableForIdempotent(error),
+    times: options.retries ?? 5,
+    schedule: Schedule.jittered(Schedule.min([Schedule.exponential("50 millis"), Schedule.spaced("2 seconds")]))
+  })
 
 export { StatementTimeout }
 

@@ -1,11 +1,12 @@
 /**
- * The options of `MysqlClient`: those of every pooled connection, of the pool, and of effect/sql
- * (span attributes, name transforms).
+ * The options of `MysqlClient`: those of every pooled connection, of the pool, of effect/sql
+ * (span attributes, name transforms), and of a host list's topology (host checks, replica reads).
  */
+import type { Duration } from "effect"
 import { Result } from "effect"
 import { type ConnectionOptions, hidePassword, type Password } from "./ConnectionOptions.ts"
 import type { ConfigError } from "./Errors.ts"
-import { ClientOptionsSchema, decodeOptions, poolKeys, sqlClientKeys } from "./internal/OptionsSchema.ts"
+import { ClientOptionsSchema, clientKeys, decodeOptions, poolKeys } from "./internal/OptionsSchema.ts"
 import type { PoolOptions } from "./MysqlPool.ts"
 
 const passwordKeys: ReadonlyArray<string> = ["password", "password2", "password3"]
@@ -17,6 +18,27 @@ export interface MysqlClientOptions extends ConnectionOptions, PoolOptions {
   readonly transformResultNames?: (name: string) => string
   /** Renames identifiers written with `sql(name)`, `sql.insert`, `sql.update` (e.g. camelCase to snake_case). */
   readonly transformQueryNames?: (name: string) => string
+  /** With a host list: which replicas `MysqlClient.withReplicaReads` reads from (docs/clusters.md). */
+  readonly replicaReads?: ReplicaReadOptions
+  /** With a host list: how often each host's health and role are checked in the background; default 1 second. */
+  readonly hostCheckInterval?: Duration.Input
+  /** With a host list: how long a host check may take before the host counts as down; default 2 seconds. */
+  readonly hostCheckTimeout?: Duration.Input
+}
+
+export interface ReplicaReadOptions {
+  /**
+   * A replica further behind its primary than this (`Seconds_Behind_Master`), or not replicating,
+   * is not read from; `false` reads from any replica that is up. Default 30 seconds.
+   */
+  readonly maxLag?: Duration.Input | false
+  /**
+   * A replica read waits until the replica has applied every transaction this client committed
+   * before it (`MASTER_GTID_WAIT`, `WAIT_FOR_EXECUTED_GTID_SET`); default true.
+   */
+  readonly readYourWrites?: boolean
+  /** How long that wait may take before the read goes to the primary instead; default 1 second. */
+  readonly waitTimeout?: Duration.Input
 }
 
 /**
@@ -32,7 +54,7 @@ export const split = (
   const connection: Record<string, unknown> = {}
   const pool: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(options)) {
-    if (value === undefined || sqlClientKeys.includes(key)) continue
+    if (value === undefined || clientKeys.includes(key)) continue
     if (poolKeys.includes(key)) pool[key] = value
     else connection[key] = passwordKeys.includes(key) ? hidePassword(value as Password) : value
   }

@@ -144,6 +144,12 @@ export interface MysqlConnection {
    */
   readonly inTransaction: boolean
   /**
+   * The GTID of the last transaction this connection committed, when the server reports it: on
+   * MariaDB with `last_gtid` in `session_track_system_variables`, on MySQL with `session_track_gtids`
+   * set to OWN_GTID. undefined until then.
+   */
+  readonly lastGtid: string | undefined
+  /**
    * Runs text SQL (COM_QUERY) and answers the first statement's result; `queryAll` answers every
    * statement's. Values go in `options.params` (written into the text); an array in place of the
    * options is refused with an `ArgumentError`.
@@ -262,6 +268,10 @@ class Connection implements MysqlConnection {
 
   get inTransaction(): boolean {
     return this.core.inTransaction
+  }
+
+  get lastGtid(): string | undefined {
+    return this.core.lastGtid
   }
 
   readonly query = <R = Row>(sql: string, options?: TextQueryOptions) =>

@@ -137,13 +137,22 @@ interface Member {
   borrowed: boolean
 }
 
+/**
+ * Session set-up the pool runs on every connection it opens, and again after each reset
+ * (COM_RESET_CONNECTION returns the session to the server's defaults). A connection whose set-up
+ * fails is closed, and its opening fails with the set-up's error.
+ */
+export type Setup = (connection: MysqlConnection.MysqlConnection) => Effect.Effect<void, MysqlError>
+
 /** Opens a pool for the life of the scope. */
 export const make: (
   connectionOptions: ConnectionOptions,
-  poolOptions?: PoolOptions
+  poolOptions?: PoolOptions,
+  setup?: Setup
 ) => Effect.Effect<MysqlPool, ConfigError, Scope.Scope | Transport> = Effect.fn("MysqlPool.make")(function* (
   connectionOptions: ConnectionOptions,
-  poolOptions: PoolOptions = {}
+  poolOptions: PoolOptions = {},
+  setup?: Setup
 ): Effect.fn.Return<MysqlPool, ConfigError, Scope.Scope | Transport> {
   const options = resolvePoolOptions(poolOptions)
   if (options instanceof ConfigError) return yield* options
@@ -163,6 +172,7 @@ export const make: (
 
   const open = Effect.gen(function* () {
     const connection = yield* MysqlConnection.connect(connectionOptions, hosts)
+    if (setup !== undefined) yield* setup(connection)
     const member: Member = { connection, openedAt: now(), idleSince: now(), borrowed: false }
     opened++
     members.add(member)
@@ -248,7 +258,11 @@ export const make: (
       const connection = member.connection
       let keep = connection.failure === undefined && !tooOld(member)
       if (keep && (options.resetOnRelease || connection.inTransaction)) {
-        keep = Exit.isSuccess(yield* Effect.exit(connection.resetConnection))
+        const reset =
+          setup === undefined
+            ? connection.resetConnection
+            : Effect.andThen(connection.resetConnection, setup(connection))
+        keep = Exit.isSuccess(yield* Effect.exit(reset))
       }
       if (!keep) return yield* drop(member)
       yield* watch(member)

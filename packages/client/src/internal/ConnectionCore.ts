@@ -8,7 +8,7 @@
  * Internal: its members are open to the command families; users see only `MysqlConnection`.
  */
 
-import { type FramedPacket, StatusFlag, timeZoneProblem } from "@effect-mysql/protocol"
+import { type FramedPacket, type SessionStateChange, StatusFlag, timeZoneProblem } from "@effect-mysql/protocol"
 import { TransportError } from "@effect-mysql/transport"
 import { Duration, Effect, type Fiber, Scope, Semaphore } from "effect"
 import * as Cause from "effect/Cause"
@@ -69,6 +69,11 @@ export class ConnectionCore {
   readonly cancellation: Cancellation
   broken: MysqlError | undefined
   statusFlags: number
+  /**
+   * The GTID of the last transaction this session committed, when the server reports it in the OK
+   * packet (MariaDB's `last_gtid` in session_track_system_variables, MySQL's session_track_gtids).
+   */
+  lastGtid: string | undefined
   /** The idle watch (see `watchWhileIdle`), and the count that retires it. */
   private watcher: Fiber.Fiber<void> | undefined
   private watchGeneration = 0
@@ -424,9 +429,21 @@ export class ConnectionCore {
         })
       }
       this.statusFlags = reader.results.at(-1)?.statusFlags ?? this.statusFlags
+      for (const result of reader.results) {
+        if (result.sessionStateChanges.length > 0) this.noteSessionState(result.sessionStateChanges)
+      }
       return refused === undefined ? Effect.void : Effect.fail(refused)
     }
     return Effect.suspend(step)
+  }
+
+  private noteSessionState(changes: ReadonlyArray<SessionStateChange>): void {
+    for (const change of changes) {
+      if (change._tag === "Gtids") this.lastGtid = change.gtids
+      else if (change._tag === "SystemVariables") {
+        for (const [name, value] of change.variables) if (name === "last_gtid" && value !== "") this.lastGtid = value
+      }
+    }
   }
 
   /** Reads the response of a statement to its end. */

@@ -24,7 +24,8 @@ interface Attempted {
   readonly error: MysqlError
 }
 
-const isFatal = (error: MysqlError): boolean =>
+/** An error every host would answer the same: trying another is pointless. */
+export const isFatal = (error: MysqlError): boolean =>
   error._tag === "AuthenticationError" || error._tag === "ConfigError" || error._tag === "SslConfigError"
 
 /** One pass over the hosts `candidates` allows: the first success, or every host's failure. */

@@ -16,7 +16,7 @@ import { Duration, Effect, Redacted, Result, Schema, type SchemaIssue } from "ef
 import type { ConnectionOptions } from "../ConnectionOptions.ts"
 import { ConfigError } from "../Errors.ts"
 import type { LocalInfileOptions } from "../LocalInfile.ts"
-import type { MysqlClientOptions } from "../MysqlClientOptions.ts"
+import type { MysqlClientOptions, ReplicaReadOptions } from "../MysqlClientOptions.ts"
 import type { PoolOptions } from "../MysqlPool.ts"
 
 type Fields<T> = { readonly [K in keyof Required<T>]: Schema.Top }
@@ -131,21 +131,30 @@ const poolFields = {
 /** The keys of the pool's options, to split them from a connection's. */
 export const poolKeys: ReadonlyArray<string> = Object.keys(poolFields)
 
-/** The effect/sql client's own options: neither a connection's nor the pool's. */
-const sqlClientFields = {
+const replicaReadFields = {
+  maxLag: Schema.optional(Schema.Union([DurationInput, Schema.Literal(false)])),
+  readYourWrites: Schema.optional(Schema.Boolean),
+  waitTimeout: Schema.optional(DurationInput)
+} satisfies Fields<ReplicaReadOptions>
+
+/** The client's own options: neither a connection's nor the pool's (effect/sql's, a host list's). */
+const clientFields = {
   spanAttributes: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   transformResultNames: Schema.optional(AFunction),
-  transformQueryNames: Schema.optional(AFunction)
+  transformQueryNames: Schema.optional(AFunction),
+  replicaReads: Schema.optional(Schema.Struct(replicaReadFields)),
+  hostCheckInterval: Schema.optional(DurationInput),
+  hostCheckTimeout: Schema.optional(DurationInput)
 }
 
-export const sqlClientKeys: ReadonlyArray<string> = Object.keys(sqlClientFields)
+export const clientKeys: ReadonlyArray<string> = Object.keys(clientFields)
 
 export const ConnectionOptionsSchema = Schema.Struct(connectionFields)
 export const PoolOptionsSchema = Schema.Struct(poolFields)
 export const ClientOptionsSchema = Schema.Struct({
   ...connectionFields,
   ...poolFields,
-  ...sqlClientFields
+  ...clientFields
 } satisfies Fields<MysqlClientOptions>)
 
 /**
@@ -248,7 +257,7 @@ const nested: Readonly<Record<string, Schema.Struct.Fields>> = {
 
 const unknownKey = (prefix: string, key: string, known: ReadonlyArray<string>): ConfigError => {
   const option = prefix + key
-  if (prefix === "" && (poolKeys.includes(key) || sqlClientKeys.includes(key)))
+  if (prefix === "" && (poolKeys.includes(key) || clientKeys.includes(key)))
     return new ConfigError({
       option,
       message: `${option}: is an option of MysqlClient (its pool and effect/sql), not of a single connection`
