@@ -20,9 +20,9 @@ const poolRefusal = (options: object): ConfigError => {
 }
 
 /** What building the client layer fails with, unwrapped from its SqlError; nothing listens on port 1. */
-const clientRefusal = (options: object) =>
+const clientRefusal = (options: object, where: object = { host: "127.0.0.1", port: 1 }) =>
   Effect.gen(function* () {
-    const layer = MysqlClient.layer({ host: "127.0.0.1", port: 1, ...options } as MysqlClient.MysqlClientOptions).pipe(
+    const layer = MysqlClient.layer({ ...where, ...options } as MysqlClient.MysqlClientOptions).pipe(
       Layer.provide(RuntimeTransport.layer)
     )
     const error = yield* Effect.flip(Effect.scoped(Layer.build(layer)))
@@ -86,6 +86,21 @@ describe("unknown options", () => {
         )
       )
       assert.notInstanceOf((error as { reason?: { cause?: unknown } }).reason?.cause, ConfigError)
+    })
+  )
+
+  it.effect("a host list's options are checked before any host is", () =>
+    Effect.gen(function* () {
+      const hosts = { hosts: ["127.0.0.1:1", "127.0.0.1:2"] }
+      const typo = yield* clientRefusal({ user: "app", replicaReads: { maxLagg: "1 second" } }, hosts)
+      assert.strictEqual(typo.option, "replicaReads.maxLagg")
+      assert.include(typo.message, "did you mean replicaReads.maxLag?")
+      const negative = yield* clientRefusal({ user: "app", hostCheckInterval: -5 }, hosts)
+      assert.strictEqual(negative.option, "hostCheckInterval")
+      const zero = yield* clientRefusal({ user: "app", replicaReads: { waitTimeout: 0 } }, hosts)
+      assert.strictEqual(zero.option, "replicaReads.waitTimeout")
+      const wrongType = yield* clientRefusal({ user: "app", replicaReads: { readYourWrites: "yes" } }, hosts)
+      assert.strictEqual(wrongType.option, "replicaReads.readYourWrites")
     })
   )
 

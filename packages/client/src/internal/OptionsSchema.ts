@@ -252,7 +252,8 @@ const nested: Readonly<Record<string, Schema.Struct.Fields>> = {
   ssl: sslFields,
   compression: CompressionOptions.fields,
   types: typesFields,
-  localInfile: localInfileFields
+  localInfile: localInfileFields,
+  replicaReads: replicaReadFields
 }
 
 const unknownKey = (prefix: string, key: string, known: ReadonlyArray<string>): ConfigError => {

@@ -515,10 +515,20 @@ export const make = Effect.fnUntraced(function* (
     )
   )
 
-  // Ready when a host serves the client's writes, or every host has been checked once.
+  // Ready when the host that should take the writes is known: in list order, the first that
+  // serves them once every host before it has been checked; in random order, any. Or when every
+  // host has been checked once, whatever they answered.
   const ready = yield* Latch.make()
+  const settled = () => {
+    if (resolved.hostOrder === "random" && hosts.some(servesWrites)) return true
+    for (const host of hosts) {
+      if (host.status === "unknown") return false
+      if (servesWrites(host)) return true
+    }
+    return true
+  }
   const settle = () => {
-    if (hosts.some(servesWrites) || hosts.every((host) => host.status !== "unknown")) ready.openUnsafe()
+    if (settled()) ready.openUnsafe()
   }
   for (const host of hosts) yield* Effect.forkScoped(monitor(host, settle))
   yield* ready.await
