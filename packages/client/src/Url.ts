@@ -235,6 +235,21 @@ export const parameters: Readonly<Record<string, Apply>> = {
       draft.options.targetSessionAttrs = value
     }
   ),
+  "host-check-interval": duration((draft, value) => {
+    draft.options.hostCheckInterval = value
+  }),
+  "host-check-timeout": duration((draft, value) => {
+    draft.options.hostCheckTimeout = value
+  }),
+  "max-replica-lag": durationOrOff((draft, value) => {
+    draft.options.replicaReads = { ...draft.options.replicaReads, maxLag: value }
+  }),
+  "read-your-writes": flag((draft, value) => {
+    draft.options.replicaReads = { ...draft.options.replicaReads, readYourWrites: value }
+  }),
+  "replica-wait-timeout": duration((draft, value) => {
+    draft.options.replicaReads = { ...draft.options.replicaReads, waitTimeout: value }
+  }),
   "min-connections": integer(0, 10_000, (draft, value) => {
     draft.options.minConnections = value
   }),

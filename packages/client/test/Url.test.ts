@@ -203,6 +203,20 @@ describe("host lists", () => {
     assert.strictEqual(options.targetSessionAttrs, "read-write")
   })
 
+  it("reads the host checks and the replica reads' settings", () => {
+    const { options } = parsed(
+      "mysql://h1,h2/db?host-check-interval=0.5&host-check-timeout=1&max-replica-lag=10&read-your-writes=false&replica-wait-timeout=0.25"
+    )
+    assert.strictEqual(Duration.toMillis(Duration.fromInputUnsafe(options.hostCheckInterval!)), 500)
+    assert.strictEqual(Duration.toMillis(Duration.fromInputUnsafe(options.hostCheckTimeout!)), 1000)
+    const replicaReads = options.replicaReads!
+    assert.strictEqual(Duration.toMillis(Duration.fromInputUnsafe(replicaReads.maxLag as Duration.Input)), 10_000)
+    assert.strictEqual(replicaReads.readYourWrites, false)
+    assert.strictEqual(Duration.toMillis(Duration.fromInputUnsafe(replicaReads.waitTimeout!)), 250)
+    assert.strictEqual(parsed("mysql://h1,h2/db?max-replica-lag=off").options.replicaReads?.maxLag, false)
+    assert.include(refusal("mysql://h1,h2/db?max-replica-lag=soon").message, "url parameter max-replica-lag")
+  })
+
   it("refuses a bad entry, order or target, naming it, without the password", () => {
     const empty = refusal("mysql://u:secret@h1,,h2/db")
     assert.strictEqual(empty.option, "url.hosts")
