@@ -25,21 +25,39 @@ const parse = (flavor: GtidFlavor, text: string): { readonly key: string; readon
   return { key: match[1]!.toLowerCase(), entry: { sequence: BigInt(match[2]!), gtid } }
 }
 
+const uuid = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i
+const tag = /^[a-z_][a-z0-9_]{0,31}$/i
+const interval = /^(\d+)(?:-(\d+))?$/
+
+/**
+ * The highest number of each stream in one MySQL GTID set: `uuid:interval[:interval]…`, where a
+ * tag (8.4) starts the intervals of its own stream: `uuid:1-5:tag:1-3:7-9` holds `uuid:5` and
+ * `uuid:tag:9`. A set that does not parse gives nothing.
+ */
+const highestOfSet = (set: string): ReadonlyArray<string> => {
+  const [source = "", ...parts] = set.trim().split(":")
+  if (!uuid.test(source)) return []
+  const highest = new Map<string, bigint>()
+  let stream = source
+  for (const part of parts) {
+    const range = interval.exec(part)
+    if (range === null) {
+      if (!tag.test(part)) return []
+      stream = `${source}:${part.toLowerCase()}`
+      continue
+    }
+    const last = BigInt(range[2] ?? range[1]!)
+    if (last > (highest.get(stream) ?? -1n)) highest.set(stream, last)
+  }
+  return Array.from(highest, ([key, last]) => `${key}:${last}`)
+}
+
 /**
  * The GTIDs one transaction reported: MariaDB's `last_gtid` is one GTID; MySQL's own GTIDs come as
- * a set (`uuid:5`, or `uuid:3-5` for several), of which the highest number per source counts.
+ * a set (`uuid:5`, or `uuid:3-5` for several), of which the highest number per stream counts.
  */
-const gtidsOf = (flavor: GtidFlavor, text: string): ReadonlyArray<string> => {
-  if (flavor === "mariadb") return text.split(",")
-  return text.split(",").flatMap((part) => {
-    const [source, ...ranges] = part.trim().split(":")
-    const last = ranges.at(-1)?.split("-").at(-1)
-    if (source === undefined || last === undefined) return []
-    // A tagged set (`uuid:tag:1-5`) keeps its tag in the stream key.
-    const tag = ranges.length > 1 && /^[a-z_]/i.test(ranges[0]!) ? `:${ranges[0]}` : ""
-    return [`${source}${tag}:${last}`]
-  })
-}
+const gtidsOf = (flavor: GtidFlavor, text: string): ReadonlyArray<string> =>
+  flavor === "mariadb" ? text.split(",") : text.split(",").flatMap(highestOfSet)
 
 export class GtidPosition {
   readonly flavor: GtidFlavor

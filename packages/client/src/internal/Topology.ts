@@ -498,14 +498,20 @@ export const make = Effect.fnUntraced(function* (
       )
     })
 
-  const hostStats = Effect.forEach(hosts, (host) =>
+  // The writer is chosen again here, as the next statement would: a check may have just turned it away.
+  const hostStats = Effect.suspend(() => {
+    const current = pickWriter(new Set())
+    return Effect.forEach(hosts, (host) => statsOf(host, host === current))
+  })
+
+  const statsOf = (host: Host, isWriter: boolean) =>
     Effect.map(
       host.pool.stats,
       (pool): HostStats => ({
         host: host.label,
         status: host.status,
         role: host.role,
-        writer: host === writer,
+        writer: isWriter,
         lagSeconds: host.lag,
         galeraProblem: host.galeraProblem,
         error: host.status === "up" ? undefined : host.error?.message,
@@ -513,7 +519,6 @@ export const make = Effect.fnUntraced(function* (
         pool
       })
     )
-  )
 
   // Ready when the host that should take the writes is known: in list order, the first that
   // serves them once every host before it has been checked; in random order, any. Or when every

@@ -25,6 +25,7 @@ import {
   makeTextRowEncoder,
   OkPacket,
   type ProtocolError,
+  type SessionStateChange,
   StatusFlag
 } from "@effect-mysql/protocol"
 import { Result } from "effect"
@@ -43,6 +44,8 @@ export interface FakeOk {
   readonly affectedRows?: number
   readonly lastInsertId?: number
   readonly info?: string
+  /** Session-state changes (a commit's GTIDs, a tracked variable), sent with SERVER_SESSION_STATE_CHANGED. */
+  readonly sessionStateChanges?: ReadonlyArray<SessionStateChange>
 }
 
 export interface FakeError {
@@ -148,7 +151,13 @@ export const answerPayloads = (
         makeOkPacket({
           affectedRows: answer.affectedRows ?? 0,
           lastInsertId: answer.lastInsertId ?? 0,
-          info: answer.info ?? ""
+          info: answer.info ?? "",
+          ...(answer.sessionStateChanges === undefined
+            ? {}
+            : {
+                statusFlags: StatusFlag.SERVER_STATUS_AUTOCOMMIT | StatusFlag.SERVER_SESSION_STATE_CHANGED,
+                sessionStateChanges: answer.sessionStateChanges
+              })
         }),
         caps
       ),

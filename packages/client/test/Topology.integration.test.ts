@@ -1,0 +1,130 @@
+// A host list's host checks against real MariaDB servers behind fault proxies, with the default
+// check settings (every 1 s, bounded by 2 s): a host that goes silent is marked down and its
+// statements go to the other host, then it rejoins; a host that is down when the client starts
+// joins once it comes up. Each test prints the times it measured.
+import { assert, layer } from "@effect/vitest"
+import { FaultProxy, MariaDbServer, TestAccounts, TestPki } from "@effect-mysql/testing"
+import { Context, Effect, Layer, type Scope } from "effect"
+import { SqlClient } from "effect/sql"
+import * as MysqlClient from "../src/MysqlClient.ts"
+import { TransportLive, target } from "./support.ts"
+
+/** A server besides the run's, so that a statement's `@@port` tells which host ran it. */
+class Second extends Context.Service<Second, MariaDbServer.MariaDbServer>()("test/TopologySecond") {}
+
+const SecondLive = Layer.effect(
+  Second,
+  Effect.orDie(
+    Effect.flatMap(
+      Effect.suspend(() => (target.pki ? Effect.succeed(target.pki) : TestPki.generate)),
+      (pki) => MariaDbServer.start({ pki })
+    )
+  )
+)
+
+const at = (server: { readonly host: string; readonly port: number }) => `${server.host}:${server.port}`
+
+const withClient = <A, E>(
+  hosts: ReadonlyArray<string>,
+  body: (sql: SqlClient.SqlClient, client: MysqlClient.MysqlClient) => Effect.Effect<A, E, Scope.Scope>
+) =>
+  Effect.gen(function* () {
+    return yield* body(yield* SqlClient.SqlClient, yield* MysqlClient.MysqlClient)
+  }).pipe(
+    Effect.provide(
+      MysqlClient.layer({
+        hosts,
+        user: TestAccounts.plain.user,
+        password: TestAccounts.plain.password,
+        database: target.database,
+        ssl: { mode: "disabled" }
+      }).pipe(Layer.provide(TransportLive))
+    )
+  )
+
+const portOf = (sql: SqlClient.SqlClient) =>
+  Effect.map(sql<{ port: number }>`SELECT @@port AS port`, (rows) => Number(rows[0]!.port))
+
+/** Milliseconds from `since` until host `index`'s status is `status` (polling stats), at most `limit`. */
+const untilStatus = (
+  client: MysqlClient.MysqlClient,
+  index: number,
+  status: MysqlClient.HostStatus,
+  since: number,
+  limit: number
+) =>
+  Effect.gen(function* () {
+    while (performance.now() - since < limit) {
+      const host = (yield* client.stats).hosts?.[index]
+      if (host?.status === status) return Math.round(performance.now() - since)
+      yield* Effect.sleep("10 millis")
+    }
+    const hosts = (yield* client.stats).hosts
+    return yield* Effect.die(new Error(`host ${index} not ${status} after ${limit} ms: ${JSON.stringify(hosts)}`))
+  })
+
+layer(SecondLive, { timeout: 60_000, excludeTestServices: true })("host checks with the default settings", (it) => {
+  it.effect("a host that goes silent is down within the check's bounds; the other host serves; it rejoins", () =>
+    Effect.gen(function* () {
+      const servers = [target, yield* Second]
+      const proxies = [
+        yield* FaultProxy.start({ target: servers[0]! }),
+        yield* FaultProxy.start({ target: servers[1]! })
+      ]
+      yield* withClient(proxies.map(at), (sql, client) =>
+        Effect.gen(function* () {
+          // The writer is the host whose check answered first: silence that one.
+          const writer = (yield* client.stats).hosts!.findIndex((host) => host.writer)
+          const other = 1 - writer
+          assert.strictEqual(yield* portOf(sql), servers[writer]!.port)
+          yield* proxies[writer]!.setMode(FaultProxy.blackhole)
+          const switched = performance.now()
+          const detectedMs = yield* untilStatus(client, writer, "down", switched, 6_000)
+          assert.strictEqual(yield* portOf(sql), servers[other]!.port)
+          const servedMs = Math.round(performance.now() - switched)
+          const hosts = (yield* client.stats).hosts!
+          assert.include(hosts[writer]?.error, "did not answer its host check within")
+          assert.isTrue(hosts[other]?.writer)
+
+          yield* proxies[writer]!.setMode(FaultProxy.forward)
+          const restored = performance.now()
+          const rejoinedMs = yield* untilStatus(client, writer, "up", restored, 8_000)
+          console.log(
+            `silent host: down ${detectedMs} ms after it went silent, first statement on the other host at ${servedMs} ms; up again ${rejoinedMs} ms after it answered`
+          )
+          // Between one timeout and one interval plus one timeout, with some slack for slow runners.
+          assert.isAtLeast(detectedMs, 1_900)
+          assert.isBelow(detectedMs, 4_000)
+          assert.isBelow(rejoinedMs, 6_000)
+          assert.strictEqual(yield* portOf(sql), servers[other]!.port, "the writer stays where it moved")
+        })
+      )
+    })
+  )
+
+  it.effect("a host down at the start is checked in the background and joins when it comes up", () =>
+    Effect.gen(function* () {
+      const second = yield* Second
+      // Every connection closed at once, before the greeting: a server that is not there.
+      const late = yield* FaultProxy.start({ target, mode: FaultProxy.cutAfter({ toClient: 0 }) })
+      yield* withClient([at(late), at(second)], (sql, client) =>
+        Effect.gen(function* () {
+          const started = performance.now()
+          yield* untilStatus(client, 0, "down", started, 2_000)
+          assert.strictEqual(yield* portOf(sql), second.port)
+          yield* Effect.sleep("2500 millis")
+          const attempts = yield* late.accepted
+          yield* late.setMode(FaultProxy.forward)
+          const restored = performance.now()
+          const rejoinedMs = yield* untilStatus(client, 0, "up", restored, 8_000)
+          console.log(`late host: ${attempts} checks refused in the first 2.5 s, up ${rejoinedMs} ms after it came up`)
+          assert.isAtLeast(attempts, 2, "the down host is tried again in the background")
+          assert.isBelow(rejoinedMs, 6_000)
+          const [joined] = (yield* client.stats).hosts!
+          assert.strictEqual(joined?.role, "primary")
+          assert.isUndefined(joined?.error)
+        })
+      )
+    })
+  )
+})
