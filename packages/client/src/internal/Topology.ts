@@ -515,10 +515,17 @@ export const make = Effect.fnUntraced(function* (
     )
   )
 
-  // Ready when a host serves the client's writes, or every host has been checked once.
+  // Ready when the host to write to is known, or every host has been checked once. In list order
+  // that is the first host serving writes with every host before it checked: the first host to
+  // answer is not necessarily the first in the list.
   const ready = yield* Latch.make()
+  const writerKnown = () => {
+    if (resolved.hostOrder !== "sequential") return hosts.some(servesWrites)
+    const first = hosts.find((host) => host.status === "unknown" || servesWrites(host))
+    return first !== undefined && first.status !== "unknown"
+  }
   const settle = () => {
-    if (hosts.some(servesWrites) || hosts.every((host) => host.status !== "unknown")) ready.openUnsafe()
+    if (writerKnown() || hosts.every((host) => host.status !== "unknown")) ready.openUnsafe()
   }
   for (const host of hosts) yield* Effect.forkScoped(monitor(host, settle))
   yield* ready.await
