@@ -9,12 +9,16 @@
 //   release      packages/release/test: the packages built, packed, linted and installed into
 //                fresh projects; it drives Node, Deno and Bun itself, so the test runner runs
 //                it once, under Node, after the runtimes' runs
+// A file named *.node.<tier>.test.ts runs under Node only: what it covers does not depend on the
+// runtime (the cluster-wide load tests), and running it three times would only cost time.
 import { defineConfig } from "vitest/config"
 
 const packages = "packages/{protocol,transport,compression,client,replication,ssh,testing,fake-server}"
 const fakeFiles = `${packages}/test/**/*.fake.test.ts`
 const integrationFiles = `${packages}/test/**/*.integration.test.ts`
 const serverSetup = "packages/testing/src/vitest/globalSetup.ts"
+const underNode = !("Deno" in globalThis) && !("Bun" in globalThis)
+const nodeOnlyFiles = underNode ? [] : [`${packages}/test/**/*.node.*.test.ts`]
 
 // Our packages resolve to their TypeScript sources here, not to the dist/ a user installs
 // (docs/development.md, "Sources and builds"); vite's default server conditions follow ours.
@@ -29,13 +33,13 @@ export default defineConfig({
         test: {
           name: "golden",
           include: [`${packages}/test/**/*.test.ts`],
-          exclude: [fakeFiles, integrationFiles]
+          exclude: [fakeFiles, integrationFiles, ...nodeOnlyFiles]
         }
       },
       {
         resolve,
         ssr: { resolve },
-        test: { name: "fake", include: [fakeFiles] }
+        test: { name: "fake", include: [fakeFiles], exclude: nodeOnlyFiles }
       },
       {
         resolve,
@@ -43,6 +47,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: [integrationFiles],
+          exclude: nodeOnlyFiles,
           globalSetup: [serverSetup],
           testTimeout: 60_000,
           hookTimeout: 60_000

@@ -1,12 +1,13 @@
 // Roles a real MariaDB here cannot show: Galera nodes that are not ready, a MySQL server (whose
-// status lives in performance_schema), and a server that never answers the role query. Fake
-// servers answer the role query as each test says.
+// status lives in performance_schema), a server that never answers the role query, and one that
+// answers it late. Fake servers answer the role query as each test says.
 import { assert, describe, it } from "@effect/vitest"
 import { FakeServer } from "@effect-mysql/fake-server"
 import { ColumnType, makeColumnDefinition } from "@effect-mysql/protocol"
-import { Effect } from "effect"
+import { Context, type Duration, Effect, Layer } from "effect"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
-import { connect, refused } from "./fakeSupport.ts"
+import * as MysqlClient from "../src/MysqlClient.ts"
+import { connect, refused, TransportLive } from "./fakeSupport.ts"
 
 const user = "app"
 const password = "app-secret"
@@ -21,8 +22,8 @@ const nonPrimary: RoleRow = ["0", "0", "ON", "OFF", "0", "non-Primary"]
 
 const isRoleQuery = (sql: string) => sql.includes("wsrep_cluster_status")
 
-/** A server whose role query answers `row`, or never answers it (`"silent"`). */
-const serverWithRole = (row: RoleRow | "silent", flavor: "mysql" | "mariadb" = "mariadb") =>
+/** A server whose role query answers `row` (after `delay`), or never answers it (`"silent"`). */
+const serverWithRole = (row: RoleRow | "silent", flavor: "mysql" | "mariadb" = "mariadb", delay?: Duration.Input) =>
   FakeServer.start({
     accounts: [{ user, password }],
     cachedUsers: [user],
@@ -38,8 +39,11 @@ const serverWithRole = (row: RoleRow | "silent", flavor: "mysql" | "mariadb" = "
           }
         : undefined,
     hooks: {
-      onCommand: (command) =>
-        Effect.succeed(row === "silent" && command._tag === "ComQuery" && isRoleQuery(command.query))
+      onCommand: (command) => {
+        if (command._tag !== "ComQuery" || !isRoleQuery(command.query)) return Effect.succeed(false)
+        if (row === "silent") return Effect.succeed(true)
+        return delay === undefined ? Effect.succeed(false) : Effect.as(Effect.sleep(delay), false)
+      }
     }
   })
 
@@ -128,6 +132,29 @@ describe("the role query", () => {
       assert.isBelow(Date.now() - start, 3000)
       const conn = yield* connect(hostsOf([silent, ready], options))
       assert.strictEqual(conn.info.endpoint._tag === "Tcp" && conn.info.endpoint.port, ready.port)
+    })
+  )
+})
+
+describe("a host list's client", () => {
+  it.live("writes to the first host in the list's order, however late its first check answers", () =>
+    Effect.gen(function* () {
+      const slow = yield* serverWithRole(synced, "mariadb", "300 millis")
+      const fast = yield* serverWithRole(synced)
+      const context = yield* Layer.build(
+        MysqlClient.layer({
+          ...hostsOf([slow, fast], { targetSessionAttrs: "read-write" }),
+          replicaReads: { readYourWrites: false }
+        }).pipe(Layer.provide(TransportLive))
+      )
+      const stats = yield* Context.get(context, MysqlClient.MysqlClient).stats
+      assert.deepStrictEqual(
+        stats.hosts?.map(({ status, writer }) => ({ status, writer })),
+        [
+          { status: "up", writer: true },
+          { status: "up", writer: false }
+        ]
+      )
     })
   )
 })

@@ -50,14 +50,26 @@ const printed = (...outputs: ReadonlyArray<string>) =>
     .filter((output) => output !== "")
     .join("\n")
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (the caller retries if it is taken meanwhile). */
-export const freePort = Effect.callback<number, HarnessError>((resume) => {
-  const server = Net.createServer()
-  server.once("error", (cause) => resume(Effect.fail(new HarnessError({ message: "no free TCP port", cause }))))
-  server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as Net.AddressInfo
-    server.close(() => resume(Effect.succeed(port)))
+/** Whether `port` on 127.0.0.1 can be listened on now. */
+const canListen = (port: number) =>
+  Effect.callback<boolean>((resume) => {
+    const server = Net.createServer()
+    server.once("error", () => resume(Effect.succeed(false)))
+    server.listen(port, "127.0.0.1", () => server.close(() => resume(Effect.succeed(true))))
   })
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago (the caller retries if it is taken meanwhile),
+ * below the ephemeral range (Linux: 32768 and up) that outgoing connections take their local ports
+ * from: a server restarted on its port (a killed Galera node) could otherwise find it held by one
+ * of the many client connections opened meanwhile.
+ */
+export const freePort = Effect.gen(function* () {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    if (yield* canListen(port)) return port
+  }
+  return yield* new HarnessError({ message: "no free TCP port from 20000 to 31999" })
 })
 
 /**
