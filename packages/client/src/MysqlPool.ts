@@ -17,7 +17,7 @@
  * - closing the pool's scope waits for borrowed connections to come back, then closes them all.
  */
 import type { Transport } from "@effect-mysql/transport"
-import { Clock, Duration, Effect, Exit, Pool, Result, Schedule, Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Pool, Result, Schedule, Scope } from "effect"
 import { type ConnectionOptions, resolve, timerDuration } from "./ConnectionOptions.ts"
 import { ConfigError, type MysqlError, PoolTimeoutError } from "./Errors.ts"
 import { decodeOptions, PoolOptionsSchema } from "./internal/OptionsSchema.ts"
@@ -69,6 +69,11 @@ export interface MysqlPool {
     f: (connection: MysqlConnection.MysqlConnection) => Effect.Effect<A, E, R>
   ) => Effect.Effect<A, E | MysqlError | PoolTimeoutError, R>
   readonly stats: Effect.Effect<PoolStats>
+  /**
+   * Fails the borrowers waiting for a connection now with `error`, instead of letting them wait
+   * on a server that stopped answering (its connections all stuck); later borrowers wait as usual.
+   */
+  readonly failWaiters: (error: MysqlError) => Effect.Effect<void>
 }
 
 interface ResolvedPoolOptions {
@@ -282,6 +287,15 @@ export const make: (
     )
   )
 
+  // What borrowers waiting now are failed with, by `failWaiters`; a new one for later borrowers.
+  let abandoned = Deferred.makeUnsafe<never, MysqlError>()
+  const failWaiters = (error: MysqlError) =>
+    Effect.sync(() => {
+      const waiters = abandoned
+      abandoned = Deferred.makeUnsafe()
+      Deferred.doneUnsafe(waiters, Effect.fail(error))
+    })
+
   // Every attempt either hands out a connection or invalidates one, and the pool opens at most
   // `max` at a time, so a handful of attempts covers a pool whose connections all went bad at once.
   const attempts = options.max + 2
@@ -290,9 +304,10 @@ export const make: (
     function* () {
       const outer = yield* Effect.scope
       const deadline = now() + Duration.toMillis(options.acquireTimeout)
+      const given = Deferred.await(abandoned)
       for (let attempt = 0; attempt < attempts; attempt++) {
         const lease = yield* Scope.fork(outer)
-        const member = yield* Scope.provide(Pool.get(pool), lease).pipe(
+        const member = yield* Effect.raceFirst(Scope.provide(Pool.get(pool), lease), given).pipe(
           Effect.timeoutOrElse({ duration: Math.max(0, deadline - now()), orElse: () => timedOut }),
           Effect.onError((cause) => Scope.close(lease, Exit.failCause(cause)))
         )
@@ -399,5 +414,5 @@ export const make: (
     })
   )
 
-  return { get, use, stats }
+  return { get, use, stats, failWaiters }
 })

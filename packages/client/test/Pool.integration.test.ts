@@ -1,5 +1,6 @@
 // The pool under load and at its limits, against the real MariaDB of the run.
 import { assert, describe, it } from "@effect/vitest"
+import { TransportError } from "@effect-mysql/transport"
 import { Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import { TestClock } from "effect/testing"
@@ -58,6 +59,28 @@ describe("MysqlClient's pool", () => {
       yield* Fiber.join(holder)
       assert.deepStrictEqual(yield* sql`SELECT 1 AS one`, [{ one: 1 }])
     }).pipe(Effect.provide(clientLayer("plain", { maxConnections: 1, acquireTimeout: "200 millis" })))
+  )
+
+  it.live("failWaiters fails the borrowers waiting now, and only them", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* MysqlPool.make(optionsFor("plain"), { maxConnections: 1 })
+        const held = yield* Deferred.make<void>()
+        const holder = yield* Effect.forkChild(pool.use(() => Deferred.await(held)))
+        yield* Effect.sleep("50 millis")
+        const waiter = yield* Effect.forkChild(pool.use((connection) => connection.query("SELECT 1")))
+        yield* Effect.sleep("50 millis")
+        const gone = new TransportError({ reason: "io-error", message: "the server stopped answering" })
+        yield* pool.failWaiters(gone)
+        assert.strictEqual(yield* Effect.flip(Fiber.join(waiter)), gone)
+        // A borrower that comes later waits as usual, and gets the connection once it is free.
+        const later = yield* Effect.forkChild(pool.use((connection) => connection.query("SELECT 2 AS two")))
+        yield* Effect.sleep("50 millis")
+        yield* Deferred.succeed(held, undefined)
+        yield* Fiber.join(holder)
+        assert.strictEqual(Number((yield* Fiber.join(later)).rows[0]?.two), 2)
+      })
+    ).pipe(Effect.provide(TransportLive))
   )
 
   it.effect("resetOnRelease drops session state before the connection is lent again", () =>

@@ -59,4 +59,18 @@ describe("server errors that close the connection", () => {
       })
     )
   }
+
+  it.effect("1047 (a Galera node outside the primary component) closes the connection on the client's side", () =>
+    Effect.gen(function* () {
+      // The node refuses every statement, ROLLBACK included: only closing ends a transaction on it.
+      const server = yield* answering(1047, "08S01", "mariadb")
+      const conn = yield* connect(optionsFor(server, "app", "app-secret", { ssl: { mode: "disabled" } }))
+      const error = yield* Effect.flip(conn.query("FAIL"))
+      assert.strictEqual(error._tag, "ServerError")
+      assert.notInclude(error.message, "the server closed the connection")
+      assert.strictEqual(conn.failure, error)
+      assert.isFalse(conn.inTransaction)
+      assert.strictEqual((yield* Effect.flip(conn.query("SELECT 1")))._tag, "TransportError")
+    })
+  )
 })

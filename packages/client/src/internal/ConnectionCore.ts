@@ -8,7 +8,13 @@
  * Internal: its members are open to the command families; users see only `MysqlConnection`.
  */
 
-import { type FramedPacket, type SessionStateChange, StatusFlag, timeZoneProblem } from "@effect-mysql/protocol"
+import {
+  type FramedPacket,
+  ServerErrorCode,
+  type SessionStateChange,
+  StatusFlag,
+  timeZoneProblem
+} from "@effect-mysql/protocol"
 import { TransportError } from "@effect-mysql/transport"
 import { Duration, Effect, type Fiber, Scope, Semaphore } from "effect"
 import * as Cause from "effect/Cause"
@@ -39,10 +45,14 @@ export const zoneProblem = (options: QueryOptions | undefined): string | undefin
 
 /**
  * Failures after which the connection's state is known (the server said no): it stays usable,
- * unless the server closes the connection after that error.
+ * unless the server closes the connection after that error, or refuses every command on it. A
+ * Galera node outside the primary component answers every statement, ROLLBACK included, with
+ * errno 1047 (SQLSTATE 08S01, "WSREP has not yet prepared node for application use"): a
+ * transaction on it can be ended only by closing the connection, which the server takes as a
+ * rollback.
  */
 const keepsConnection = (error: MysqlError): boolean =>
-  (error._tag === "ServerError" && !closesConnection(error)) ||
+  (error._tag === "ServerError" && !closesConnection(error) && error.errno !== ServerErrorCode.ER_UNKNOWN_COM_ERROR) ||
   error._tag === "ConfigError" ||
   error._tag === "ArgumentError" ||
   (error._tag === "LocalInfileError" && error.reason === "refused")

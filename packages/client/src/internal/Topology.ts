@@ -194,10 +194,13 @@ export const make = Effect.fnUntraced(function* (
     if (status !== "up" && writer === host) writer = undefined
   }
 
-  const markDown = (host: Host, error: MysqlError) => {
-    host.error = error
-    setStatus(host, "down")
-  }
+  /** The host serves nothing more; borrowers waiting on its pool go on to another host. */
+  const markDown = (host: Host, error: MysqlError) =>
+    Effect.suspend(() => {
+      host.error = error
+      setStatus(host, "down")
+      return host.pool.failWaiters(error)
+    })
 
   /** One check: the role, and a replica's lag; fails when the host does not answer in time. */
   const check = (host: Host, connection: MysqlConnection.MysqlConnection) => {
@@ -263,7 +266,7 @@ export const make = Effect.fnUntraced(function* (
         )
         if (Exit.isFailure(exit)) {
           const error = Cause.findErrorOption(exit.cause)
-          if (Option.isSome(error)) markDown(host, error.value)
+          if (Option.isSome(error)) yield* markDown(host, error.value)
         }
         onChecked()
         failures++
@@ -384,10 +387,9 @@ export const make = Effect.fnUntraced(function* (
           }),
           (error) => {
             if (entered || !isHostFailure(error)) return Effect.fail(error)
-            markDown(host, error as MysqlError)
             host.wake()
             skip.add(host)
-            return attempt()
+            return Effect.andThen(markDown(host, error), () => attempt())
           }
         )
       }
@@ -415,10 +417,9 @@ export const make = Effect.fnUntraced(function* (
           Effect.map((connection) => [connection, host] as const),
           Effect.catch((error) => {
             if (!isHostFailure(error)) return Effect.fail(error)
-            markDown(host, error)
             host.wake()
             skip.add(host)
-            return attempt()
+            return Effect.andThen(markDown(host, error), () => attempt())
           })
         )
       }
