@@ -126,6 +126,9 @@ class Host {
   }
 }
 
+/** A borrow's hosts that failed it: none yet. */
+const noFailures: ReadonlyMap<Host, MysqlError> = new Map()
+
 /** Columns of SHOW SLAVE STATUS / SHOW REPLICA STATUS that hold the lag. */
 const lagColumns = ["Seconds_Behind_Master", "Seconds_Behind_Source"] as const
 
@@ -291,7 +294,7 @@ export const make = Effect.fnUntraced(function* (
 
   const servesWrites = (host: Host) => writerTargets.some((t) => host.serves(t))
 
-  const pickWriter = (skip: ReadonlySet<Host>): Host | undefined => {
+  const pickWriter = (skip: ReadonlyMap<Host, MysqlError>): Host | undefined => {
     if (writer !== undefined && !skip.has(writer) && servesWrites(writer)) return writer
     for (const t of writerTargets) {
       const found = ordered().find((host) => !skip.has(host) && host.serves(t))
@@ -307,7 +310,7 @@ export const make = Effect.fnUntraced(function* (
     settings.maxLagSeconds === undefined ||
     (typeof host.lag === "number" && !Number.isNaN(host.lag) && host.lag <= settings.maxLagSeconds)
 
-  const pickReplica = (skip: ReadonlySet<Host>): Host | undefined => {
+  const pickReplica = (skip: ReadonlyMap<Host, MysqlError>): Host | undefined => {
     let best: Host | undefined
     const start = rotation++
     for (let i = 0; i < hosts.length; i++) {
@@ -318,9 +321,12 @@ export const make = Effect.fnUntraced(function* (
     return best
   }
 
-  /** Why no host serves: each host's reason, or the reason every host would give (a refused login). */
-  const unavailable = (wanted: AttemptTarget): MysqlError => {
-    const failures = hosts.map((host) => ({ host: host.label, error: reasonOf(host, wanted) }))
+  /**
+   * Why no host serves: each host's reason (what it failed with in this borrow, else what its check
+   * found), or the reason every host would give (a refused login).
+   */
+  const unavailable = (wanted: AttemptTarget, failed: ReadonlyMap<Host, MysqlError> = noFailures): MysqlError => {
+    const failures = hosts.map((host) => ({ host: host.label, error: failed.get(host) ?? reasonOf(host, wanted) }))
     const fatal = failures.find(({ error }) => isFatal(error))
     if (fatal !== undefined) return fatal.error
     return new HostsUnavailableError({
@@ -369,15 +375,15 @@ export const make = Effect.fnUntraced(function* (
    * down and the next one chosen. `f`'s own failures are its own.
    */
   const useOn = <A, E, R>(
-    pick: (skip: ReadonlySet<Host>) => Host | undefined,
+    pick: (skip: ReadonlyMap<Host, MysqlError>) => Host | undefined,
     wanted: AttemptTarget,
     f: (connection: MysqlConnection.MysqlConnection, host: Host) => Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | MysqlError | PoolTimeoutError, R> =>
     Effect.suspend(() => {
-      const skip = new Set<Host>()
+      const skip = new Map<Host, MysqlError>()
       const attempt = (): Effect.Effect<A, E | MysqlError | PoolTimeoutError, R> => {
         const host = pick(skip)
-        if (host === undefined) return Effect.fail(unavailable(wanted))
+        if (host === undefined) return Effect.fail(unavailable(wanted, skip))
         let entered = false
         return Effect.catch(
           host.pool.use((connection) => {
@@ -388,7 +394,7 @@ export const make = Effect.fnUntraced(function* (
           (error) => {
             if (entered || !isHostFailure(error)) return Effect.fail(error)
             host.wake()
-            skip.add(host)
+            skip.set(host, error as MysqlError)
             return Effect.andThen(markDown(host, error), () => attempt())
           }
         )
@@ -397,18 +403,18 @@ export const make = Effect.fnUntraced(function* (
     })
 
   const getOn = (
-    pick: (skip: ReadonlySet<Host>) => Host | undefined,
+    pick: (skip: ReadonlyMap<Host, MysqlError>) => Host | undefined,
     wanted: AttemptTarget
   ): Effect.Effect<readonly [MysqlConnection.MysqlConnection, Host], MysqlError | PoolTimeoutError, Scope.Scope> =>
     Effect.suspend(() => {
-      const skip = new Set<Host>()
+      const skip = new Map<Host, MysqlError>()
       const attempt = (): Effect.Effect<
         readonly [MysqlConnection.MysqlConnection, Host],
         MysqlError | PoolTimeoutError,
         Scope.Scope
       > => {
         const host = pick(skip)
-        if (host === undefined) return Effect.fail(unavailable(wanted))
+        if (host === undefined) return Effect.fail(unavailable(wanted, skip))
         return host.pool.get.pipe(
           Effect.tap((connection) => {
             host.borrowed++
@@ -418,7 +424,7 @@ export const make = Effect.fnUntraced(function* (
           Effect.catch((error) => {
             if (!isHostFailure(error)) return Effect.fail(error)
             host.wake()
-            skip.add(host)
+            skip.set(host, error as MysqlError)
             return Effect.andThen(markDown(host, error), () => attempt())
           })
         )
@@ -463,7 +469,7 @@ export const make = Effect.fnUntraced(function* (
     f: (connection: MysqlConnection.MysqlConnection) => Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | MysqlError | PoolTimeoutError, R> =>
     Effect.suspend(() => {
-      if (pickReplica(new Set()) === undefined) return usePrimary(f)
+      if (pickReplica(noFailures) === undefined) return usePrimary(f)
       const position = required()
       const onReplica = useOn(
         pickReplica,
@@ -488,7 +494,7 @@ export const make = Effect.fnUntraced(function* (
 
   const getReplica: Effect.Effect<MysqlConnection.MysqlConnection, MysqlError | PoolTimeoutError, Scope.Scope> =
     Effect.suspend(() => {
-      if (pickReplica(new Set()) === undefined) return getPrimary
+      if (pickReplica(noFailures) === undefined) return getPrimary
       const position = required()
       return Effect.flatMap(getOn(pickReplica, "read-only"), ([connection, host]) =>
         position === undefined
@@ -501,7 +507,7 @@ export const make = Effect.fnUntraced(function* (
 
   // The writer is chosen again here, as the next statement would: a check may have just turned it away.
   const hostStats = Effect.suspend(() => {
-    const current = pickWriter(new Set())
+    const current = pickWriter(noFailures)
     return Effect.forEach(hosts, (host) => statsOf(host, host === current))
   })
 
@@ -538,7 +544,7 @@ export const make = Effect.fnUntraced(function* (
   }
   for (const host of hosts) yield* Effect.forkScoped(monitor(host, settle))
   yield* ready.await
-  if (pickWriter(new Set()) === undefined) return yield* Effect.fail(unavailable(writerWanted))
+  if (pickWriter(noFailures) === undefined) return yield* Effect.fail(unavailable(writerWanted))
 
   return {
     flavor: flavor!,
