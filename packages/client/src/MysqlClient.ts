@@ -14,6 +14,8 @@
  *   never the values.
  * - `multipleStatements` defaults to true here: effect's `SqlModel` and `unprepared` send
  *   `INSERT …; SELECT …` in one go.
+ * - With a host list, a pool per host, host checks, one writer, reads on replicas inside
+ *   `withReplicaReads` and `idempotent` retries (internal/Topology.ts, docs/clusters.md).
  */
 import type { ComStmtExecute } from "@effect-mysql/protocol"
 import type { Transport } from "@effect-mysql/transport"
@@ -106,6 +108,7 @@ export const make: (
       adapter
     )
   const acquirer = acquire(routes.get)
+  const transactionAcquirer = acquire(routes.forTransaction)
   // A statement outside a transaction borrows for its own run: no scope or finalizer of its own.
   // What fails here that is no SqlError yet is the pool's: the adapter's failures already are.
   const borrower: Borrower = (f) =>
@@ -118,7 +121,7 @@ export const make: (
   const client = yield* SqlClient.make({
     acquirer,
     // Transactions and `reserve` take the writer, even inside `withReplicaReads`.
-    transactionAcquirer: acquire(routes.forTransaction),
+    transactionAcquirer,
     borrower,
     driver: "mysql",
     compiler: makeCompiler(options.transformQueryNames),
@@ -157,9 +160,7 @@ export const make: (
         Effect.serviceOption(client.transactionService),
         Option.match({
           onNone: () =>
-            Effect.scoped(
-              Effect.flatMap(acquire(routes.forTransaction), (connection) => batchOn(connection, sql, rows, options))
-            ),
+            Effect.scoped(Effect.flatMap(transactionAcquirer, (connection) => batchOn(connection, sql, rows, options))),
           onSome: ([connection]) => batchOn(connection, sql, rows, options)
         })
       )
