@@ -2,12 +2,7 @@
  * The hosts of a host list as a `MysqlClient` uses them: a pool for each host, a check of each
  * host in the background, and the choice of the host for every borrow.
  *
- * - **Checks.** Each host has a check connection of its own that reads the host's role (the role
- *   query of `targetSessionAttrs`) and, on a replica, its replication lag, every `interval`, each
- *   read bounded by `timeout`. A host whose check fails (refused, reset, silent past the timeout)
- *   is down at once; it is tried again after a backoff (the interval, doubling, at most 5 s), and
- *   rejoins with its first successful check. Between checks the connection is watched, so a server
- *   that closes it (a crash, a restart) is noticed at once, not at the next tick.
+ * - **Checks** keep each host's status, role and lag up to date (`TopologyHost.ts`).
  * - **Writes** (and transactions, and every statement outside `withReplicaReads`) go to one host
  *   at a time: the first host in the list's order (or a random one, with `hostOrder: random`)
  *   that is up and meets `targetSessionAttrs`, kept for as long as it stays so. Galera's nodes all
@@ -18,24 +13,25 @@
  *   transaction this client committed, and goes to the writer when the wait times out or no
  *   replica qualifies.
  * - **Failing over.** A borrow whose host fails to give a connection (the pool could not open one)
- *   marks the host down and goes on to the next host. A statement whose connection broke under it
- *   fails as it is (its outcome may be unknown), and wakes the host's check.
+ *   marks the host down and goes on to the next host; so do the borrows waiting on the pool of a
+ *   host found down. A statement whose connection broke under it fails as it is (its outcome may
+ *   be unknown), and wakes the host's check.
  */
 import { Endpoint, TimeoutError } from "@effect-mysql/transport"
-import { Cause, Clock, Duration, Effect, Exit, Latch, Option, type Scope } from "effect"
+import { Clock, Duration, Effect, Latch, type Scope } from "effect"
 import type { ConnectionOptions, ResolvedOptions, TargetSessionAttrs } from "../ConnectionOptions.ts"
 import { HostsUnavailableError, type MysqlError, type PoolTimeoutError } from "../Errors.ts"
-import * as MysqlConnection from "../MysqlConnection.ts"
+import type * as MysqlConnection from "../MysqlConnection.ts"
 import * as MysqlPool from "../MysqlPool.ts"
 import { GtidPosition } from "./GtidPosition.ts"
 import { type AttemptTarget, isFatal } from "./HostConnect.ts"
+import { HostList } from "./HostList.ts"
 import * as HostRole from "./HostRole.ts"
+import { type CheckSettings, Host, type HostStatus } from "./TopologyHost.ts"
 
-export type HostStatus = "unknown" | "up" | "down"
+export type { HostStatus }
 
-export interface TopologySettings {
-  readonly interval: Duration.Duration
-  readonly timeout: Duration.Duration
+export interface TopologySettings extends CheckSettings {
   /** undefined: no bound. */
   readonly maxLagSeconds: number | undefined
   readonly readYourWrites: boolean
@@ -61,7 +57,6 @@ export interface HostStats {
 }
 
 export interface Topology {
-  readonly flavor: "mysql" | "mariadb"
   readonly usePrimary: <A, E, R>(
     f: (connection: MysqlConnection.MysqlConnection) => Effect.Effect<A, E, R>
   ) => Effect.Effect<A, E | MysqlError | PoolTimeoutError, R>
@@ -73,72 +68,15 @@ export interface Topology {
   readonly hosts: Effect.Effect<ReadonlyArray<HostStats>>
 }
 
-const maxRecheckMillis = 5_000
-
-class Host {
-  readonly index: number
-  readonly label: string
-  readonly pool: MysqlPool.MysqlPool
-  status: HostStatus = "unknown"
-  role: HostRole.Role | undefined = undefined
-  galeraProblem: string | undefined = undefined
-  lag: number | null | undefined = undefined
-  error: MysqlError | undefined = undefined
-  since = 0
-  /** Borrows running on this host, to send a replica read to the least busy replica. */
-  borrowed = 0
-  /** What this replica was last seen to have applied of the client's writes. */
-  applied: GtidPosition | undefined = undefined
-  private resume: (() => void) | undefined = undefined
-  private woken = false
-
-  constructor(index: number, label: string, pool: MysqlPool.MysqlPool) {
-    this.index = index
-    this.label = label
-    this.pool = pool
-  }
-
-  /** Ends the check's wait now (or the next one, when it is not waiting). */
-  wake(): void {
-    this.woken = true
-    this.resume?.()
-  }
-
-  /** Waits `millis`, or until woken. */
-  sleep(millis: number): Effect.Effect<void> {
-    const woken = Effect.callback<void>((resume) => {
-      if (this.woken) return resume(Effect.void)
-      this.resume = () => resume(Effect.void)
-      return Effect.sync(() => (this.resume = undefined))
-    })
-    return Effect.ensuring(
-      Effect.raceFirst(Effect.sleep(millis), woken),
-      Effect.sync(() => {
-        this.woken = false
-        this.resume = undefined
-      })
-    )
-  }
-
-  serves(target: AttemptTarget): boolean {
-    if (this.status !== "up" || this.galeraProblem !== undefined) return false
-    return target === "any" || this.role === (target === "read-write" ? "primary" : "replica")
-  }
-}
+/** One host's options: the list narrowed to it, with no target (the topology judges roles). */
+const hostOptions = (options: ConnectionOptions, index: number): ConnectionOptions => ({
+  ...options,
+  hosts: [options.hosts![index]!],
+  targetSessionAttrs: "any"
+})
 
 /** A borrow's hosts that failed it: none yet. */
 const noFailures: ReadonlyMap<Host, MysqlError> = new Map()
-
-/** Columns of SHOW SLAVE STATUS / SHOW REPLICA STATUS that hold the lag. */
-const lagColumns = ["Seconds_Behind_Master", "Seconds_Behind_Source"] as const
-
-/** SHOW REPLICA STATUS where the server knows it (MariaDB 10.5, MySQL 8.0.22; MySQL 8.4 knows no other). */
-const replicaStatusSql = (info: MysqlConnection.ConnectionInfo): string => {
-  const [major = 0, minor = 0, patch = 0] = info.serverVersion.split(/[.-]/).map(Number)
-  const version = major * 10_000 + minor * 100 + patch
-  const modern = info.flavor === "mariadb" ? version >= 100_500 : version >= 80_022
-  return modern ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS"
-}
 
 const gtidWaitSql = {
   mariadb: "SELECT MASTER_GTID_WAIT(?, ?)",
@@ -152,21 +90,6 @@ const gtidTrackingSql = {
   mysql: "SET SESSION session_track_gtids = OWN_GTID"
 } as const
 
-/** One host's options: the list narrowed to it, with no target (the topology judges roles). */
-const hostOptions = (options: ConnectionOptions, index: number): ConnectionOptions => ({
-  ...options,
-  hosts: [options.hosts![index]!],
-  targetSessionAttrs: "any"
-})
-
-/** The check connection's: no timeouts or side connections of its own; the check bounds itself. */
-const checkOptions = ({
-  compression: _compression,
-  statementTimeout: _statementTimeout,
-  readTimeout: _readTimeout,
-  ...options
-}: ConnectionOptions): ConnectionOptions => ({ ...options, stallCheckAfter: false, killQueryOnInterrupt: false })
-
 export const make = Effect.fnUntraced(function* (
   options: ConnectionOptions,
   resolved: ResolvedOptions,
@@ -176,7 +99,7 @@ export const make = Effect.fnUntraced(function* (
   const clock = yield* Clock.Clock
   const now = () => clock.currentTimeMillisUnsafe()
   const target: TargetSessionAttrs = resolved.targetSessionAttrs
-  // What the client's writes have committed, for read-your-writes; its flavor is set by the first check.
+  // What the client's writes have committed, for read-your-writes (in the flavor of the first write).
   let written: GtidPosition | undefined
   let lastNoted: string | undefined
   const setup: MysqlPool.Setup | undefined = settings.readYourWrites
@@ -188,106 +111,12 @@ export const make = Effect.fnUntraced(function* (
     hosts.push(new Host(index, Endpoint.format(resolved.hosts[index]!.endpoint), pool))
   }
   let writer: Host | undefined
-  let flavor: "mysql" | "mariadb" | undefined
   let rotation = 0
 
-  const setStatus = (host: Host, status: HostStatus) => {
-    if (host.status !== status) host.since = now()
-    host.status = status
-    if (status !== "up" && writer === host) writer = undefined
-  }
-
-  /** The host serves nothing more; borrowers waiting on its pool go on to another host. */
-  const markDown = (host: Host, error: MysqlError) =>
-    Effect.suspend(() => {
-      host.error = error
-      setStatus(host, "down")
-      return host.pool.failWaiters(error)
-    })
-
-  /** One check: the role, and a replica's lag; fails when the host does not answer in time. */
-  const check = (host: Host, connection: MysqlConnection.MysqlConnection) => {
-    const info = connection.info
-    const read = Effect.gen(function* () {
-      const result = yield* connection.query<ReadonlyArray<unknown>>(HostRole.roleQuery(info.flavor), {
-        rowShape: "array"
-      })
-      const found = HostRole.report(result.rows[0] ?? [])
-      let lag: number | null | undefined
-      if (found.role === "replica") {
-        const status = yield* connection.query(replicaStatusSql(info))
-        const row = status.rows[0]
-        const value = row === undefined ? null : lagColumns.map((name) => row[name]).find((v) => v !== undefined)
-        lag = value === null || value === undefined ? null : Number(value)
-      }
-      return { found, lag }
-    })
-    return Effect.timeoutOrElse(read, {
-      duration: settings.timeout,
-      orElse: () =>
-        Effect.fail(
-          new TimeoutError({
-            operation: "read",
-            timeoutMillis: Duration.toMillis(settings.timeout),
-            message: `${host.label} did not answer its host check within ${Duration.format(settings.timeout)}`
-          })
-        )
-    })
-  }
-
-  /** Checks a host for as long as its check connection works; fails with why it stopped. */
-  const watchHost = (host: Host, onChecked: () => void) =>
-    Effect.gen(function* () {
-      const connection = yield* MysqlConnection.connect(checkOptions(hostOptions(options, host.index)))
-      flavor ??= connection.info.flavor
-      written ??= new GtidPosition(connection.info.flavor)
-      while (true) {
-        const { found, lag } = yield* check(host, connection)
-        host.role = found.role
-        host.galeraProblem = found.galeraProblem
-        host.lag = lag
-        host.error = undefined
-        setStatus(host, "up")
-        onChecked()
-        yield* connection.watchWhileIdle(Effect.sync(() => host.wake()))
-        yield* host.sleep(Duration.toMillis(settings.interval))
-        if (connection.failure !== undefined) return yield* Effect.fail(connection.failure)
-      }
-    })
-
-  const monitor = (host: Host, onChecked: () => void) =>
-    Effect.gen(function* () {
-      let failures = 0
-      while (true) {
-        const exit = yield* Effect.exit(
-          Effect.scoped(
-            watchHost(host, () => {
-              failures = 0
-              onChecked()
-            })
-          )
-        )
-        if (Exit.isFailure(exit)) {
-          const error = Cause.findErrorOption(exit.cause)
-          if (Option.isSome(error)) yield* markDown(host, error.value)
-        }
-        onChecked()
-        failures++
-        const interval = Duration.toMillis(settings.interval)
-        yield* host.sleep(Math.min(interval * 2 ** Math.min(failures - 1, 16), Math.max(interval, maxRecheckMillis)))
-      }
-    })
-
-  /** The hosts in the order to pick a writer from. */
-  const ordered = (): ReadonlyArray<Host> => {
-    if (resolved.hostOrder === "sequential") return hosts
-    const shuffled = [...hosts]
-    for (let i = shuffled.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1))
-      ;[shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!]
-    }
-    return shuffled
-  }
+  // The writer is picked in the list's order, or shuffled for `random`; a host list with no
+  // backoff of its own (a down host is not picked at all) gives that order.
+  const order = new HostList(hosts.length, resolved.hostOrder)
+  const ordered = (): ReadonlyArray<Host> => order.order(0).map((index) => hosts[index]!)
 
   const writerTargets: ReadonlyArray<AttemptTarget> =
     target === "prefer-replica" ? ["read-only", "read-write"] : [target]
@@ -358,8 +187,9 @@ export const make = Effect.fnUntraced(function* (
   /** The client's last commit seen on `connection`, for read-your-writes. */
   const noteWrite = (connection: MysqlConnection.MysqlConnection) => {
     const gtid = connection.lastGtid
-    if (gtid === undefined || gtid === lastNoted || written === undefined) return
+    if (gtid === undefined || gtid === lastNoted) return
     lastNoted = gtid
+    written ??= new GtidPosition(connection.info.flavor)
     written.add(gtid)
   }
 
@@ -395,7 +225,7 @@ export const make = Effect.fnUntraced(function* (
             if (entered || !isHostFailure(error)) return Effect.fail(error)
             host.wake()
             skip.set(host, error as MysqlError)
-            return Effect.andThen(markDown(host, error), () => attempt())
+            return Effect.andThen(host.markDown(error as MysqlError, now()), () => attempt())
           }
         )
       }
@@ -425,7 +255,7 @@ export const make = Effect.fnUntraced(function* (
             if (!isHostFailure(error)) return Effect.fail(error)
             host.wake()
             skip.set(host, error as MysqlError)
-            return Effect.andThen(markDown(host, error), () => attempt())
+            return Effect.andThen(host.markDown(error as MysqlError, now()), () => attempt())
           })
         )
       }
@@ -542,12 +372,11 @@ export const make = Effect.fnUntraced(function* (
   const settle = () => {
     if (settled()) ready.openUnsafe()
   }
-  for (const host of hosts) yield* Effect.forkScoped(monitor(host, settle))
+  for (const host of hosts) yield* Effect.forkScoped(host.check(hostOptions(options, host.index), settings, settle))
   yield* ready.await
   if (pickWriter(noFailures) === undefined) return yield* Effect.fail(unavailable(writerWanted))
 
   return {
-    flavor: flavor!,
     usePrimary,
     getPrimary,
     useReplica,
