@@ -138,11 +138,21 @@ export interface ConnectionOptions {
   readonly collation?: number
   /** How values are decoded (bigint, decimal, dates, time zone, …). */
   readonly types?: ValueOptions
+  /**
+   * Session variables set right after login, in one `SET SESSION`, and again after every reset of
+   * the session (`resetConnection`, `changeUser`, a pool's reset): `{ time_zone: "+00:00",
+   * sql_mode: "STRICT_ALL_TABLES" }`.
+   */
+  readonly sessionVariables?: Readonly<Record<string, SessionValue>>
+  /** Statements run after `sessionVariables`, in order, on every new session and after every reset. */
+  readonly initSql?: string | ReadonlyArray<string>
   /** Added to the connection attributes (`performance_schema.session_connect_attrs`). */
   readonly connectAttributes?: Readonly<Record<string, string>>
   /** `program_name` connection attribute. */
   readonly programName?: string
 }
+
+export type SessionValue = string | number | boolean
 
 /** A password that no printer shows: `util.inspect`, `JSON.stringify` and `Formatter` see `<redacted>`. */
 export type HiddenPassword = Exclude<Password, string>
@@ -191,6 +201,8 @@ export interface ResolvedOptions {
   readonly types: ValueOptions
   readonly connectAttributes: Readonly<Record<string, string>>
   readonly programName: string | undefined
+  readonly sessionVariables: ReadonlyArray<readonly [name: string, value: SessionValue]>
+  readonly initSql: ReadonlyArray<string>
 }
 
 const fail = (option: string, message: string) =>
@@ -341,6 +353,15 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
   const statementTimeout =
     options.statementTimeout === undefined ? undefined : timerDuration("statementTimeout", options.statementTimeout)
   if (statementTimeout !== undefined && Result.isFailure(statementTimeout)) return Result.fail(statementTimeout.failure)
+  const sessionVariables = Object.entries(options.sessionVariables ?? {})
+  const badName = sessionVariables.find(([name]) => !variableName.test(name))
+  if (badName !== undefined)
+    return fail(
+      `sessionVariables.${badName[0]}`,
+      "is not a system variable name (letters, digits and underscores, not starting with a digit)"
+    )
+  const initSql = typeof options.initSql === "string" ? [options.initSql] : (options.initSql ?? [])
+  if (initSql.some((sql) => sql.trim() === "")) return fail("initSql", "holds an empty statement")
   return Result.succeed({
     endpoint: hosts.success[0]!.endpoint,
     hosts: hosts.success,
@@ -373,9 +394,14 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     collation: collation.success,
     types: options.types ?? {},
     connectAttributes: options.connectAttributes ?? {},
-    programName: options.programName
+    programName: options.programName,
+    sessionVariables,
+    initSql
   })
 }
+
+/** A system variable's name, as `SET SESSION` takes it unquoted. */
+const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /** The password as text, whichever form it was given in; an Effect is run once per connection. */
 export const passwordText = (

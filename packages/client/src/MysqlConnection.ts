@@ -45,6 +45,7 @@ import type { Verdict } from "./internal/Liveness.ts"
 import * as PreparedCommands from "./internal/PreparedCommands.ts"
 import * as RowStream from "./internal/RowStream.ts"
 import * as SessionCommands from "./internal/SessionCommands.ts"
+import { setUpSession } from "./internal/SessionSetup.ts"
 import * as TextCommands from "./internal/TextCommands.ts"
 import type { Result, Row, RowShape } from "./Result.ts"
 
@@ -203,11 +204,15 @@ export interface MysqlConnection {
   readonly pingWithin: (timeout: Duration.Input) => Effect.Effect<void, MysqlError>
   /** COM_INIT_DB: makes `database` the default. */
   readonly useDatabase: (database: string) => Effect.Effect<void, MysqlError>
-  /** COM_RESET_CONNECTION: session variables, temporary tables and prepared statements are dropped. */
+  /**
+   * COM_RESET_CONNECTION: session variables, temporary tables and prepared statements are dropped;
+   * then `sessionVariables` and `initSql` run again.
+   */
   readonly resetConnection: Effect.Effect<void, MysqlError>
   /**
    * COM_CHANGE_USER: logs in as another user on the same connection (TLS and compression stay);
-   * session state and prepared statements are dropped. A refused login closes the connection.
+   * session state and prepared statements are dropped, and `sessionVariables` and `initSql` run
+   * again. A refused login closes the connection.
    */
   readonly changeUser: (login: ChangeUserOptions) => Effect.Effect<void, MysqlError>
   /** COM_SET_OPTION: allow or forbid several statements in one `query`. */
@@ -254,7 +259,7 @@ class Connection implements MysqlConnection {
       role
     }
     this.ping = SessionCommands.ping(core)
-    this.resetConnection = SessionCommands.resetConnection(core)
+    this.resetConnection = Effect.andThen(SessionCommands.resetConnection(core), setUpSession(core))
     this.watchWhileIdle = core.watchWhileIdle
   }
 
@@ -297,7 +302,8 @@ class Connection implements MysqlConnection {
 
   readonly useDatabase = (database: string) => SessionCommands.useDatabase(this.core, database)
 
-  readonly changeUser = (login: ChangeUserOptions) => SessionCommands.changeUser(this.core, login)
+  readonly changeUser = (login: ChangeUserOptions) =>
+    Effect.andThen(SessionCommands.changeUser(this.core, login), setUpSession(this.core))
 
   readonly setMultipleStatements = (enabled: boolean) => SessionCommands.setMultipleStatements(this.core, enabled)
 
@@ -367,6 +373,7 @@ const openOn = Effect.fnUntraced(function* (
   // The role query shares the attempt's connectTimeout with the handshake.
   const left = Duration.subtract(resolved.connectTimeout, Duration.millis((yield* Clock.currentTimeMillis) - started))
   const role = target === "any" ? undefined : yield* checkRole(core, target, resolved, left)
+  yield* setUpSession(core)
   const connection = new Connection(core, role)
   const stallCheckAfter = resolved.stallCheckAfter
   if (stallCheckAfter !== undefined) {
@@ -420,6 +427,8 @@ const sideOptions = (
     hosts: _hosts,
     hostOrder: _hostOrder,
     targetSessionAttrs: _targetSessionAttrs,
+    sessionVariables: _sessionVariables,
+    initSql: _initSql,
     ...options
   }: ConnectionOptions,
   endpoint: Endpoint.Endpoint

@@ -113,7 +113,11 @@ const connectionFields = {
   collation: Schema.optional(Schema.Number),
   types: Schema.optional(Schema.Struct(typesFields)),
   connectAttributes: Schema.optional(Schema.Record(Schema.String, Schema.String)),
-  programName: Schema.optional(Schema.String)
+  programName: Schema.optional(Schema.String),
+  sessionVariables: Schema.optional(
+    Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Number, Schema.Boolean]))
+  ),
+  initSql: Schema.optional(Schema.Union([Schema.String, Schema.Array(Schema.String)]))
 } satisfies Fields<ConnectionOptions>
 
 const poolFields = {
