@@ -392,13 +392,21 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     maxResults,
     maxResponseSize,
     collation: collation.success,
-    types: options.types ?? {},
+    types: valueDefaults(options.types),
     connectAttributes: options.connectAttributes ?? {},
     programName: options.programName,
     sessionVariables,
     initSql
   })
 }
+
+/**
+ * The client's value options over the protocol's defaults. One default for BIGINT wherever the
+ * client reads a value (MysqlConnection, SqlClient, the change stream): a number while it is safe,
+ * a bigint beyond 2^53 (`bigint: "bigint"` for always a bigint). The protocol's codecs keep
+ * bigint as their own default.
+ */
+export const valueDefaults = (types: ValueOptions | undefined): ValueOptions => ({ bigint: "number", ...types })
 
 /** A system variable's name, as `SET SESSION` takes it unquoted. */
 const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/

@@ -27,7 +27,10 @@ const cases: ReadonlyArray<Case> = [
   { type: "BIGINT", input: -9223372036854775808n },
   { type: "BIGINT", input: 9223372036854775807n },
   { type: "BIGINT UNSIGNED", input: 18446744073709551615n },
-  { type: "BIGINT", input: 0n },
+  // A BIGINT is a number while it is safe (above, the limits stay bigints).
+  { type: "BIGINT", input: 0n, expected: 0 },
+  { type: "BIGINT UNSIGNED", input: 9007199254740991n, expected: 9007199254740991 },
+  { type: "BIGINT", input: -9007199254740993n },
   { type: "FLOAT", input: 1.5 },
   { type: "DOUBLE", input: -1.2345678901234567e300 },
   { type: "DECIMAL(65,30)", input: "12345678901234567890123456789012345.123456789012345678901234567890" },
@@ -93,17 +96,17 @@ describe("types", () => {
     })
   )
 
-  it.effect("DATETIME(6) keeps its microseconds as text; BIGINT as number when asked and safe", () =>
+  it.effect("DATETIME(6) keeps its microseconds as text; BIGINT a number while safe, a bigint when asked", () =>
     Effect.gen(function* () {
       const conn = yield* connect(optionsFor("plain"))
       const text = yield* conn.query("SELECT CAST('2024-02-29 13:14:15.123456' AS DATETIME(6)) AS t", {
         types: { dates: "string" }
       })
       assert.deepStrictEqual(text.rows, [{ t: "2024-02-29 13:14:15.123456" }])
-      const numbers = yield* conn.query("SELECT CAST(42 AS SIGNED) AS small, CAST(9007199254740993 AS SIGNED) AS big", {
-        types: { bigint: "number" }
-      })
-      assert.deepStrictEqual(numbers.rows, [{ small: 42, big: 9007199254740993n }])
+      const sql = "SELECT CAST(42 AS SIGNED) AS small, CAST(9007199254740993 AS SIGNED) AS big"
+      assert.deepStrictEqual((yield* conn.query(sql)).rows, [{ small: 42, big: 9007199254740993n }])
+      const bigints = yield* conn.query(sql, { types: { bigint: "bigint" } })
+      assert.deepStrictEqual(bigints.rows, [{ small: 42, big: 9007199254740993n }])
     })
   )
 

@@ -9,7 +9,7 @@
  * long fails with a `TimeoutError`, so a connection a firewall dropped in silence does not leave the
  * stream waiting forever.
  */
-import { ConfigError, type ConnectionOptions, MysqlConnection, type MysqlError } from "@effect-mysql/client"
+import { ConfigError, ConnectionOptions, MysqlConnection, type MysqlError } from "@effect-mysql/client"
 import { resolveValueOptions } from "@effect-mysql/protocol"
 import { type Transport, TransportError } from "@effect-mysql/transport"
 import { type Duration, Effect, Schedule, Stream } from "effect"
@@ -58,7 +58,7 @@ export const stream = (
   Stream.unwrap(
     Effect.gen(function* () {
       const settings = yield* checkSettings(options)
-      const values = resolveValueOptions(options.types)
+      const values = resolveValueOptions(ConnectionOptions.valueDefaults(options.types))
       if (typeof values === "string") return yield* new ConfigError({ option: "types.timeZone", message: values })
       const resume = new Resume(settings.from)
       const once = (): Stream.Stream<ReplicationEvent, MysqlError | ReplicationError, Transport> =>
