@@ -30,10 +30,11 @@ import { type ConnectionOptions, type ResolvedOptions, resolve, timerDuration } 
 import type { ConfigError, MysqlError, PoolTimeoutError } from "./Errors.ts"
 import { SqlConnectionAdapter, StatementTimeout, statementOptions } from "./internal/SqlConnectionAdapter.ts"
 import { toSqlError } from "./internal/SqlErrors.ts"
+import { fromSqlMysql2 } from "./internal/SqlMysql2Options.ts"
 import { readSslFiles } from "./internal/SslFiles.ts"
 import type { HostStats } from "./internal/Topology.ts"
 import * as Topology from "./internal/Topology.ts"
-import { type MysqlClientOptions, split } from "./MysqlClientOptions.ts"
+import { type MysqlClientOptions, type OptionsWithUser, redactOptions, split } from "./MysqlClientOptions.ts"
 import { makeCompiler } from "./MysqlCompiler.ts"
 import type { BatchOptions, MysqlConnection } from "./MysqlConnection.ts"
 import * as MysqlPool from "./MysqlPool.ts"
@@ -49,6 +50,8 @@ export const TypeId = "~@effect-mysql/client/MysqlClient" as const
 
 export interface MysqlClient extends SqlClient.SqlClient {
   readonly [TypeId]: typeof TypeId
+  /** The options the client was made with, as given, with passwords and the URL Redacted. */
+  readonly config: MysqlClientOptions
   /**
    * The pool's counters: open, idle, borrowed, waiting connections. With a host list, the sums
    * over the hosts' pools, and each host's state and pool in `hosts`.
@@ -82,9 +85,10 @@ export const make: (
 ) => Effect.Effect<MysqlClient, SqlError, Scope.Scope | Transport | Reactivity.Reactivity> = Effect.fn(
   "MysqlClient.make"
 )(function* (
-  options: MysqlClientOptions
+  given: MysqlClientOptions
 ): Effect.fn.Return<MysqlClient, SqlError, Scope.Scope | Transport | Reactivity.Reactivity> {
   // Refuse bad options before anything opens, with the option's name in the message.
+  const options = yield* Effect.mapError(resolveOptions(given), (e) => toSqlError(e, "configure"))
   const checked = split({ multipleStatements: true, ...options })
   if (Result.isFailure(checked)) return yield* toSqlError(checked.failure, "configure")
   const parts = checked.success
@@ -101,7 +105,8 @@ export const make: (
     Effect.mapError((e) => toSqlError(e, "connect"))
   )
   const statements = statementOptions(options.types ?? {})
-  const adapter = (connection: MysqlConnection) => new SqlConnectionAdapter(connection, statements)
+  const adapter = (connection: MysqlConnection) =>
+    new SqlConnectionAdapter(connection, statements, options.disablePreparedStatements === true)
   const acquire = (get: typeof routes.get): Effect.Effect<Connection, SqlError, Scope.Scope> =>
     Effect.map(
       Effect.mapError(get, (e) => toSqlError(e, "acquire")),
@@ -153,6 +158,7 @@ export const make: (
     )
   return Object.assign(client, {
     [TypeId]: TypeId,
+    config: redactOptions(given),
     stats: routes.stats,
     server: { flavor: info.flavor, version: info.serverVersion },
     batch: (sql: string, rows: ReadonlyArray<ReadonlyArray<ParameterValue>>, options?: BatchOptions) =>
@@ -315,7 +321,7 @@ export const layer = (
 
 /** Options from parsed settings: the certificate files they name are read first. */
 const fromSettings = (settings: UrlSettings, overrides: Partial<MysqlClientOptions>) =>
-  Effect.map(readSslFiles(settings.sslFiles), (pem): MysqlClientOptions => {
+  Effect.map(readSslFiles(settings.sslFiles), (pem): OptionsWithUser => {
     const ssl = { ...settings.options.ssl, ...pem, ...overrides.ssl }
     return { ...settings.options, ...overrides, ...(Object.keys(ssl).length > 0 ? { ssl } : {}) }
   })
@@ -327,8 +333,17 @@ const fromSettings = (settings: UrlSettings, overrides: Partial<MysqlClientOptio
 export const optionsFromUrl = (
   url: string | Redacted.Redacted<string>,
   overrides: Partial<MysqlClientOptions> = {}
-): Effect.Effect<MysqlClientOptions, ConfigError> =>
+): Effect.Effect<OptionsWithUser, ConfigError> =>
   Effect.flatMap(Effect.fromResult(parse(url)), (settings) => fromSettings(settings, overrides))
+
+/**
+ * The options with @effect/sql-mysql2's names (`url`, `username`, `connectionTTL`, `poolConfig`)
+ * mapped onto ours and the URL read: what the client connects with.
+ */
+export const resolveOptions = (given: MysqlClientOptions): Effect.Effect<MysqlClientOptions, ConfigError> =>
+  Effect.flatMap(Effect.fromResult(fromSqlMysql2(given)), ({ options, url }) =>
+    url === undefined ? Effect.succeed(options) : optionsFromUrl(url, options)
+  )
 
 /**
  * From `mysql://user:password@host:port/database?ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/ca.pem…`;
