@@ -19,7 +19,19 @@
  */
 import type { ComStmtExecute } from "@effect-mysql/protocol"
 import type { Transport } from "@effect-mysql/transport"
-import { Config, Context, Duration, Effect, Layer, Option, type Redacted, Result, Schedule, type Scope } from "effect"
+import {
+  Config,
+  Context,
+  Duration,
+  Effect,
+  Layer,
+  Option,
+  type Redacted,
+  Result,
+  Schedule,
+  type Scope,
+  Semaphore
+} from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { Borrower, Connection } from "effect/sql/SqlConnection"
@@ -34,7 +46,13 @@ import { fromSqlMysql2 } from "./internal/SqlMysql2Options.ts"
 import { readSslFiles } from "./internal/SslFiles.ts"
 import type { HostStats } from "./internal/Topology.ts"
 import * as Topology from "./internal/Topology.ts"
-import { type MysqlClientOptions, type OptionsWithUser, redactOptions, split } from "./MysqlClientOptions.ts"
+import {
+  type ExistingConnectionOptions,
+  type MysqlClientOptions,
+  type OptionsWithUser,
+  redactOptions,
+  split
+} from "./MysqlClientOptions.ts"
 import { makeCompiler } from "./MysqlCompiler.ts"
 import type { BatchOptions, MysqlConnection } from "./MysqlConnection.ts"
 import * as MysqlPool from "./MysqlPool.ts"
@@ -42,7 +60,7 @@ import type { Result as StatementResult } from "./Result.ts"
 import { parse, type UrlSettings } from "./Url.ts"
 
 export type { HostStats, HostStatus } from "./internal/Topology.ts"
-export type { MysqlClientOptions, ReplicaReadOptions } from "./MysqlClientOptions.ts"
+export type { ExistingConnectionOptions, MysqlClientOptions, ReplicaReadOptions } from "./MysqlClientOptions.ts"
 
 type ParameterValue = ComStmtExecute.ParameterValue
 
@@ -100,6 +118,15 @@ export const make: (
       : Effect.map(MysqlPool.make(parts.connection, parts.pool), poolRoutes),
     (e) => toSqlError(e, "configure")
   )
+  return yield* clientOver(routes, options, given)
+})
+
+/** The client over where its connections come from; `config` is what `MysqlClient.config` shows. */
+const clientOver = Effect.fnUntraced(function* (
+  routes: Routes,
+  options: ExistingConnectionOptions,
+  config: MysqlClientOptions
+): Effect.fn.Return<MysqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> {
   // The first connection proves the options work, and tells which server this is for the spans.
   const info = yield* Effect.scoped(Effect.map(routes.forTransaction, (connection) => connection.info)).pipe(
     Effect.mapError((e) => toSqlError(e, "connect"))
@@ -158,7 +185,7 @@ export const make: (
     )
   return Object.assign(client, {
     [TypeId]: TypeId,
-    config: redactOptions(given),
+    config: redactOptions(config),
     stats: routes.stats,
     server: { flavor: info.flavor, version: info.serverVersion },
     batch: (sql: string, rows: ReadonlyArray<ReadonlyArray<ParameterValue>>, options?: BatchOptions) =>
@@ -191,6 +218,61 @@ const poolRoutes = (pool: MysqlPool.MysqlPool): Routes => ({
   forTransaction: pool.get,
   stats: pool.stats
 })
+
+/** One connection, lent to one borrower at a time: a transaction keeps it until it ends. */
+const connectionRoutes = (connection: MysqlConnection, turn: Semaphore.Semaphore): Routes => {
+  let borrowed = 0
+  const lent = Effect.acquireRelease(
+    Effect.sync(() => {
+      borrowed = 1
+    }),
+    () =>
+      Effect.sync(() => {
+        borrowed = 0
+      })
+  )
+  // Waiting for the turn stays interruptible; taking it and registering its release do not.
+  const get = Effect.uninterruptibleMask((restore) =>
+    Effect.as(Effect.andThen(restore(turn.takeScoped(1)), lent), connection)
+  )
+  return {
+    get,
+    use: (f) => turn.withPermit(Effect.scoped(Effect.andThen(lent, f(connection)))),
+    forTransaction: get,
+    // Borrowers waiting for their turn are not counted.
+    stats: Effect.sync(() => ({
+      size: 1,
+      idle: 1 - borrowed,
+      borrowed,
+      waiting: 0,
+      min: 1,
+      max: 1,
+      opened: 0,
+      closed: 0
+    }))
+  }
+}
+
+/**
+ * The client over a pool the application made and keeps: closing the client's scope leaves the
+ * pool open.
+ */
+export const fromPool = (
+  pool: MysqlPool.MysqlPool,
+  options: ExistingConnectionOptions = {}
+): Effect.Effect<MysqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+  clientOver(poolRoutes(pool), options, options)
+
+/**
+ * The client over one connection the application keeps. A statement, a stream or a transaction
+ * has the connection to itself while it runs; the others wait their turn, so transactions on it
+ * take turns and a statement never lands inside another fiber's transaction.
+ */
+export const fromConnection = (
+  connection: MysqlConnection,
+  options: ExistingConnectionOptions = {}
+): Effect.Effect<MysqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+  Effect.flatMap(Semaphore.make(1), (turn) => clientOver(connectionRoutes(connection, turn), options, options))
 
 const sumStats = (pools: ReadonlyArray<MysqlPool.PoolStats>): MysqlPool.PoolStats => {
   const sum = (key: keyof MysqlPool.PoolStats) => pools.reduce((total, stats) => total + stats[key], 0)

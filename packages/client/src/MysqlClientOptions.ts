@@ -47,6 +47,15 @@ export interface MysqlClientOptions extends Omit<ConnectionOptions, "user">, Poo
   readonly poolConfig?: Readonly<Record<string, unknown>>
 }
 
+/**
+ * What `MysqlClient.fromPool` and `fromConnection` take: the connections are there already, so only
+ * effect/sql's options and how statements go. Give `types` as the connections were given them.
+ */
+export type ExistingConnectionOptions = Pick<
+  MysqlClientOptions,
+  "spanAttributes" | "transformResultNames" | "transformQueryNames" | "types" | "database" | "disablePreparedStatements"
+>
+
 export interface ReplicaReadOptions {
   /**
    * A replica further behind its primary than this (`Seconds_Behind_Master`), or not replicating,
