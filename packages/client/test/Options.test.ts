@@ -191,6 +191,8 @@ describe("@effect/sql-mysql2's config", () => {
       assert.strictEqual(badUrl.option, "url")
       const noUser = yield* clientRefusal({})
       assert.strictEqual(noUser.option, "user")
+      const nested = yield* clientRefusal({ username: "app", poolConfig: { ssl: { rejectUnauthorized: false } } })
+      assert.strictEqual(nested.option, "ssl.rejectUnauthorized")
       const text = yield* clientRefusal({ user: "app", disablePreparedStatements: "yes" })
       assert.strictEqual(text.option, "disablePreparedStatements")
     })
