@@ -60,7 +60,14 @@ import type { Result as StatementResult } from "./Result.ts"
 import { parse, type UrlSettings } from "./Url.ts"
 
 export type { HostStats, HostStatus } from "./internal/Topology.ts"
-export type { ExistingConnectionOptions, MysqlClientOptions, ReplicaReadOptions } from "./MysqlClientOptions.ts"
+// @effect/sql-mysql2's names for the same things, so that code written against it compiles here.
+export type {
+  ExistingConnectionOptions,
+  MysqlClientOptions,
+  MysqlClientOptions as MysqlClientConfig,
+  ReplicaReadOptions
+} from "./MysqlClientOptions.ts"
+export { makeCompiler } from "./MysqlCompiler.ts"
 
 type ParameterValue = ComStmtExecute.ParameterValue
 

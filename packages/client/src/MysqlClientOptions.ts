@@ -49,7 +49,8 @@ export interface MysqlClientOptions extends Omit<ConnectionOptions, "user">, Poo
 
 /**
  * What `MysqlClient.fromPool` and `fromConnection` take: the connections are there already, so only
- * effect/sql's options and how statements go. Give `types` as the connections were given them.
+ * effect/sql's options, how statements go, and the `database` the spans name. Give `types` as the
+ * connections were given them.
  */
 export type ExistingConnectionOptions = Pick<
   MysqlClientOptions,

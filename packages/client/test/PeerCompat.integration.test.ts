@@ -94,7 +94,7 @@ const program = Effect.gen(function* () {
 const { user, password } = TestAccounts.plain
 const url = `mysql://${user}:${password}@${target.host}:${target.port}/${target.database}`
 
-const configs: ReadonlyArray<readonly [string, MysqlClient.MysqlClientOptions]> = [
+const configs: ReadonlyArray<readonly [string, MysqlClient.MysqlClientConfig]> = [
   ["url", { url: Redacted.make(url), transformQueryNames: Str.camelToSnake, transformResultNames: Str.snakeToCamel }],
   [
     "host, port, username, password",
