@@ -8,7 +8,7 @@
  */
 import { Config, Effect, Option, type Redacted, Result } from "effect"
 import { SourceError } from "effect/ConfigProvider"
-import type { MysqlClientOptions } from "./MysqlClientOptions.ts"
+import type { OptionsWithUser } from "./MysqlClientOptions.ts"
 import { applyParameters, parameters, parse, parseHostList, type UrlSettings } from "./Url.ts"
 
 /** The variable that carries a URL parameter: `ssl-mode` → `MYSQL_SSL_MODE`. */
@@ -38,7 +38,7 @@ export const settings = (prefix = "MYSQL"): Config.Config<UrlSettings> => {
       onSome: (url: Redacted.Redacted<string>) => parse(url)
     })
     if (Result.isFailure(fromUrl)) return Effect.fail(configError(`${prefix}_URL: ${fromUrl.failure.message}`))
-    const base: { -readonly [K in keyof MysqlClientOptions]: MysqlClientOptions[K] } = { ...fromUrl.success.options }
+    const base: { -readonly [K in keyof OptionsWithUser]: OptionsWithUser[K] } = { ...fromUrl.success.options }
     // A variable naming where to connect replaces what the URL named there.
     if (Option.isSome(found.hosts)) {
       const hosts = parseHostList(found.hosts.value, `${prefix}_HOSTS`)

@@ -19,7 +19,19 @@
  */
 import type { ComStmtExecute } from "@effect-mysql/protocol"
 import type { Transport } from "@effect-mysql/transport"
-import { Config, Context, Duration, Effect, Layer, Option, type Redacted, Result, Schedule, type Scope } from "effect"
+import {
+  Config,
+  Context,
+  Duration,
+  Effect,
+  Layer,
+  Option,
+  type Redacted,
+  Result,
+  Schedule,
+  type Scope,
+  Semaphore
+} from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { Borrower, Connection } from "effect/sql/SqlConnection"
@@ -30,10 +42,17 @@ import { type ConnectionOptions, type ResolvedOptions, resolve, timerDuration } 
 import type { ConfigError, MysqlError, PoolTimeoutError } from "./Errors.ts"
 import { SqlConnectionAdapter, StatementTimeout, statementOptions } from "./internal/SqlConnectionAdapter.ts"
 import { toSqlError } from "./internal/SqlErrors.ts"
+import { fromSqlMysql2 } from "./internal/SqlMysql2Options.ts"
 import { readSslFiles } from "./internal/SslFiles.ts"
 import type { HostStats } from "./internal/Topology.ts"
 import * as Topology from "./internal/Topology.ts"
-import { type MysqlClientOptions, split } from "./MysqlClientOptions.ts"
+import {
+  type ExistingConnectionOptions,
+  type MysqlClientOptions,
+  type OptionsWithUser,
+  redactOptions,
+  split
+} from "./MysqlClientOptions.ts"
 import { makeCompiler } from "./MysqlCompiler.ts"
 import type { BatchOptions, MysqlConnection } from "./MysqlConnection.ts"
 import * as MysqlPool from "./MysqlPool.ts"
@@ -41,7 +60,14 @@ import type { Result as StatementResult } from "./Result.ts"
 import { parse, type UrlSettings } from "./Url.ts"
 
 export type { HostStats, HostStatus } from "./internal/Topology.ts"
-export type { MysqlClientOptions, ReplicaReadOptions } from "./MysqlClientOptions.ts"
+// @effect/sql-mysql2's names for the same things, so that code written against it compiles here.
+export type {
+  ExistingConnectionOptions,
+  MysqlClientOptions,
+  MysqlClientOptions as MysqlClientConfig,
+  ReplicaReadOptions
+} from "./MysqlClientOptions.ts"
+export { makeCompiler } from "./MysqlCompiler.ts"
 
 type ParameterValue = ComStmtExecute.ParameterValue
 
@@ -49,6 +75,8 @@ export const TypeId = "~@effect-mysql/client/MysqlClient" as const
 
 export interface MysqlClient extends SqlClient.SqlClient {
   readonly [TypeId]: typeof TypeId
+  /** The options the client was made with, as given, with passwords and the URL Redacted. */
+  readonly config: MysqlClientOptions
   /**
    * The pool's counters: open, idle, borrowed, waiting connections. With a host list, the sums
    * over the hosts' pools, and each host's state and pool in `hosts`.
@@ -82,9 +110,10 @@ export const make: (
 ) => Effect.Effect<MysqlClient, SqlError, Scope.Scope | Transport | Reactivity.Reactivity> = Effect.fn(
   "MysqlClient.make"
 )(function* (
-  options: MysqlClientOptions
+  given: MysqlClientOptions
 ): Effect.fn.Return<MysqlClient, SqlError, Scope.Scope | Transport | Reactivity.Reactivity> {
   // Refuse bad options before anything opens, with the option's name in the message.
+  const options = yield* Effect.mapError(resolveOptions(given), (e) => toSqlError(e, "configure"))
   const checked = split({ multipleStatements: true, ...options })
   if (Result.isFailure(checked)) return yield* toSqlError(checked.failure, "configure")
   const parts = checked.success
@@ -96,12 +125,22 @@ export const make: (
       : Effect.map(MysqlPool.make(parts.connection, parts.pool), poolRoutes),
     (e) => toSqlError(e, "configure")
   )
+  return yield* clientOver(routes, options, given)
+})
+
+/** The client over where its connections come from; `config` is what `MysqlClient.config` shows. */
+const clientOver = Effect.fnUntraced(function* (
+  routes: Routes,
+  options: ExistingConnectionOptions,
+  config: MysqlClientOptions
+): Effect.fn.Return<MysqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> {
   // The first connection proves the options work, and tells which server this is for the spans.
   const info = yield* Effect.scoped(Effect.map(routes.forTransaction, (connection) => connection.info)).pipe(
     Effect.mapError((e) => toSqlError(e, "connect"))
   )
   const statements = statementOptions(options.types ?? {})
-  const adapter = (connection: MysqlConnection) => new SqlConnectionAdapter(connection, statements)
+  const adapter = (connection: MysqlConnection) =>
+    new SqlConnectionAdapter(connection, statements, options.disablePreparedStatements === true)
   const acquire = (get: typeof routes.get): Effect.Effect<Connection, SqlError, Scope.Scope> =>
     Effect.map(
       Effect.mapError(get, (e) => toSqlError(e, "acquire")),
@@ -153,6 +192,7 @@ export const make: (
     )
   return Object.assign(client, {
     [TypeId]: TypeId,
+    config: redactOptions(config),
     stats: routes.stats,
     server: { flavor: info.flavor, version: info.serverVersion },
     batch: (sql: string, rows: ReadonlyArray<ReadonlyArray<ParameterValue>>, options?: BatchOptions) =>
@@ -185,6 +225,61 @@ const poolRoutes = (pool: MysqlPool.MysqlPool): Routes => ({
   forTransaction: pool.get,
   stats: pool.stats
 })
+
+/** One connection, lent to one borrower at a time: a transaction keeps it until it ends. */
+const connectionRoutes = (connection: MysqlConnection, turn: Semaphore.Semaphore): Routes => {
+  let borrowed = 0
+  const lent = Effect.acquireRelease(
+    Effect.sync(() => {
+      borrowed = 1
+    }),
+    () =>
+      Effect.sync(() => {
+        borrowed = 0
+      })
+  )
+  // Waiting for the turn stays interruptible; taking it and registering its release do not.
+  const get = Effect.uninterruptibleMask((restore) =>
+    Effect.as(Effect.andThen(restore(turn.takeScoped(1)), lent), connection)
+  )
+  return {
+    get,
+    use: (f) => turn.withPermit(Effect.scoped(Effect.andThen(lent, f(connection)))),
+    forTransaction: get,
+    // Borrowers waiting for their turn are not counted.
+    stats: Effect.sync(() => ({
+      size: 1,
+      idle: 1 - borrowed,
+      borrowed,
+      waiting: 0,
+      min: 1,
+      max: 1,
+      opened: 0,
+      closed: 0
+    }))
+  }
+}
+
+/**
+ * The client over a pool the application made and keeps: closing the client's scope leaves the
+ * pool open.
+ */
+export const fromPool = (
+  pool: MysqlPool.MysqlPool,
+  options: ExistingConnectionOptions = {}
+): Effect.Effect<MysqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+  clientOver(poolRoutes(pool), options, options)
+
+/**
+ * The client over one connection the application keeps. A statement, a stream or a transaction
+ * has the connection to itself while it runs; the others wait their turn, so transactions on it
+ * take turns and a statement never lands inside another fiber's transaction.
+ */
+export const fromConnection = (
+  connection: MysqlConnection,
+  options: ExistingConnectionOptions = {}
+): Effect.Effect<MysqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+  Effect.flatMap(Semaphore.make(1), (turn) => clientOver(connectionRoutes(connection, turn), options, options))
 
 const sumStats = (pools: ReadonlyArray<MysqlPool.PoolStats>): MysqlPool.PoolStats => {
   const sum = (key: keyof MysqlPool.PoolStats) => pools.reduce((total, stats) => total + stats[key], 0)
@@ -315,7 +410,7 @@ export const layer = (
 
 /** Options from parsed settings: the certificate files they name are read first. */
 const fromSettings = (settings: UrlSettings, overrides: Partial<MysqlClientOptions>) =>
-  Effect.map(readSslFiles(settings.sslFiles), (pem): MysqlClientOptions => {
+  Effect.map(readSslFiles(settings.sslFiles), (pem): OptionsWithUser => {
     const ssl = { ...settings.options.ssl, ...pem, ...overrides.ssl }
     return { ...settings.options, ...overrides, ...(Object.keys(ssl).length > 0 ? { ssl } : {}) }
   })
@@ -327,8 +422,17 @@ const fromSettings = (settings: UrlSettings, overrides: Partial<MysqlClientOptio
 export const optionsFromUrl = (
   url: string | Redacted.Redacted<string>,
   overrides: Partial<MysqlClientOptions> = {}
-): Effect.Effect<MysqlClientOptions, ConfigError> =>
+): Effect.Effect<OptionsWithUser, ConfigError> =>
   Effect.flatMap(Effect.fromResult(parse(url)), (settings) => fromSettings(settings, overrides))
+
+/**
+ * The options with @effect/sql-mysql2's names (`url`, `username`, `connectionTTL`, `poolConfig`)
+ * mapped onto ours and the URL read: what the client connects with.
+ */
+export const resolveOptions = (given: MysqlClientOptions): Effect.Effect<MysqlClientOptions, ConfigError> =>
+  Effect.flatMap(Effect.fromResult(fromSqlMysql2(given)), ({ options, url }) =>
+    url === undefined ? Effect.succeed(options) : optionsFromUrl(url, options)
+  )
 
 /**
  * From `mysql://user:password@host:port/database?ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/ca.pem…`;

@@ -3,7 +3,7 @@
  * (span attributes, name transforms), and of a host list's topology (host checks, replica reads).
  */
 import type { Duration } from "effect"
-import { Result } from "effect"
+import { Redacted, Result } from "effect"
 import { type ConnectionOptions, hidePassword, type Password } from "./ConnectionOptions.ts"
 import type { ConfigError } from "./Errors.ts"
 import { ClientOptionsSchema, clientKeys, decodeOptions, poolKeys } from "./internal/OptionsSchema.ts"
@@ -11,7 +11,9 @@ import type { PoolOptions } from "./MysqlPool.ts"
 
 const passwordKeys: ReadonlyArray<string> = ["password", "password2", "password3"]
 
-export interface MysqlClientOptions extends ConnectionOptions, PoolOptions {
+export interface MysqlClientOptions extends Omit<ConnectionOptions, "user">, PoolOptions {
+  /** Required, here or as `username` or in `url`. */
+  readonly user?: string
   /** Added to every statement's span, before the client's own `db.*` attributes. */
   readonly spanAttributes?: Readonly<Record<string, unknown>>
   /** Renames result columns (e.g. snake_case to camelCase). */
@@ -24,7 +26,36 @@ export interface MysqlClientOptions extends ConnectionOptions, PoolOptions {
   readonly hostCheckInterval?: Duration.Input
   /** With a host list: how long a host check may take before the host counts as down; default 2 seconds. */
   readonly hostCheckTimeout?: Duration.Input
+  /**
+   * Every statement goes as text (COM_QUERY, values written into it escaped) instead of a prepared
+   * statement: for proxies that cannot prepare. Default false.
+   */
+  readonly disablePreparedStatements?: boolean
+  /**
+   * @effect/sql-mysql2's spelling: the options a `mysql://` URL stands for (see `optionsFromUrl`);
+   * the options given beside it win.
+   */
+  readonly url?: string | Redacted.Redacted<string>
+  /** @effect/sql-mysql2's spelling of `user`. */
+  readonly username?: string
+  /** @effect/sql-mysql2's spelling of `maxLifetime`. */
+  readonly connectionTTL?: Duration.Input
+  /**
+   * @effect/sql-mysql2's pass-through to mysql2's pool: options of ours under our names, which the
+   * options given beside it override; a mysql2 name is refused, naming ours.
+   */
+  readonly poolConfig?: Readonly<Record<string, unknown>>
 }
+
+/**
+ * What `MysqlClient.fromPool` and `fromConnection` take: the connections are there already, so only
+ * effect/sql's options, how statements go, and the `database` the spans name. Give `types` as the
+ * connections were given them.
+ */
+export type ExistingConnectionOptions = Pick<
+  MysqlClientOptions,
+  "spanAttributes" | "transformResultNames" | "transformQueryNames" | "types" | "database" | "disablePreparedStatements"
+>
 
 export interface ReplicaReadOptions {
   /**
@@ -60,3 +91,23 @@ export const split = (
   }
   return Result.succeed({ connection: connection as unknown as ConnectionOptions, pool: pool as PoolOptions })
 }
+
+const hideSecrets = (options: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+  const hidden: Record<string, unknown> = { ...options }
+  for (const key of passwordKeys) if (key in hidden) hidden[key] = hidePassword(hidden[key] as Password)
+  return hidden
+}
+
+/**
+ * The options as given, for `MysqlClient.config`: every password, and a URL (which may hold one),
+ * Redacted, in `poolConfig` as well.
+ */
+export const redactOptions = (options: MysqlClientOptions): MysqlClientOptions => {
+  const hidden = hideSecrets(options as Readonly<Record<string, unknown>>)
+  if (typeof options.url === "string") hidden.url = Redacted.make(options.url)
+  if (options.poolConfig !== undefined) hidden.poolConfig = hideSecrets(options.poolConfig)
+  return hidden as unknown as MysqlClientOptions
+}
+
+/** Options that name their user, as a URL's always do: what a single connection takes as well. */
+export type OptionsWithUser = MysqlClientOptions & { readonly user: string }

@@ -189,7 +189,8 @@ export interface MysqlConnection {
   readonly prepare: (sql: string) => Effect.Effect<PreparedStatement, MysqlError, Scope.Scope>
   /**
    * The rows of a statement as they arrive: the socket is read only as fast as the stream is
-   * pulled. With parameters the statement is prepared (binary protocol), without it is text SQL.
+   * pulled. With parameters the statement is prepared (binary protocol), without it is text SQL,
+   * with the values of `options.params` written in as `query` does.
    * Ending the stream early stops the statement (KILL QUERY) and reads and drops the rest of its
    * response, keeping the connection; without `killQueryOnInterrupt`, or when that does not finish
    * within `cancelTimeout`, the connection is closed.
@@ -197,7 +198,7 @@ export interface MysqlConnection {
   readonly stream: <R = Row>(
     sql: string,
     params?: ReadonlyArray<ParameterValue>,
-    options?: QueryOptions
+    options?: TextQueryOptions
   ) => Stream.Stream<R, MysqlError>
   readonly ping: Effect.Effect<void, MysqlError>
   /** COM_PING that fails with a `TimeoutError`, and closes the connection, when no answer comes in time. */
@@ -295,7 +296,7 @@ class Connection implements MysqlConnection {
   readonly batch = (sql: string, rows: ReadonlyArray<ReadonlyArray<ParameterValue>>, options?: BatchOptions) =>
     BatchCommands.batch(this.core, sql, rows, options)
 
-  readonly stream = <R = Row>(sql: string, params?: ReadonlyArray<ParameterValue>, options?: QueryOptions) =>
+  readonly stream = <R = Row>(sql: string, params?: ReadonlyArray<ParameterValue>, options?: TextQueryOptions) =>
     RowStream.stream<R>(this.core, sql, params, options)
 
   readonly pingWithin = (timeout: Duration.Input) => SessionCommands.pingWithin(this.core, timeout)

@@ -17,7 +17,7 @@ import { Duration, Option, Redacted, Result } from "effect"
 import { type HostOrder, type HostPort, type TargetSessionAttrs, timerInput } from "./ConnectionOptions.ts"
 import { ConfigError } from "./Errors.ts"
 import { parseHost } from "./internal/HostList.ts"
-import type { MysqlClientOptions } from "./MysqlClientOptions.ts"
+import type { OptionsWithUser } from "./MysqlClientOptions.ts"
 
 /** Certificate and key files named by a URL, to be read before connecting. */
 export interface SslFiles {
@@ -28,7 +28,7 @@ export interface SslFiles {
 }
 
 export interface UrlSettings {
-  readonly options: MysqlClientOptions
+  readonly options: OptionsWithUser
   readonly sslFiles: SslFiles
 }
 
@@ -36,9 +36,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 /** What parameters build up; turned into `MysqlClientOptions` at the end. */
 interface Draft {
-  options: Mutable<MysqlClientOptions>
-  ssl: Mutable<NonNullable<MysqlClientOptions["ssl"]>>
-  compression: Mutable<NonNullable<MysqlClientOptions["compression"]>>
+  options: Mutable<OptionsWithUser>
+  ssl: Mutable<NonNullable<OptionsWithUser["ssl"]>>
+  compression: Mutable<NonNullable<OptionsWithUser["compression"]>>
   sslFiles: Mutable<SslFiles>
 }
 
@@ -276,7 +276,7 @@ export const parameters: Readonly<Record<string, Apply>> = {
   })
 }
 
-const emptyDraft = (options: MysqlClientOptions): Draft => ({
+const emptyDraft = (options: OptionsWithUser): Draft => ({
   options: { ...options },
   ssl: { ...options.ssl },
   compression: { ...options.compression },
@@ -284,7 +284,7 @@ const emptyDraft = (options: MysqlClientOptions): Draft => ({
 })
 
 const finish = (draft: Draft): UrlSettings => {
-  const options: Mutable<MysqlClientOptions> = draft.options
+  const options: Mutable<OptionsWithUser> = draft.options
   if (Object.keys(draft.ssl).length > 0) options.ssl = draft.ssl
   if (Object.keys(draft.compression).length > 0) options.compression = draft.compression
   return { options, sslFiles: draft.sslFiles }
@@ -292,7 +292,7 @@ const finish = (draft: Draft): UrlSettings => {
 
 /** Applies named parameters (URL names) on top of `base`; the first bad one is refused. */
 export const applyParameters = (
-  base: MysqlClientOptions,
+  base: OptionsWithUser,
   entries: Iterable<readonly [name: string, value: string]>,
   describe: (name: string) => string = (name) => name
 ): Result.Result<UrlSettings, ConfigError> => {
@@ -392,7 +392,7 @@ export const parse = (url: string | Redacted.Redacted<string>): Result.Result<Ur
       return Result.fail(fail("url.port", `${parsed.port} is not a TCP port`))
   }
   const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1")
-  const base: Mutable<MysqlClientOptions> = { user }
+  const base: Mutable<OptionsWithUser> = { user }
   if (hosts !== undefined) base.hosts = hosts.success
   else if (host !== "") base.host = host
   if (port !== undefined) base.port = port

@@ -50,6 +50,14 @@ describe("docs/examples", () => {
     })
   )
 
+  it.live("from-sql-mysql2.ts: a sql-mysql2 program with its config and migrator, the import changed", () =>
+    Effect.gen(function* () {
+      const { user, password } = TestAccounts.plain
+      const url = `mysql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${target.host}:${target.port}/${target.database}`
+      assert.strictEqual(yield* run("from-sql-mysql2.ts", { DATABASE_URL: url }), "2: grace\n")
+    })
+  )
+
   it.live("getting-started.ts: query, execute, stream, several statements", () =>
     Effect.gen(function* () {
       const out = yield* run("getting-started.ts")

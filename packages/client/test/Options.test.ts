@@ -4,8 +4,9 @@
 import { inspect } from "node:util"
 import { assert, describe, it } from "@effect/vitest"
 import { RuntimeTransport } from "@effect-mysql/transport"
-import { Cause, Effect, Formatter, Layer, Result } from "effect"
+import { Cause, Effect, Formatter, Layer, Redacted, Result } from "effect"
 import { ConfigError, ConnectionOptions, MysqlClient, MysqlPool } from "../src/index.ts"
+import { fromSqlMysql2 } from "../src/internal/SqlMysql2Options.ts"
 
 const refusal = (options: object): ConfigError => {
   const result = ConnectionOptions.resolve(options as ConnectionOptions.ConnectionOptions)
@@ -62,8 +63,8 @@ describe("unknown options", () => {
       const limit = yield* clientRefusal({ user: "app", connectionLimit: 5 })
       assert.strictEqual(limit.option, "connectionLimit")
       assert.include(limit.message, "did you mean maxConnections?")
-      const ttl = yield* clientRefusal({ user: "app", connectionTTL: 5 })
-      assert.include(ttl.message, "did you mean maxLifetime?")
+      const ttl = yield* clientRefusal({ user: "app", connectionTtl: 5 })
+      assert.include(ttl.message, "did you mean connectionTTL?")
     })
   )
 
@@ -109,6 +110,97 @@ describe("unknown options", () => {
     assert.strictEqual(refusal({ user: "app", types: { bigint: "int" } }).option, "types.bigint")
     assert.strictEqual(refusal({ user: "app", ssl: "required" }).option, "ssl")
     assert.strictEqual(refusal({ user: "app", localInfile: { source: "/tmp/data.csv" } }).option, "localInfile.source")
+  })
+})
+
+describe("@effect/sql-mysql2's config", () => {
+  const mapped = (options: object) => {
+    const result = fromSqlMysql2(options as MysqlClient.MysqlClientOptions)
+    if (Result.isFailure(result)) throw new Error(result.failure.message)
+    return result.success
+  }
+  const mappingRefusal = (options: object) => {
+    const result = fromSqlMysql2(options as MysqlClient.MysqlClientOptions)
+    if (Result.isSuccess(result)) throw new Error(`${JSON.stringify(options)} was accepted`)
+    return result.failure
+  }
+
+  it("maps username to user and connectionTTL to maxLifetime, keeping ours as they are", () => {
+    const password = Redacted.make("secret")
+    const { options, url } = mapped({
+      host: "db",
+      port: 3307,
+      database: "shop",
+      username: "app",
+      password,
+      maxConnections: 4,
+      connectionTTL: "10 minutes",
+      spanAttributes: { service: "shop" }
+    })
+    assert.isUndefined(url)
+    assert.deepStrictEqual(options, {
+      host: "db",
+      port: 3307,
+      database: "shop",
+      user: "app",
+      password,
+      maxConnections: 4,
+      maxLifetime: "10 minutes",
+      spanAttributes: { service: "shop" }
+    })
+  })
+
+  it("puts poolConfig beneath the options beside it, and leaves the url for the client to read", () => {
+    const url = Redacted.make("mysql://app:secret@db:3306/shop")
+    const result = mapped({ url, poolConfig: { maxConnections: 8, connectTimeout: 2000, host: "a" }, host: "b" })
+    assert.strictEqual(result.url, url)
+    assert.deepStrictEqual(result.options, { maxConnections: 8, connectTimeout: 2000, host: "b" })
+  })
+
+  it("refuses a name of theirs given with ours and a different value", () => {
+    const both = mappingRefusal({ username: "app", user: "other" })
+    assert.strictEqual(both.option, "username")
+    assert.include(both.message, "means user")
+    assert.strictEqual(mapped({ username: "app", user: "app" }).options.user, "app")
+    assert.strictEqual(mappingRefusal({ connectionTTL: 5, maxLifetime: 6 }).option, "connectionTTL")
+  })
+
+  it("refuses mysql2's names inside poolConfig, naming ours, and values of the wrong type", () => {
+    const limit = mappingRefusal({ username: "app", poolConfig: { connectionLimit: 5 } })
+    assert.strictEqual(limit.option, "poolConfig.connectionLimit")
+    assert.include(limit.message, "did you mean maxConnections?")
+    const wait = mappingRefusal({ username: "app", poolConfig: { waitForConnections: true } })
+    assert.include(wait.message, "did you mean acquireTimeout")
+    assert.strictEqual(mappingRefusal({ url: 42 }).option, "url")
+    assert.strictEqual(mappingRefusal({ username: 7 }).option, "username")
+    assert.strictEqual(mappingRefusal({ connectionTTL: "soon" }).option, "connectionTTL")
+    assert.strictEqual(mappingRefusal({ poolConfig: { port: "3306" } }).option, "poolConfig.port")
+  })
+
+  it("leaves every other unknown key refused", () => {
+    const json = mappingRefusal({ username: "app", transformJson: true })
+    assert.strictEqual(json.option, "transformJson")
+    assert.include(json.message, "unknown option")
+  })
+
+  it.effect("reach the client, which refuses them with a typed error before connecting", () =>
+    Effect.gen(function* () {
+      const both = yield* clientRefusal({ username: "app", user: "other" })
+      assert.strictEqual(both.option, "username")
+      const badUrl = yield* clientRefusal({ url: Redacted.make("postgres://app@db/shop") })
+      assert.strictEqual(badUrl.option, "url")
+      const noUser = yield* clientRefusal({})
+      assert.strictEqual(noUser.option, "user")
+      const nested = yield* clientRefusal({ username: "app", poolConfig: { ssl: { rejectUnauthorized: false } } })
+      assert.strictEqual(nested.option, "ssl.rejectUnauthorized")
+      const text = yield* clientRefusal({ user: "app", disablePreparedStatements: "yes" })
+      assert.strictEqual(text.option, "disablePreparedStatements")
+    })
+  )
+
+  it("a single connection still refuses them, naming ours", () => {
+    assert.include(refusal({ username: "app" }).message, "did you mean user?")
+    assert.include(refusal({ user: "app", url: "mysql://db" }).message, "layerFromUrl")
   })
 })
 

@@ -148,23 +148,40 @@ const clientFields = {
   transformQueryNames: Schema.optional(AFunction),
   replicaReads: Schema.optional(Schema.Struct(replicaReadFields)),
   hostCheckInterval: Schema.optional(DurationInput),
-  hostCheckTimeout: Schema.optional(DurationInput)
+  hostCheckTimeout: Schema.optional(DurationInput),
+  disablePreparedStatements: Schema.optional(Schema.Boolean)
 }
 
 export const clientKeys: ReadonlyArray<string> = Object.keys(clientFields)
+
+/** What `poolConfig` may hold: the options of our connections and pool, under their names here. */
+const poolConfigFields = { ...connectionFields, ...poolFields }
+
+/**
+ * @effect/sql-mysql2's names for options of ours, accepted by `MysqlClient` only and mapped onto
+ * ours in one place (internal/SqlMysql2Options.ts).
+ */
+const sqlMysql2Fields = {
+  url: Schema.optional(Schema.Union([Schema.String, Schema.Redacted(Schema.String)])),
+  username: Schema.optional(Schema.String),
+  connectionTTL: Schema.optional(DurationInput),
+  poolConfig: Schema.optional(Schema.Struct(poolConfigFields))
+}
 
 export const ConnectionOptionsSchema = Schema.Struct(connectionFields)
 export const PoolOptionsSchema = Schema.Struct(poolFields)
 export const ClientOptionsSchema = Schema.Struct({
   ...connectionFields,
   ...poolFields,
-  ...clientFields
+  ...clientFields,
+  ...sqlMysql2Fields
 } satisfies Fields<MysqlClientOptions>)
 
 /**
  * Other drivers' spellings (mysql2, the mariadb connector, HikariCP-style pools) and what to write
  * here instead, by full option path. A spelling that becomes accepted as a synonym moves from here
- * to the decoder.
+ * to the decoder. `username`, `url` and `connectionTTL` stay: `MysqlClient` accepts them as
+ * @effect/sql-mysql2 spells them, a single connection and a pool do not.
  */
 const hints: Readonly<Record<string, string>> = {
   username: "user",
@@ -219,7 +236,9 @@ const hints: Readonly<Record<string, string>> = {
   prepareCacheLength: "statementCacheSize",
   maxAllowedPacket: "maxPacketSize",
   multiStatements: "multipleStatements",
-  connectionAttributes: "connectAttributes"
+  connectionAttributes: "connectAttributes",
+  waitForConnections: "acquireTimeout (a borrow always waits for a free connection, up to acquireTimeout)",
+  queueLimit: "acquireTimeout (waiting borrows are bounded by time, not by count)"
 }
 
 /** Edits (insert, delete, replace, swap two neighbours) between two names. */
@@ -257,7 +276,8 @@ const nested: Readonly<Record<string, Schema.Struct.Fields>> = {
   compression: CompressionOptions.fields,
   types: typesFields,
   localInfile: localInfileFields,
-  replicaReads: replicaReadFields
+  replicaReads: replicaReadFields,
+  poolConfig: poolConfigFields
 }
 
 const unknownKey = (prefix: string, key: string, known: ReadonlyArray<string>): ConfigError => {

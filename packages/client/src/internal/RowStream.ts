@@ -7,21 +7,26 @@ import { type ComStmtExecute, frameQuery } from "@effect-mysql/protocol"
 import { Channel, Effect, Scope, Stream } from "effect"
 import * as Cause from "effect/Cause"
 import type { MysqlError } from "../Errors.ts"
-import type { QueryOptions } from "../MysqlConnection.ts"
+import type { TextQueryOptions } from "../MysqlConnection.ts"
 import type { Row } from "../Result.ts"
-import type { ConnectionCore } from "./ConnectionCore.ts"
+import { argumentError, type ConnectionCore } from "./ConnectionCore.ts"
+import { InterpolationError } from "./Interpolation.ts"
 import { cachedStatement, closeUncached, executePacket } from "./PreparedCommands.ts"
 import type { ResponseReader } from "./ResponseReader.ts"
 import type { Statement } from "./StatementCache.ts"
+import { interpolated } from "./TextCommands.ts"
 
 type ParameterValue = ComStmtExecute.ParameterValue
 
-/** The rows of `sql`: prepared (binary protocol) with `params`, text SQL without. */
+/**
+ * The rows of `sql`: prepared (binary protocol) with `params`, text SQL without, with the values of
+ * `options.params` written in.
+ */
 export const stream = <R = Row>(
   core: ConnectionCore,
   sql: string,
   params: ReadonlyArray<ParameterValue> | undefined,
-  options: QueryOptions | undefined
+  options: TextQueryOptions | undefined
 ): Stream.Stream<R, MysqlError> =>
   Stream.fromChannel(
     Channel.fromTransform((_, scope) =>
@@ -43,9 +48,11 @@ export const stream = <R = Row>(
           )
         )
         if (params === undefined) {
+          const text = options?.params === undefined ? sql : interpolated(core, sql, options.params)
+          if (text instanceof InterpolationError) return yield* argumentError(text.message, sql, text.position)
           reader = core.reader(sql, options, undefined, true)
           yield* core.guard(
-            Effect.flatMap(Effect.fromResult(frameQuery(sql, core.session.capabilities)), (framed) =>
+            Effect.flatMap(Effect.fromResult(frameQuery(text, core.session.capabilities)), (framed) =>
               core.wire.write(framed)
             )
           )

@@ -1,7 +1,8 @@
 /**
  * One of our connections as effect/sql's `Connection`. A statement with parameters goes as a
  * prepared statement (binary protocol, cached per connection); one without as COM_QUERY, one round
- * trip. `unprepared` sends text (several statements allowed) with its parameters written in.
+ * trip. `unprepared` sends text (several statements allowed) with its parameters written in, and
+ * so does every statement of a client made with `disablePreparedStatements`.
  *
  * A statement answers its rows. Text with several statements (or a CALL, which answers its result
  * sets and then its status) answers one entry per result, in order: the rows of a result set, the
@@ -70,10 +71,13 @@ const unpreparedError = (error: MysqlError) => toSqlError(error, "executeUnprepa
 export class SqlConnectionAdapter implements Connection {
   readonly connection: MysqlConnection
   private readonly statementOptions: StatementOptions
+  /** Statements go as text with their values written in, never prepared. */
+  private readonly textOnly: boolean
 
-  constructor(connection: MysqlConnection, statementOptions: StatementOptions) {
+  constructor(connection: MysqlConnection, statementOptions: StatementOptions, textOnly = false) {
     this.connection = connection
     this.statementOptions = statementOptions
+    this.textOnly = textOnly
   }
 
   /** The options for the fiber's `SafeIntegers` and `StatementTimeout`; allocated only for a timeout. */
@@ -89,6 +93,7 @@ export class SqlConnectionAdapter implements Connection {
     params: ReadonlyArray<unknown>,
     shape: Shape
   ): Effect.Effect<ReadonlyArray<Result>, SqlError> {
+    if (this.textOnly) return this.runText(sql, params, shape, executeError)
     return Effect.withFiber((fiber) => {
       const options = this.options(fiber, shape)
       if (params.length === 0) return Effect.mapError(this.connection.queryAll(sql, options), executeError)
@@ -119,11 +124,16 @@ export class SqlConnectionAdapter implements Connection {
     )
   }
 
-  private runText(sql: string, params: ReadonlyArray<unknown>, shape: Shape) {
+  private runText(
+    sql: string,
+    params: ReadonlyArray<unknown>,
+    shape: Shape,
+    onError: (error: MysqlError) => SqlError = unpreparedError
+  ) {
     return Effect.withFiber((fiber) =>
       Effect.mapError(
         this.connection.queryAll(sql, { ...this.options(fiber, shape), params: params as Params }),
-        unpreparedError
+        onError
       )
     )
   }
@@ -143,11 +153,13 @@ export class SqlConnectionAdapter implements Connection {
     const rows = Stream.unwrap(
       Effect.withFiber((fiber) =>
         Effect.succeed(
-          this.connection.stream(
-            sql,
-            params.length === 0 ? undefined : (params as Params),
-            this.options(fiber, "objects")
-          )
+          this.textOnly
+            ? this.connection.stream(sql, undefined, { ...this.options(fiber, "objects"), params: params as Params })
+            : this.connection.stream(
+                sql,
+                params.length === 0 ? undefined : (params as Params),
+                this.options(fiber, "objects")
+              )
         )
       )
     ).pipe(Stream.mapError((error) => toSqlError(error, "executeStream")))

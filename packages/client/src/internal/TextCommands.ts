@@ -37,7 +37,7 @@ export const queryResults = (
   })
 
 /** The text with its parameters written in, escaped for the session's current sql_mode. */
-const interpolated = (
+export const interpolated = (
   core: ConnectionCore,
   sql: string,
   params: ReadonlyArray<ParameterValue>

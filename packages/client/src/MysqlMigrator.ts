@@ -1,0 +1,55 @@
+/**
+ * effect/sql's migrator on MySQL and MariaDB, as @effect/sql-mysql2's `MysqlMigrator` offers it:
+ * `run` applies the loader's pending migrations in order, in one transaction, and records each in
+ * `table` (default `effect_sql_migrations`); `layer` does the same while the layer is built. The
+ * loaders (`fromRecord`, `fromGlob`, `fromBabelGlob`, `fromFileSystem`) and `MigrationError` are
+ * effect's, re-exported.
+ *
+ * With `schemaDirectory`, once migrations ran, `<schemaDirectory>/_schema.sql` receives the
+ * database's tables and the migrations table's rows as `mariadb-dump` or `mysqldump` prints them.
+ * Without either tool on the PATH, `run` fails with a `MigrationError` before migrating.
+ */
+import { Effect, Layer } from "effect"
+import * as Migrator from "effect/sql/Migrator"
+import type { SqlClient } from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
+import { dumpSchema, findDumpTool } from "./internal/SchemaDump.ts"
+import { MysqlClient, resolveOptions } from "./MysqlClient.ts"
+
+export * from "effect/sql/Migrator"
+export { fromFileSystem } from "effect/sql/MigratorFileSystem"
+
+/** The dump, with the client's options; a MysqlClient is needed to know where to connect. */
+const dumpWith = (tool: string) => (path: string, table: string) =>
+  Effect.gen(function* () {
+    const client = yield* Effect.serviceOption(MysqlClient)
+    if (client._tag === "None")
+      return yield* new Migrator.MigrationError({
+        kind: "Failed",
+        message: "schemaDirectory: the schema is dumped with the MysqlClient's options, and none is provided"
+      })
+    const options = yield* Effect.mapError(
+      resolveOptions(client.value.config),
+      (cause) => new Migrator.MigrationError({ kind: "Failed", message: cause.message, cause })
+    )
+    yield* dumpSchema(tool, options, path, table)
+  })
+
+const withoutDump = Migrator.make({})
+
+/** Runs the pending migrations; answers the id and name of each that ran. */
+export const run = <R2 = never>(
+  options: Migrator.MigratorOptions<R2>
+): Effect.Effect<
+  ReadonlyArray<readonly [id: number, name: string]>,
+  Migrator.MigrationError | SqlError,
+  SqlClient | R2
+> =>
+  options.schemaDirectory === undefined
+    ? withoutDump(options)
+    : Effect.flatMap(findDumpTool, (tool) => Migrator.make({ dumpSchema: dumpWith(tool) })(options))
+
+/** A layer that runs the pending migrations while it is built, and provides nothing. */
+export const layer = <R>(
+  options: Migrator.MigratorOptions<R>
+): Layer.Layer<never, Migrator.MigrationError | SqlError, SqlClient | R> => Layer.effectDiscard(run(options))
