@@ -31,21 +31,25 @@ import {
   type ValueOptions
 } from "@effect-mysql/protocol"
 import { type Endpoint, TimeoutError, type TlsInfo, type Transport } from "@effect-mysql/transport"
-import { Clock, type Context, Duration, Effect, Exit, Result as R, Scope, type Stream } from "effect"
+import { Clock, type Context, Duration, Effect, Exit, Result as R, Scope, Stream } from "effect"
 import { type ConnectionOptions, type Password, type ResolvedOptions, resolve } from "./ConnectionOptions.ts"
 import type { MysqlError } from "./Errors.ts"
 import * as BatchCommands from "./internal/BatchCommands.ts"
 import * as BinlogCommands from "./internal/BinlogCommands.ts"
-import { ConnectionCore } from "./internal/ConnectionCore.ts"
+import { argumentError, backslashesEscape, ConnectionCore } from "./internal/ConnectionCore.ts"
 import { handshake } from "./internal/Handshake.ts"
 import { type AttemptTarget, connectFirst } from "./internal/HostConnect.ts"
 import { HostList } from "./internal/HostList.ts"
 import * as HostRole from "./internal/HostRole.ts"
 import type { Verdict } from "./internal/Liveness.ts"
+import { type Parameters, positional } from "./internal/NamedPlaceholders.ts"
 import * as PreparedCommands from "./internal/PreparedCommands.ts"
 import * as RowStream from "./internal/RowStream.ts"
 import * as SessionCommands from "./internal/SessionCommands.ts"
 import { setUpSession } from "./internal/SessionSetup.ts"
+
+export type { NamedParameters, Parameters } from "./internal/NamedPlaceholders.ts"
+
 import * as TextCommands from "./internal/TextCommands.ts"
 import type { Result, Row, RowShape } from "./Result.ts"
 
@@ -83,11 +87,11 @@ export interface QueryOptions {
 
 export interface TextQueryOptions extends QueryOptions {
   /**
-   * Values for the `?` placeholders, written into the text with the escaping the session's
-   * sql_mode needs (see `internal/Interpolation.ts`): for text that cannot be prepared, such as
-   * several statements at once.
+   * Values for the `?` placeholders (or by name, for `:name` placeholders), written into the text
+   * with the escaping the session's sql_mode needs (see `internal/Interpolation.ts`): for text that
+   * cannot be prepared, such as several statements at once.
    */
-  readonly params?: ReadonlyArray<ParameterValue>
+  readonly params?: Parameters
 }
 
 export interface BatchOptions {
@@ -160,17 +164,18 @@ export interface MysqlConnection {
   readonly queryAll: (sql: string, options?: TextQueryOptions) => Effect.Effect<ReadonlyArray<Result>, MysqlError>
   /**
    * Runs SQL with `?` parameters as a prepared statement (binary protocol, cached per connection)
-   * and answers the first result; `executeAll` answers every result (a CALL's). A value with no SQL
-   * form is refused with an `ArgumentError` before anything is sent.
+   * and answers the first result; `executeAll` answers every result (a CALL's). Values given as an
+   * object fill `:name` placeholders instead (`WHERE id = :id`, `{ id: 7 }`). A value with no SQL
+   * form, or a name with no value, is refused with an `ArgumentError` before anything is sent.
    */
   readonly execute: <R = Row>(
     sql: string,
-    params?: ReadonlyArray<ParameterValue>,
+    params?: Parameters,
     options?: QueryOptions
   ) => Effect.Effect<Result<R>, MysqlError>
   readonly executeAll: (
     sql: string,
-    params?: ReadonlyArray<ParameterValue>,
+    params?: Parameters,
     options?: QueryOptions
   ) => Effect.Effect<ReadonlyArray<Result>, MysqlError>
   /**
@@ -197,7 +202,7 @@ export interface MysqlConnection {
    */
   readonly stream: <R = Row>(
     sql: string,
-    params?: ReadonlyArray<ParameterValue>,
+    params?: Parameters,
     options?: TextQueryOptions
   ) => Stream.Stream<R, MysqlError>
   readonly ping: Effect.Effect<void, MysqlError>
@@ -281,23 +286,40 @@ class Connection implements MysqlConnection {
   }
 
   readonly query = <R = Row>(sql: string, options?: TextQueryOptions) =>
-    Effect.map(TextCommands.textCommand(this.core, sql, options), (results) => results[0] as Result<R>)
+    Effect.map(this.queryAll(sql, options), (results) => results[0] as Result<R>)
 
   readonly queryAll = (sql: string, options?: TextQueryOptions) => TextCommands.textCommand(this.core, sql, options)
 
-  readonly execute = <R = Row>(sql: string, params: ReadonlyArray<ParameterValue> = [], options?: QueryOptions) =>
-    Effect.map(PreparedCommands.executeCommand(this.core, sql, params, options), (results) => results[0] as Result<R>)
+  readonly execute = <R = Row>(sql: string, params: Parameters = [], options?: QueryOptions) =>
+    Effect.map(this.executeAll(sql, params, options), (results) => results[0] as Result<R>)
 
-  readonly executeAll = (sql: string, params: ReadonlyArray<ParameterValue> = [], options?: QueryOptions) =>
-    PreparedCommands.executeCommand(this.core, sql, params, options)
+  readonly executeAll = (sql: string, params: Parameters = [], options?: QueryOptions) =>
+    this.byPosition(sql, params, (text, values) => PreparedCommands.executeCommand(this.core, text, values, options))
+
+  /** Runs `run` with the statement's values by position, `:name` placeholders turned into `?`. */
+  private byPosition<A>(
+    sql: string,
+    params: Parameters,
+    run: (sql: string, params: ReadonlyArray<ParameterValue>) => Effect.Effect<A, MysqlError>
+  ): Effect.Effect<A, MysqlError> {
+    if (Array.isArray(params)) return run(sql, params)
+    const found = positional(sql, params, backslashesEscape(this.core))
+    return typeof found === "string" ? argumentError(found, sql) : run(found.sql, found.params)
+  }
 
   readonly prepare = (sql: string) => PreparedCommands.prepare(this.core, sql)
 
   readonly batch = (sql: string, rows: ReadonlyArray<ReadonlyArray<ParameterValue>>, options?: BatchOptions) =>
     BatchCommands.batch(this.core, sql, rows, options)
 
-  readonly stream = <R = Row>(sql: string, params?: ReadonlyArray<ParameterValue>, options?: TextQueryOptions) =>
-    RowStream.stream<R>(this.core, sql, params, options)
+  readonly stream = <R = Row>(sql: string, params?: Parameters, options?: TextQueryOptions) =>
+    params === undefined || Array.isArray(params)
+      ? RowStream.stream<R>(this.core, sql, params, options)
+      : Stream.unwrap(
+          this.byPosition(sql, params, (text, values) =>
+            Effect.succeed(RowStream.stream<R>(this.core, text, values, options))
+          )
+        )
 
   readonly pingWithin = (timeout: Duration.Input) => SessionCommands.pingWithin(this.core, timeout)
 

@@ -57,6 +57,10 @@ const keepsConnection = (error: MysqlError): boolean =>
   error._tag === "ArgumentError" ||
   (error._tag === "LocalInfileError" && error.reason === "refused")
 
+/** Whether a backslash escapes in string literals: not under NO_BACKSLASH_ESCAPES, as the last answer says. */
+export const backslashesEscape = (core: ConnectionCore): boolean =>
+  (core.statusFlags & StatusFlag.SERVER_STATUS_NO_BACKSLASH_ESCAPES) === 0
+
 /** One connection's state, and what every command family uses of it. */
 export class ConnectionCore {
   readonly session: Session

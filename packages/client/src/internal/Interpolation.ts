@@ -16,6 +16,7 @@
  * Pure; no IO.
  */
 import { ComStmtExecute, formatDateTime, fromDate, parseTimeZone, timeZoneProblem } from "@effect-mysql/protocol"
+import { nextCode } from "./SqlText.ts"
 
 /** The reason a statement could not be completed with its parameters. */
 export class InterpolationError {
@@ -91,24 +92,6 @@ export const literal = (value: unknown, options: InterpolationOptions): string |
   return quoteString(JSON.stringify(value), options.noBackslashEscapes)
 }
 
-/**
- * Where a quoted section that starts at `start` (at its opening quote) ends, just past its closing
- * quote. A doubled quote stays inside; a backslash escapes the next character in string literals
- * unless NO_BACKSLASH_ESCAPES is on.
- */
-const skipQuoted = (sql: string, start: number, backslashes: boolean): number => {
-  const quote = sql[start]
-  let i = start + 1
-  while (i < sql.length) {
-    const c = sql[i]
-    if (c === "\\" && backslashes) i += 2
-    else if (c === quote && sql[i + 1] === quote) i += 2
-    else if (c === quote) return i + 1
-    else i++
-  }
-  return sql.length
-}
-
 /** Replaces each `?` placeholder of `sql` with the literal of the matching parameter. */
 export const interpolate = (
   sql: string,
@@ -121,27 +104,17 @@ export const interpolate = (
   let used = 0
   let i = 0
   while (i < sql.length) {
-    const c = sql[i]
-    if (c === "'" || c === '"') i = skipQuoted(sql, i, !options.noBackslashEscapes)
-    else if (c === "`") i = skipQuoted(sql, i, false)
-    else if (c === "#" || (c === "-" && sql[i + 1] === "-" && /\s/.test(sql[i + 2] ?? " "))) {
-      const end = sql.indexOf("\n", i)
-      i = end === -1 ? sql.length : end + 1
-    } else if (c === "/" && sql[i + 1] === "*") {
-      const end = sql.indexOf("*/", i + 2)
-      i = end === -1 ? sql.length : end + 2
-    } else if (c === "?") {
-      if (used === params.length) {
-        return new InterpolationError(
-          `the statement has more placeholders than the ${params.length} parameter(s) given`
-        )
-      }
-      const value = literal(params[used++], options)
-      if (value instanceof InterpolationError)
-        return new InterpolationError(`parameter ${used}: ${value.message}`, used)
-      out += sql.slice(from, i) + value
-      from = ++i
-    } else i++
+    if (sql[i] !== "?") {
+      i = nextCode(sql, i, !options.noBackslashEscapes)
+      continue
+    }
+    if (used === params.length) {
+      return new InterpolationError(`the statement has more placeholders than the ${params.length} parameter(s) given`)
+    }
+    const value = literal(params[used++], options)
+    if (value instanceof InterpolationError) return new InterpolationError(`parameter ${used}: ${value.message}`, used)
+    out += sql.slice(from, i) + value
+    from = ++i
   }
   if (used !== params.length) {
     return new InterpolationError(`the statement has ${used} placeholder(s), ${params.length} parameter(s) given`)

@@ -3,15 +3,14 @@
  * `queryResults`, the text statement alone, which a batch also runs within its own command. Values
  * given as `params` are written into the text (`Interpolation.ts`).
  */
-import { type ComStmtExecute, frameQuery, StatusFlag } from "@effect-mysql/protocol"
+import { frameQuery } from "@effect-mysql/protocol"
 import { Effect, Result as R } from "effect"
 import type { MysqlError } from "../Errors.ts"
 import type { TextQueryOptions } from "../MysqlConnection.ts"
 import type { Result } from "../Result.ts"
-import { argumentError, type ConnectionCore, zoneProblem } from "./ConnectionCore.ts"
+import { argumentError, backslashesEscape, type ConnectionCore, zoneProblem } from "./ConnectionCore.ts"
 import { InterpolationError, interpolate } from "./Interpolation.ts"
-
-type ParameterValue = ComStmtExecute.ParameterValue
+import { type Parameters, positional } from "./NamedPlaceholders.ts"
 
 /** Text SQL and its whole response, not yet run: the caller holds the connection. */
 export const queryResults = (
@@ -37,15 +36,15 @@ export const queryResults = (
   })
 
 /** The text with its parameters written in, escaped for the session's current sql_mode. */
-export const interpolated = (
-  core: ConnectionCore,
-  sql: string,
-  params: ReadonlyArray<ParameterValue>
-): string | InterpolationError =>
-  interpolate(sql, params, {
-    noBackslashEscapes: (core.statusFlags & StatusFlag.SERVER_STATUS_NO_BACKSLASH_ESCAPES) !== 0,
+export const interpolated = (core: ConnectionCore, sql: string, params: Parameters): string | InterpolationError => {
+  const backslashes = backslashesEscape(core)
+  const found = positional(sql, params, backslashes)
+  if (typeof found === "string") return new InterpolationError(found)
+  return interpolate(found.sql, found.params, {
+    noBackslashEscapes: !backslashes,
     timeZone: core.options.types.timeZone
   })
+}
 
 /**
  * Text SQL, pipelined when it can be. Text with parameters never is: its escaping depends on the
