@@ -79,7 +79,7 @@ export const makeBinaryRowDecoder = (
   const resolved = resolveValueOptions(options)
   if (typeof resolved === "string") return Result.fail(encodeError(PACKET, resolved))
   const plan = makeColumnPlan(columns, resolved)
-  return Result.succeed(makeRowDecoder(PACKET, plan, new BinaryFieldReader(plan)))
+  return makeRowDecoder(PACKET, plan, new BinaryFieldReader(plan))
 }
 
 class BinaryRowEncoder implements RowEncoder {

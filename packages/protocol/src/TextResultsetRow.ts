@@ -94,7 +94,7 @@ export const makeTextRowDecoder = (
   const resolved = resolveValueOptions(options)
   if (typeof resolved === "string") return Result.fail(encodeError(PACKET, resolved))
   const plan = makeColumnPlan(columns, resolved)
-  return Result.succeed(makeRowDecoder(PACKET, plan, new TextFieldReader(plan)))
+  return makeRowDecoder(PACKET, plan, new TextFieldReader(plan))
 }
 
 class TextRowEncoder implements RowEncoder {

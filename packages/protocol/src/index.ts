@@ -47,6 +47,7 @@ export type { RowDecoder, RowEncoder, RowObject } from "./values/RowCodec.ts"
 export { type DateTimeParts, formatDateTime, fromDate, type Zone } from "./values/Temporal.ts"
 export { decodeTextValue, encodeTextValue } from "./values/TextValue.ts"
 export {
+  type ColumnCast,
   parseTimeZone,
   type ResolvedValueOptions,
   resolveValueOptions,

@@ -70,7 +70,8 @@ const typesFields = {
   bit: choice(["bytes", "bigint"]),
   set: choice(["string", "array"]),
   tinyint1: choice(["number", "boolean"]),
-  vector: choice(["float32", "bytes"])
+  vector: choice(["float32", "bytes"]),
+  cast: Schema.optional(AFunction)
 } satisfies Fields<ValueOptions>
 
 const localInfileFields = { source: AFunction } satisfies Fields<LocalInfileOptions>

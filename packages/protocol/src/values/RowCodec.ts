@@ -165,14 +165,17 @@ class CompiledRowDecoder implements RowDecoder {
   private readonly build: RowBuilder
   /** The values of the row being built into an object; reused, since the object copies them. */
   private readonly values: Array<unknown>
+  /** The columns `types.cast` converts, with their conversions; undefined for none. */
+  private readonly casts: ReadonlyArray<Cast> | undefined
 
-  constructor(packet: string, plan: ColumnPlan, reader: FieldReader) {
+  constructor(packet: string, plan: ColumnPlan, reader: FieldReader, casts: ReadonlyArray<Cast> | undefined) {
     this.packet = packet
     this.columns = plan.columns
     this.names = plan.names
     this.reader = reader
     this.build = makeRowBuilder(plan.names)
     this.values = new Array<unknown>(plan.count).fill(null)
+    this.casts = casts
   }
 
   /** Reads the row into `out`; false with `failure` set when it is malformed. */
@@ -184,9 +187,25 @@ class CompiledRowDecoder implements RowDecoder {
       this.failure = fromStart(rowError(this.packet, e, this.names[reader.column], reader.pos), start)
       return false
     }
-    if (reader.pos === end) return true
-    this.failure = protocolError(this.packet, `${end - reader.pos} trailing byte(s)`, undefined, reader.pos - start)
-    return false
+    if (reader.pos !== end) {
+      this.failure = protocolError(this.packet, `${end - reader.pos} trailing byte(s)`, undefined, reader.pos - start)
+      return false
+    }
+    return this.casts === undefined || this.cast(out)
+  }
+
+  /** Applies `types.cast`'s conversions; false with `failure` set when one throws. */
+  private cast(out: Array<unknown>): boolean {
+    for (const [i, convert] of this.casts!) {
+      try {
+        out[i] = convert(out[i])
+      } catch (e) {
+        const name = this.names[i]
+        this.failure = encodeError(this.packet, `types.cast of column ${name} threw: ${errorText(e)}`, name)
+        return false
+      }
+    }
+    return true
   }
 
   readObject(buf: Uint8Array, start: number, end: number): RowObject | undefined {
@@ -209,6 +228,29 @@ class CompiledRowDecoder implements RowDecoder {
   }
 }
 
-/** The row decoder of `plan`, reading fields with `reader`; `packet` names the rows in errors. */
-export const makeRowDecoder = (packet: string, plan: ColumnPlan, reader: FieldReader): RowDecoder =>
-  new CompiledRowDecoder(packet, plan, reader)
+type Cast = readonly [column: number, convert: (value: unknown) => unknown]
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
+
+/**
+ * The row decoder of `plan`, reading fields with `reader`; `packet` names the rows in errors. Fails
+ * when `types.cast` throws while choosing a column's conversion.
+ */
+export const makeRowDecoder = (
+  packet: string,
+  plan: ColumnPlan,
+  reader: FieldReader
+): Result.Result<RowDecoder, ProtocolError> => {
+  const choose = plan.options.cast
+  if (choose === undefined) return Result.succeed(new CompiledRowDecoder(packet, plan, reader, undefined))
+  const casts: Array<Cast> = []
+  for (let i = 0; i < plan.count; i++) {
+    try {
+      const convert = choose(plan.columns[i]!)
+      if (convert !== undefined) casts.push([i, convert])
+    } catch (e) {
+      return Result.fail(encodeError(packet, `types.cast threw for column ${plan.names[i]}: ${errorText(e)}`))
+    }
+  }
+  return Result.succeed(new CompiledRowDecoder(packet, plan, reader, casts.length === 0 ? undefined : casts))
+}

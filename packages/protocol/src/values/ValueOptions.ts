@@ -40,6 +40,7 @@
  * Pure data; no IO.
  */
 import { DateTime, Option } from "effect"
+import type { ColumnInfo } from "./ColumnPlan.ts"
 import type { Zone } from "./Temporal.ts"
 
 export interface ValueOptions {
@@ -73,9 +74,18 @@ export interface ValueOptions {
   readonly set?: "string" | "array"
   /** TINYINT(1) (display width 1): `"number"` (default) or `"boolean"` (0 is false, anything else true). */
   readonly tinyint1?: "number" | "boolean"
+  /**
+   * A conversion of your own, chosen once per result set for each column: a function applied to
+   * every value of the column (as the other options decoded it; NULL included), or `undefined` to
+   * leave the column as it is. Result rows only, not the change stream.
+   */
+  readonly cast?: ColumnCast
   /** VECTOR: `"float32"` (default) a `Float32Array`; `"bytes"` the raw little-endian bytes. */
   readonly vector?: "float32" | "bytes"
 }
+
+/** For one column, the conversion of its values, or undefined for none. */
+export type ColumnCast = (column: ColumnInfo) => ((value: unknown) => unknown) | undefined
 
 /** `ValueOptions` with every default filled in and the time zone parsed. */
 export interface ResolvedValueOptions {
@@ -90,6 +100,7 @@ export interface ResolvedValueOptions {
   readonly set: "string" | "array"
   readonly tinyint1: "number" | "boolean"
   readonly vector: "float32" | "bytes"
+  readonly cast: ColumnCast | undefined
 }
 
 /**
@@ -137,6 +148,7 @@ export const resolveValueOptions = (options: ValueOptions = {}): ResolvedValueOp
     bit: options.bit ?? "bytes",
     set: options.set ?? "string",
     tinyint1: options.tinyint1 ?? "number",
-    vector: options.vector ?? "float32"
+    vector: options.vector ?? "float32",
+    cast: options.cast
   }
 }
