@@ -31,6 +31,7 @@ import type { ConfigError, MysqlError, PoolTimeoutError } from "./Errors.ts"
 import { SqlConnectionAdapter, StatementTimeout, statementOptions } from "./internal/SqlConnectionAdapter.ts"
 import { toSqlError } from "./internal/SqlErrors.ts"
 import { readSslFiles } from "./internal/SslFiles.ts"
+import { serverAttributes } from "./internal/Telemetry.ts"
 import type { HostStats } from "./internal/Topology.ts"
 import * as Topology from "./internal/Topology.ts"
 import { type MysqlClientOptions, split } from "./MysqlClientOptions.ts"
@@ -133,9 +134,7 @@ export const make: (
       ...Object.entries(options.spanAttributes ?? {}),
       ["db.system.name", info.flavor],
       ...(options.database === undefined ? [] : [["db.namespace", options.database] as const]),
-      ...(endpoint._tag === "Tcp"
-        ? [["server.address", endpoint.host] as const, ["server.port", endpoint.port] as const]
-        : [["server.address", endpoint.path] as const])
+      ...Object.entries(serverAttributes(endpoint))
     ],
     savepoint: (name) => `SAVEPOINT ${name}`,
     rollbackSavepoint: (name) => `ROLLBACK TO SAVEPOINT ${name}`,
@@ -301,12 +300,22 @@ export const withStatementTimeout =
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.provideService(effect, StatementTimeout, timeout)
 
-/** Both services from an effect that makes the client. */
+/**
+ * Both services from an effect that makes the client. The layer also turns on effect/sql's
+ * `SpanPropagationEnabled` where it is provided: each statement's span is then the parent of the
+ * pool's and the connection's spans, and gets the attributes only the driver knows
+ * (`db.operation.name`, the host, `db.response.status_code`); see docs/observability.md.
+ */
 export const layerFrom = <E, R>(
   acquire: Effect.Effect<MysqlClient, E, R>
 ): Layer.Layer<MysqlClient | SqlClient.SqlClient, E, Exclude<Exclude<R, Scope.Scope>, Reactivity.Reactivity>> =>
   Layer.effectContext(
-    Effect.map(acquire, (client) => Context.make(MysqlClient, client).pipe(Context.add(SqlClient.SqlClient, client)))
+    Effect.map(acquire, (client) =>
+      Context.make(MysqlClient, client).pipe(
+        Context.add(SqlClient.SqlClient, client),
+        Context.add(Statement.SpanPropagationEnabled, true)
+      )
+    )
   ).pipe(Layer.provide(Reactivity.layer))
 
 export const layer = (
