@@ -11,7 +11,8 @@
  *   as the reason's `cause`.
  * - Spans carry `db.system.name` ("mysql" or "mariadb", as the server says), `db.namespace`,
  *   `server.address` and `server.port`; effect/sql adds the statement text, with placeholders and
- *   never the values.
+ *   never the values; under the layer, `db.operation.name`, the host a statement ran on and the
+ *   server's errno too (docs/observability.md).
  * - `multipleStatements` defaults to true here: effect's `SqlModel` and `unprepared` send
  *   `INSERT …; SELECT …` in one go.
  * - With a host list, a pool per host, host checks, one writer, reads on replicas inside
