@@ -66,11 +66,13 @@ export const operationName = (sql: string): string | undefined => {
 }
 
 /**
- * The statement span effect/sql made for `sql`, when the statement runs under it: effect/sql makes
- * its statement span the current one only with `SpanPropagationEnabled` (which `MysqlClient.layer`
+ * The statement span effect/sql made for `sql`, when the statement runs under it and a tracer was
+ * installed to export it (without one, Effect's native spans go nowhere). effect/sql makes its
+ * statement span the current one only with `SpanPropagationEnabled` (which `MysqlClient.layer`
  * turns on). Recognised by its `db.query.text`, so a span of the caller's is never annotated.
  */
 const statementSpan = (fiber: Fiber.Fiber<unknown, unknown>, sql: string): Tracer.Span | undefined => {
+  if (fiber.cache.tracer === undefined) return undefined
   const span = fiber.cache.span
   return span?._tag === "Span" && span.attributes.get("db.query.text") === sql ? span : undefined
 }
