@@ -4,7 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { TestAccounts } from "@effect-mysql/testing"
 import { Effect, Layer, Logger, Metric, References, Tracer } from "effect"
 import { SqlClient } from "effect/sql"
-import { MysqlPool } from "../src/index.ts"
+import { MysqlClient, MysqlPool } from "../src/index.ts"
 import { clientLayer, connect, dedicatedServer, optionsFor, TransportLive, target, verifyIdentity } from "./support.ts"
 
 const password = TestAccounts.plain.password
@@ -189,4 +189,19 @@ describe("logs", () => {
     },
     30_000
   )
+
+  it.live("a statement past its timeout: a warning that KILL QUERY stops it on the server", () => {
+    const { lines, layer } = recordingLogger()
+    return Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const error = yield* Effect.flip(
+        sql`SELECT SLEEP(${5}) AS slept`.pipe(MysqlClient.withStatementTimeout("200 millis"))
+      )
+      assert.strictEqual(error.reason._tag, "StatementTimeoutError")
+      const warnings = lines.filter((line) => line.level === "Warn")
+      assert.strictEqual(warnings.length, 1)
+      assert.include(warnings[0]!.text, "ran past its timeout: sending KILL QUERY")
+      for (const line of lines) assert.notInclude(line.text, password)
+    }).pipe(Effect.provide(clientLayer("plain")), Effect.provide(layer))
+  })
 })
