@@ -11,7 +11,8 @@
  *   as the reason's `cause`.
  * - Spans carry `db.system.name` ("mysql" or "mariadb", as the server says), `db.namespace`,
  *   `server.address` and `server.port`; effect/sql adds the statement text, with placeholders and
- *   never the values.
+ *   never the values; under the layer, `db.operation.name`, the host a statement ran on and the
+ *   server's errno too (docs/observability.md).
  * - `multipleStatements` defaults to true here: effect's `SqlModel` and `unprepared` send
  *   `INSERT …; SELECT …` in one go.
  * - With a host list, a pool per host, host checks, one writer, reads on replicas inside
@@ -44,6 +45,7 @@ import { SqlConnectionAdapter, StatementTimeout, statementOptions } from "./inte
 import { toSqlError } from "./internal/SqlErrors.ts"
 import { fromSqlMysql2 } from "./internal/SqlMysql2Options.ts"
 import { readSslFiles } from "./internal/SslFiles.ts"
+import { serverAttributes } from "./internal/Telemetry.ts"
 import type { HostStats } from "./internal/Topology.ts"
 import * as Topology from "./internal/Topology.ts"
 import {
@@ -172,9 +174,7 @@ const clientOver = Effect.fnUntraced(function* (
       ...Object.entries(options.spanAttributes ?? {}),
       ["db.system.name", info.flavor],
       ...(options.database === undefined ? [] : [["db.namespace", options.database] as const]),
-      ...(endpoint._tag === "Tcp"
-        ? [["server.address", endpoint.host] as const, ["server.port", endpoint.port] as const]
-        : [["server.address", endpoint.path] as const])
+      ...Object.entries(serverAttributes(endpoint))
     ],
     savepoint: (name) => `SAVEPOINT ${name}`,
     rollbackSavepoint: (name) => `ROLLBACK TO SAVEPOINT ${name}`,
@@ -396,12 +396,22 @@ export const withStatementTimeout =
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.provideService(effect, StatementTimeout, timeout)
 
-/** Both services from an effect that makes the client. */
+/**
+ * Both services from an effect that makes the client. The layer also turns on effect/sql's
+ * `SpanPropagationEnabled` where it is provided: each statement's span is then the parent of the
+ * pool's and the connection's spans, and gets the attributes only the driver knows
+ * (`db.operation.name`, the host, `db.response.status_code`); see docs/observability.md.
+ */
 export const layerFrom = <E, R>(
   acquire: Effect.Effect<MysqlClient, E, R>
 ): Layer.Layer<MysqlClient | SqlClient.SqlClient, E, Exclude<Exclude<R, Scope.Scope>, Reactivity.Reactivity>> =>
   Layer.effectContext(
-    Effect.map(acquire, (client) => Context.make(MysqlClient, client).pipe(Context.add(SqlClient.SqlClient, client)))
+    Effect.map(acquire, (client) =>
+      Context.make(MysqlClient, client).pipe(
+        Context.add(SqlClient.SqlClient, client),
+        Context.add(Statement.SpanPropagationEnabled, true)
+      )
+    )
   ).pipe(Layer.provide(Reactivity.layer))
 
 export const layer = (

@@ -30,7 +30,7 @@ import {
   capabilityNames,
   type ValueOptions
 } from "@effect-mysql/protocol"
-import { type Endpoint, TimeoutError, type TlsInfo, type Transport } from "@effect-mysql/transport"
+import { Endpoint, TimeoutError, type TlsInfo, type Transport } from "@effect-mysql/transport"
 import { Clock, type Context, Duration, Effect, Exit, Result as R, Scope, Stream } from "effect"
 import { type ConnectionOptions, type Password, type ResolvedOptions, resolve } from "./ConnectionOptions.ts"
 import type { MysqlError } from "./Errors.ts"
@@ -47,11 +47,11 @@ import * as PreparedCommands from "./internal/PreparedCommands.ts"
 import * as RowStream from "./internal/RowStream.ts"
 import * as SessionCommands from "./internal/SessionCommands.ts"
 import { setUpSession } from "./internal/SessionSetup.ts"
-
-export type { NamedParameters, Parameters } from "./internal/NamedPlaceholders.ts"
-
+import { connectionAttributes, errorAttributes, serverAttributes } from "./internal/Telemetry.ts"
 import * as TextCommands from "./internal/TextCommands.ts"
 import type { Result, Row, RowShape } from "./Result.ts"
+
+export type { NamedParameters, Parameters } from "./internal/NamedPlaceholders.ts"
 
 type ParameterValue = ComStmtExecute.ParameterValue
 
@@ -346,7 +346,38 @@ export const connect = (
   hosts?: HostList
 ): Effect.Effect<MysqlConnection, MysqlError, Transport | Scope.Scope> =>
   // A span without a stack trace: capturing one cost more than the rest of the span.
-  Effect.withSpan(open(options, hosts), "MysqlConnection.connect", { captureStackTrace: false })
+  Effect.withSpan(
+    open(options, hosts).pipe(
+      Effect.tap((connection) => {
+        const attributes = connectionAttributes(connection.info)
+        return Effect.andThen(Effect.annotateCurrentSpan(attributes), logLifecycle(connection.info))
+      }),
+      Effect.tapError((error) => Effect.annotateCurrentSpan(connectFailureAttributes(options, error)))
+    ),
+    "MysqlConnection.connect",
+    { kind: "client", captureStackTrace: false }
+  )
+
+/** Where a failed connect went (the first host of a list), and how it failed. */
+const connectFailureAttributes = (options: ConnectionOptions, error: MysqlError) => {
+  const resolved = resolve(options)
+  return {
+    ...(R.isSuccess(resolved) ? serverAttributes(resolved.success.endpoint) : {}),
+    ...errorAttributes(error)
+  }
+}
+
+/** A debug line when the connection opens, and another when its scope closes it. */
+const logLifecycle = (info: ConnectionInfo) => {
+  const annotate = Effect.annotateLogs({
+    "db.client.connection.id": info.connectionId,
+    server: Endpoint.format(info.endpoint)
+  })
+  return Effect.andThen(
+    annotate(Effect.logDebug("MySQL connection opened")),
+    Effect.addFinalizer(() => annotate(Effect.logDebug("MySQL connection closed")))
+  )
+}
 
 /** `connect` without a span, for the side connections (one KILL, one probe). */
 const open = Effect.fnUntraced(function* (

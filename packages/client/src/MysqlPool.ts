@@ -21,6 +21,7 @@ import { Clock, Deferred, Duration, Effect, Exit, Pool, Result, Schedule, Scope 
 import { type ConnectionOptions, resolve, timerDuration } from "./ConnectionOptions.ts"
 import { ConfigError, type MysqlError, PoolTimeoutError } from "./Errors.ts"
 import { decodeOptions, PoolOptionsSchema } from "./internal/OptionsSchema.ts"
+import * as PoolMetrics from "./internal/PoolMetrics.ts"
 import * as MysqlConnection from "./MysqlConnection.ts"
 
 export interface PoolOptions {
@@ -174,11 +175,26 @@ export const make: (
   // Borrowers inside `get` that have no connection yet (the pool's own count leaves out a borrower
   // whose wait just ended, which is the one a PoolTimeoutError is about).
   let waiting = 0
+  const name = PoolMetrics.poolName(resolved.success.endpoint, resolved.success.database)
+  const metrics = PoolMetrics.make(yield* Effect.context<never>(), name, resolved.success.endpoint, {
+    idle: () => members.size - borrowedCount(),
+    used: borrowedCount,
+    pending: () => waiting,
+    opened: () => opened,
+    closed: () => closed,
+    min: options.min,
+    max: options.max
+  })
+  yield* Effect.addFinalizer(() => Effect.sync(metrics.remove))
 
   const open = Effect.gen(function* () {
-    const connection = yield* MysqlConnection.connect(connectionOptions, hosts)
-    if (setup !== undefined) yield* setup(connection)
+    const started = now()
+    const connection = yield* MysqlConnection.connect(connectionOptions, hosts).pipe(
+      Effect.tap((connection) => (setup === undefined ? Effect.void : setup(connection))),
+      Effect.tapError(() => Effect.sync(metrics.openFailed))
+    )
     const member: Member = { connection, openedAt: now(), idleSince: now(), borrowed: false }
+    metrics.connectionOpened((member.openedAt - started) / 1000)
     opened++
     members.add(member)
     yield* Effect.addFinalizer(() =>
@@ -196,7 +212,27 @@ export const make: (
     member.connection.watchWhileIdle(Effect.suspend(() => drop(member)))
 
   /** Takes a connection out of the pool, and brings the pool back to its minimum. */
-  const drop = (member: Member): Effect.Effect<void> => Effect.andThen(Pool.invalidate(pool, member), refill)
+  const drop = (member: Member): Effect.Effect<void> =>
+    Effect.andThen(logDrop(member), Effect.andThen(Pool.invalidate(pool, member), refill))
+
+  /** A failed connection is worth a warning; one retired for its age or a failed check, a debug line. */
+  const logDrop = (member: Member): Effect.Effect<void> => {
+    const failure = member.connection.failure
+    const line =
+      failure === undefined
+        ? Effect.logDebug("the pool closes a connection: past maxLifetime, or a ping or reset failed")
+        : Effect.logWarning(`the pool replaces a failed connection (${failure._tag}): ${failure.message}`)
+    return Effect.annotateLogs(line, {
+      "db.client.connection.pool.name": name,
+      "db.client.connection.id": member.connection.info.connectionId
+    })
+  }
+
+  function borrowedCount(): number {
+    let count = 0
+    for (const member of members) if (member.borrowed) count++
+    return count
+  }
 
   /** Connections open and not failed (a failed one may wait for its borrower to leave the pool). */
   const healthy = (): number => {
@@ -323,11 +359,23 @@ export const make: (
     }
   )
 
+  /** A borrow that may wait, open or check a connection: the slow path, so it has a span and a metric. */
   const waitedBorrow = Effect.suspend(() => {
     waiting++
-    return Effect.ensuring(
-      borrow,
-      Effect.sync(() => waiting--)
+    const started = now()
+    return borrow.pipe(
+      Effect.tapErrorTag("PoolTimeoutError", () => Effect.sync(metrics.timedOut)),
+      Effect.ensuring(
+        Effect.sync(() => {
+          waiting--
+          metrics.waited((now() - started) / 1000)
+        })
+      ),
+      Effect.withSpan(
+        "MysqlPool.acquire",
+        { attributes: { "db.client.connection.pool.name": name } },
+        { captureStackTrace: false }
+      )
     )
   })
 

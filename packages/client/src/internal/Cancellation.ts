@@ -40,6 +40,11 @@ export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect
 
 const always = () => true
 
+const killMessages: Record<StopReason, string> = {
+  interrupted: "a running statement was interrupted: sending KILL QUERY to stop it on the server",
+  timeout: "a statement ran past its timeout: sending KILL QUERY to stop it on the server"
+}
+
 /**
  * The cancellation state of one connection: of the command whose answer is being read. Pipelined
  * commands written behind it come under it one at a time, as their turns to read come.
@@ -164,7 +169,11 @@ export class Cancellation {
       const killQuery = this.policy.killQuery
       if (killQuery === undefined) return this.closeAndFail(reason)
       if (!this.killable()) return this.bounded(read, this.stopDeadline)
-      return Effect.flatMap(Effect.exit(this.bounded(killQuery, this.stopDeadline)), (killed) =>
+      const killing = Effect.andThen(
+        Effect.logWarning(killMessages[reason]),
+        this.bounded(killQuery, this.stopDeadline)
+      )
+      return Effect.flatMap(Effect.exit(killing), (killed) =>
         Exit.isSuccess(killed) ? this.bounded(read, this.stopDeadline) : this.closeAndFail(reason)
       )
     })

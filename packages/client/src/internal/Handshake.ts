@@ -26,7 +26,15 @@ import {
   SslRequest,
   sslRequestFor
 } from "@effect-mysql/protocol"
-import { type Connection, SslPolicy, TimeoutError, TlsError, type TlsInfo, Transport } from "@effect-mysql/transport"
+import {
+  type Connection,
+  Endpoint,
+  SslPolicy,
+  TimeoutError,
+  TlsError,
+  type TlsInfo,
+  Transport
+} from "@effect-mysql/transport"
 import { Duration, Effect, type Scope } from "effect"
 import { type Password, passwordText, type ResolvedOptions } from "../ConnectionOptions.ts"
 import { AuthenticationError, type MysqlError } from "../Errors.ts"
@@ -234,6 +242,7 @@ export const handshake = Effect.fnUntraced(function* (
     const decision = yield* Effect.fromResult(
       SslPolicy.decide(options.ssl, hasFlag(serverCaps.capabilities, Capability.CLIENT_SSL))
     )
+    if (decision === "plaintext" && options.ssl.mode === "preferred") yield* plaintextFallback(options.endpoint)
     const compression =
       options.compression === undefined
         ? undefined
@@ -341,6 +350,12 @@ export const handshake = Effect.fnUntraced(function* (
     })
   )
 })
+
+/** Under ssl-mode preferred, a server without TLS gets the login in plaintext: a person should know. */
+const plaintextFallback = (endpoint: Endpoint.Endpoint) =>
+  Effect.logWarning(
+    "the server offers no TLS: ssl-mode preferred goes on in plaintext, login included (set ssl.mode required or stricter to refuse)"
+  ).pipe(Effect.annotateLogs({ server: Endpoint.format(endpoint) }))
 
 const plaintextInjected = () =>
   new TlsError({

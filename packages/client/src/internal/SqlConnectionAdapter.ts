@@ -23,6 +23,7 @@ import type { MysqlConnection, QueryOptions } from "../MysqlConnection.ts"
 import type { Result } from "../Result.ts"
 import { multiRowInsert } from "./Batch.ts"
 import { toSqlError } from "./SqlErrors.ts"
+import { traceStatement } from "./Telemetry.ts"
 
 /**
  * The statement timeout of the statements run where it is provided, overriding the client's
@@ -94,19 +95,26 @@ export class SqlConnectionAdapter implements Connection {
     shape: Shape
   ): Effect.Effect<ReadonlyArray<Result>, SqlError> {
     if (this.textOnly) return this.runText(sql, params, shape, executeError)
-    return Effect.withFiber((fiber) => {
-      const options = this.options(fiber, shape)
-      if (params.length === 0) return Effect.mapError(this.connection.queryAll(sql, options), executeError)
-      // What `sql.insert(rows)` compiles to goes as a batch: bulk on MariaDB, and split at
-      // max_allowed_packet instead of failing.
-      const insert = multiRowInsert(sql, params as Params)
-      return Effect.mapError(
-        insert === undefined
-          ? this.connection.executeAll(sql, params as Params, options)
-          : Effect.map(this.connection.batch(insert.sql, insert.rows, options), (result) => [result]),
-        executeError
-      )
-    })
+    return Effect.withFiber((fiber) =>
+      traceStatement(fiber, sql, this.connection.info.endpoint, this.runWith(sql, params, this.options(fiber, shape)))
+    )
+  }
+
+  private runWith(
+    sql: string,
+    params: ReadonlyArray<unknown>,
+    options: QueryOptions
+  ): Effect.Effect<ReadonlyArray<Result>, SqlError> {
+    if (params.length === 0) return Effect.mapError(this.connection.queryAll(sql, options), executeError)
+    // What `sql.insert(rows)` compiles to goes as a batch: bulk on MariaDB, and split at
+    // max_allowed_packet instead of failing.
+    const insert = multiRowInsert(sql, params as Params)
+    return Effect.mapError(
+      insert === undefined
+        ? this.connection.executeAll(sql, params as Params, options)
+        : Effect.map(this.connection.batch(insert.sql, insert.rows, options), (result) => [result]),
+      executeError
+    )
   }
 
   execute(sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) {
@@ -131,9 +139,14 @@ export class SqlConnectionAdapter implements Connection {
     onError: (error: MysqlError) => SqlError = unpreparedError
   ) {
     return Effect.withFiber((fiber) =>
-      Effect.mapError(
-        this.connection.queryAll(sql, { ...this.options(fiber, shape), params: params as Params }),
-        onError
+      traceStatement(
+        fiber,
+        sql,
+        this.connection.info.endpoint,
+        Effect.mapError(
+          this.connection.queryAll(sql, { ...this.options(fiber, shape), params: params as Params }),
+          onError
+        )
       )
     )
   }

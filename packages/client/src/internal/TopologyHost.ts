@@ -60,17 +60,26 @@ export class Host {
 
   /** The host serves nothing more; the borrowers waiting on its pool go on to another host. */
   markDown(error: MysqlError, now: number): Effect.Effect<void> {
+    const was = this.status
     this.error = error
     this.setStatus("down", now)
-    return this.pool.failWaiters(error)
+    const failed = this.pool.failWaiters(error)
+    if (was === "down") return failed
+    return Effect.andThen(this.log(`host ${this.label} is down (${error._tag}): ${error.message}`), failed)
   }
 
-  private markUp(found: HostRole.RoleReport, lag: number | null | undefined, now: number): void {
+  private markUp(found: HostRole.RoleReport, lag: number | null | undefined, now: number): Effect.Effect<void> {
+    const was = this.status
     this.role = found.role
     this.galeraProblem = found.galeraProblem
     this.lag = lag
     this.error = undefined
     this.setStatus("up", now)
+    return was === "down" ? this.log(`host ${this.label} is up again, as ${found.role}`) : Effect.void
+  }
+
+  private log(message: string): Effect.Effect<void> {
+    return Effect.annotateLogs(Effect.logWarning(message), { server: this.label })
   }
 
   private setStatus(status: HostStatus, now: number): void {
@@ -119,7 +128,7 @@ export class Host {
         const connection = yield* MysqlConnection.connect(checkOptions(options))
         while (true) {
           const { found, lag } = yield* checkOnce(host, connection, settings.timeout)
-          host.markUp(found, lag, clock.currentTimeMillisUnsafe())
+          yield* host.markUp(found, lag, clock.currentTimeMillisUnsafe())
           failures = 0
           onChecked()
           yield* connection.watchWhileIdle(Effect.sync(() => host.wake()))

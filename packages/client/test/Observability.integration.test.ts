@@ -1,0 +1,207 @@
+// Spans, metrics and log lines of real requests against the run's MariaDB, recorded in memory:
+// what they name, and that no password or parameter value is among them.
+import { assert, describe, it } from "@effect/vitest"
+import { TestAccounts } from "@effect-mysql/testing"
+import { Effect, Layer, Logger, Metric, References, Tracer } from "effect"
+import { SqlClient } from "effect/sql"
+import { MysqlClient, MysqlPool } from "../src/index.ts"
+import { clientLayer, connect, dedicatedServer, optionsFor, TransportLive, target, verifyIdentity } from "./support.ts"
+
+const password = TestAccounts.plain.password
+const secret = "parameter-value-never-traced"
+
+/** A tracer that keeps every span it makes. */
+const recordingTracer = () => {
+  const spans: Array<Tracer.NativeSpan> = []
+  const tracer = Tracer.make({
+    span: (options) => {
+      const span = new Tracer.NativeSpan(options)
+      spans.push(span)
+      return span
+    }
+  })
+  return { spans, tracer }
+}
+
+/** Everything a span shows an exporter: its name, attributes and events. */
+const exported = (span: Tracer.NativeSpan) => JSON.stringify([span.name, [...span.attributes], span.events])
+
+const named = (spans: ReadonlyArray<Tracer.NativeSpan>, name: string) => spans.filter((span) => span.name === name)
+
+const parentOf = (span: Tracer.NativeSpan) => (span.parent._tag === "Some" ? span.parent.value : undefined)
+
+describe("spans", () => {
+  it.effect("a request through MysqlClient: pool acquire, a parameterised SELECT, a failing statement", () => {
+    const { spans, tracer } = recordingTracer()
+    return Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      // At once, on a pool that holds the layer's first connection: one of the two opens another.
+      const [rows] = yield* Effect.all(
+        [sql`SELECT ${secret} AS v, ${42} AS n`, Effect.flip(sql`SELECT * FROM no_such_table WHERE id = ${secret}`)],
+        { concurrency: 2 }
+      ).pipe(Effect.withSpan("request"))
+      assert.deepStrictEqual(rows, [{ v: secret, n: 42 }])
+
+      const statements = spans.filter((span) => span.attributes.has("db.query.text"))
+      assert.strictEqual(statements.length, 2)
+      const [select, failing] = statements as [Tracer.NativeSpan, Tracer.NativeSpan]
+      assert.strictEqual(select.kind, "client")
+      assert.strictEqual(select.attributes.get("db.query.text"), "SELECT ? AS v, ? AS n")
+      assert.strictEqual(select.attributes.get("db.operation.name"), "SELECT")
+      assert.strictEqual(select.attributes.get("db.system.name"), "mariadb")
+      assert.strictEqual(select.attributes.get("db.namespace"), target.database)
+      assert.strictEqual(select.attributes.get("server.address"), target.host)
+      assert.strictEqual(select.attributes.get("server.port"), target.port)
+      assert.isFalse(select.attributes.has("error.type"))
+      assert.strictEqual(failing.attributes.get("db.operation.name"), "SELECT")
+      assert.strictEqual(failing.attributes.get("db.response.status_code"), "1146")
+      assert.strictEqual(failing.attributes.get("error.type"), "1146")
+      assert.strictEqual(failing.status._tag, "Ended")
+
+      // The borrow that found no idle connection waited under a span of the pool's, inside the
+      // statement's. The connect it caused runs in the pool's own fiber: a span of its own.
+      const acquire = named(spans, "MysqlPool.acquire").find((span) =>
+        statements.some((statement) => parentOf(span) === statement)
+      )!
+      assert.isDefined(acquire)
+      assert.strictEqual(
+        acquire.attributes.get("db.client.connection.pool.name"),
+        `${target.host}:${target.port}/${target.database}`
+      )
+      // (It may still be running: the other statement's connection can come back first.)
+      const connects = named(spans, "MysqlConnection.connect").filter((span) => span.status._tag === "Ended")
+      assert.isAtLeast(connects.length, 1)
+      for (const connect of connects) assert.strictEqual(connect.attributes.get("db.system.name"), "mariadb")
+      const request = parentOf(select)
+      assert.strictEqual(request?._tag === "Span" ? request.name : undefined, "request")
+
+      for (const span of spans) {
+        assert.notInclude(exported(span), password)
+        assert.notInclude(exported(span), secret)
+      }
+    }).pipe(Effect.provide(clientLayer("plain")), Effect.withTracer(tracer))
+  })
+
+  it.effect("MysqlConnection.connect over verify-identity TLS names the server, TLS and its checks", () => {
+    const { spans, tracer } = recordingTracer()
+    return Effect.gen(function* () {
+      const connection = yield* connect(optionsFor("plain", { ssl: verifyIdentity }))
+      const tls = connection.info.tls!
+      const [span] = named(spans, "MysqlConnection.connect")
+      assert.isDefined(span)
+      const attributes = span!.attributes
+      assert.strictEqual(span!.kind, "client")
+      assert.strictEqual(attributes.get("server.address"), target.host)
+      assert.strictEqual(attributes.get("server.port"), target.port)
+      assert.strictEqual(attributes.get("db.system.name"), "mariadb")
+      assert.strictEqual(attributes.get("tls.established"), true)
+      assert.strictEqual(attributes.get("tls.protocol.version"), tls.version?.replace("TLSv", ""))
+      assert.strictEqual(attributes.get("tls.cipher"), tls.cipher)
+      assert.strictEqual(attributes.get("mysql.ssl_mode"), "verify-identity")
+      assert.strictEqual(attributes.get("mysql.tls.chain_verified"), true)
+      assert.strictEqual(attributes.get("mysql.tls.hostname_verified"), true)
+      assert.strictEqual(attributes.get("mysql.compression"), "none")
+      assert.notInclude(exported(span!), password)
+
+      const refused = yield* Effect.flip(
+        Effect.scoped(connect(optionsFor("plain", { ssl: verifyIdentity, password: "wrong-secret" })))
+      )
+      assert.strictEqual(refused._tag, "AuthenticationError")
+      const failed = named(spans, "MysqlConnection.connect")[1]!
+      assert.strictEqual(failed.attributes.get("error.type"), "1045")
+      assert.strictEqual(failed.attributes.get("db.response.status_code"), "1045")
+      assert.strictEqual(failed.attributes.get("server.address"), target.host)
+      assert.notInclude(exported(failed), "wrong-secret")
+    }).pipe(Effect.scoped, Effect.withTracer(tracer))
+  })
+})
+
+/** The value of the series of `name` whose attributes include `attributes`. */
+const series = (snapshots: ReadonlyArray<Metric.Metric.Snapshot>, name: string, attributes: Record<string, string>) =>
+  snapshots.find(
+    (snapshot) =>
+      snapshot.id === name && Object.entries(attributes).every(([key, value]) => snapshot.attributes?.[key] === value)
+  )?.state
+
+describe("metrics", () => {
+  it.live("a pool's connection counts, opens, waits and failures after a known workload", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      // Two statements at once on a pool that holds one connection: the second opens another.
+      yield* Effect.all([sql`SELECT SLEEP(0.05)`, sql`SELECT SLEEP(0.05)`], { concurrency: 2 })
+      const pool = { "db.client.connection.pool.name": `${target.host}:${target.port}/${target.database}` }
+      const snapshots = yield* Metric.snapshot
+      const count = (state: string) =>
+        (
+          series(snapshots, "db.client.connection.count", { ...pool, "db.client.connection.state": state }) as
+            | Metric.GaugeState<number>
+            | undefined
+        )?.value
+      assert.strictEqual(count("idle"), 2)
+      assert.strictEqual(count("used"), 0)
+      assert.deepStrictEqual(series(snapshots, "db.client.connection.pending_requests", pool), { value: 0 })
+      assert.deepStrictEqual(series(snapshots, "db.client.connection.max", pool), { value: 2 })
+      assert.deepStrictEqual(series(snapshots, "db.client.connection.opened", pool), { count: 2, incremental: true })
+      const created = series(snapshots, "db.client.connection.create_time", pool) as Metric.HistogramState
+      assert.strictEqual(created.count, 2)
+      assert.isAbove(created.min, 0)
+
+      // A pool whose connections cannot open counts the failures.
+      const bad = yield* MysqlPool.make(optionsFor("plain", { password: "wrong" }), { maxConnections: 1 })
+      yield* Effect.flip(Effect.scoped(bad.get))
+      const after = yield* Metric.snapshot
+      const failures = series(after, "db.client.connection.open_failures", pool) as Metric.CounterState<number>
+      assert.strictEqual(failures.count, 1)
+    }).pipe(
+      Effect.provide(Layer.merge(clientLayer("plain", { maxConnections: 2 }), TransportLive)),
+      Effect.provideService(Metric.MetricRegistry, new Map())
+    )
+  )
+})
+
+/** A logger that keeps each line with its level and annotations, as text. */
+const recordingLogger = () => {
+  const lines: Array<{ readonly level: string; readonly text: string }> = []
+  const logger = Logger.make((options) => {
+    const annotations = options.fiber.getRef(References.CurrentLogAnnotations)
+    lines.push({ level: options.logLevel, text: JSON.stringify([options.message, annotations]) })
+  })
+  return { lines, layer: Logger.layer([logger]) }
+}
+
+describe("logs", () => {
+  it.live(
+    "ssl-mode preferred against a server without TLS warns that it goes on in plaintext; no line holds a secret",
+    () => {
+      const { lines, layer } = recordingLogger()
+      return Effect.gen(function* () {
+        const { options } = yield* dedicatedServer(["--skip-ssl"], { ssl: { mode: "preferred" } })
+        const connection = yield* connect(options)
+        assert.isUndefined(connection.info.tls)
+        yield* connection.query("SELECT 1")
+        const warnings = lines.filter((line) => line.level === "Warn")
+        assert.strictEqual(warnings.length, 1)
+        assert.include(warnings[0]!.text, "goes on in plaintext")
+        assert.include(warnings[0]!.text, `${options.host}:${options.port}`)
+        assert.isTrue(lines.some((line) => line.level === "Debug" && line.text.includes("connection opened")))
+        for (const line of lines) assert.notInclude(line.text, TestAccounts.root.password)
+      }).pipe(Effect.scoped, Effect.provide(layer), Effect.provideService(References.MinimumLogLevel, "Debug"))
+    },
+    30_000
+  )
+
+  it.live("a statement past its timeout: a warning that KILL QUERY stops it on the server", () => {
+    const { lines, layer } = recordingLogger()
+    return Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const error = yield* Effect.flip(
+        sql`SELECT SLEEP(${5}) AS slept`.pipe(MysqlClient.withStatementTimeout("200 millis"))
+      )
+      assert.strictEqual(error.reason._tag, "StatementTimeoutError")
+      const warnings = lines.filter((line) => line.level === "Warn")
+      assert.strictEqual(warnings.length, 1)
+      assert.include(warnings[0]!.text, "ran past its timeout: sending KILL QUERY")
+      for (const line of lines) assert.notInclude(line.text, password)
+    }).pipe(Effect.provide(clientLayer("plain")), Effect.provide(layer))
+  })
+})
