@@ -98,14 +98,25 @@ const hideSecrets = (options: Readonly<Record<string, unknown>>): Record<string,
   return hidden
 }
 
+const redacted = (value: string | Redacted.Redacted<string>) =>
+  typeof value === "string" ? Redacted.make(value) : value
+
 /**
- * The options as given, for `MysqlClient.config`: every password, and a URL (which may hold one),
- * Redacted, in `poolConfig` as well.
+ * The options as given, for `MysqlClient.config`: every password, a URL (which may hold one), and
+ * the client certificate's key and its passphrase Redacted, in `poolConfig` as well.
  */
 export const redactOptions = (options: MysqlClientOptions): MysqlClientOptions => {
   const hidden = hideSecrets(options as Readonly<Record<string, unknown>>)
-  if (typeof options.url === "string") hidden.url = Redacted.make(options.url)
+  if (options.url !== undefined) hidden.url = redacted(options.url)
   if (options.poolConfig !== undefined) hidden.poolConfig = hideSecrets(options.poolConfig)
+  const ssl = options.ssl
+  if (ssl !== undefined) {
+    hidden.ssl = {
+      ...ssl,
+      ...(ssl.key === undefined ? {} : { key: redacted(ssl.key) }),
+      ...(ssl.passphrase === undefined ? {} : { passphrase: redacted(ssl.passphrase) })
+    }
+  }
   return hidden as unknown as MysqlClientOptions
 }
 

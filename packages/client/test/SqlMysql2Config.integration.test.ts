@@ -47,6 +47,26 @@ describe("@effect/sql-mysql2's config", () => {
       )
     )
   )
+
+  it.effect("config holds a client certificate's key Redacted", () =>
+    Effect.gen(function* () {
+      const sql = yield* MysqlClient.MysqlClient
+      assert.isTrue(Redacted.isRedacted(sql.config.ssl?.key))
+      assert.strictEqual(sql.config.ssl?.cert, target.tls.cert.pem)
+      assert.notInclude(JSON.stringify(sql.config), target.tls.key.pem.split("\n")[1]!)
+    }).pipe(
+      Effect.provide(
+        layerOf({
+          host: target.host,
+          port: target.port,
+          database: target.database,
+          username: TestAccounts.x509.user,
+          password: TestAccounts.x509.password,
+          ssl: { mode: "verify-identity", ca: target.tls.ca.pem, cert: target.tls.cert.pem, key: target.tls.key.pem }
+        })
+      )
+    )
+  )
 })
 
 /** What the statements of `run` do, and how many prepares the client's one connection counted. */
