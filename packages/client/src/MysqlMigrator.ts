@@ -13,7 +13,7 @@ import { Effect, Layer } from "effect"
 import * as Migrator from "effect/sql/Migrator"
 import type { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
-import { dumpSchema, findDumpTool } from "./internal/SchemaDump.ts"
+import { dumpProblem, dumpSchema, findDumpTool } from "./internal/SchemaDump.ts"
 import { MysqlClient, resolveOptions } from "./MysqlClient.ts"
 
 export * from "effect/sql/Migrator"
@@ -35,6 +35,21 @@ const dumpWith = (tool: string) => (path: string, table: string) =>
     yield* dumpSchema(tool, options, path, table)
   })
 
+/**
+ * Refuses a dump the client's options rule out before any migration runs: effect's migrator only
+ * logs a dump that fails after them.
+ */
+const dumpable = Effect.gen(function* () {
+  const client = yield* Effect.serviceOption(MysqlClient)
+  if (client._tag === "None") return
+  const options = yield* Effect.mapError(
+    resolveOptions(client.value.config),
+    (cause) => new Migrator.MigrationError({ kind: "Failed", message: cause.message, cause })
+  )
+  const problem = dumpProblem(options)
+  if (problem !== undefined) return yield* new Migrator.MigrationError({ kind: "Failed", message: problem })
+})
+
 const withoutDump = Migrator.make({})
 
 /** Runs the pending migrations; answers the id and name of each that ran. */
@@ -47,7 +62,10 @@ export const run = <R2 = never>(
 > =>
   options.schemaDirectory === undefined
     ? withoutDump(options)
-    : Effect.flatMap(findDumpTool, (tool) => Migrator.make({ dumpSchema: dumpWith(tool) })(options))
+    : Effect.andThen(
+        dumpable,
+        Effect.flatMap(findDumpTool, (tool) => Migrator.make({ dumpSchema: dumpWith(tool) })(options))
+      )
 
 /** A layer that runs the pending migrations while it is built, and provides nothing. */
 export const layer = <R>(

@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { MysqlMigrator } from "../src/index.ts"
-import { clientLayer } from "./support.ts"
+import { clientLayer, verifyIdentity } from "./support.ts"
 
 const Live = clientLayer("plain")
 
@@ -90,5 +90,18 @@ describe("MysqlMigrator", () => {
         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('migrator_refused', 'migrator_people')`
       assert.strictEqual(Number(row!.n), 0)
     }).pipe(Effect.scoped, Effect.provide(Live))
+  )
+
+  it.effect("refuses schemaDirectory before migrating when the client asks for TLS the dump tool would not use", () =>
+    Effect.gen(function* () {
+      const sql = yield* fresh("migrator_tls")
+      const directory = yield* tempDirectory
+      const error = yield* Effect.flip(MysqlMigrator.run({ loader, table: "migrator_tls", schemaDirectory: directory }))
+      assert.strictEqual(error._tag, "MigrationError")
+      assert.include(error.message, "without the client's TLS settings (ssl-mode verify-identity)")
+      const [row] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM information_schema.TABLES
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('migrator_tls', 'migrator_people')`
+      assert.strictEqual(Number(row!.n), 0)
+    }).pipe(Effect.scoped, Effect.provide(clientLayer("plain", { ssl: verifyIdentity })))
   )
 })

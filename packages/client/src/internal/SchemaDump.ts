@@ -40,6 +40,21 @@ export const findDumpTool: Effect.Effect<string, MigrationError> = Effect.firstS
   )
 )
 
+/**
+ * Why the tool cannot dump as the client connects, if it cannot: it gets the client's endpoint and
+ * account, but none of its TLS settings, so a client that asks for TLS over TCP is refused rather
+ * than letting the tool go in plaintext; and it reaches one server, so a host list is refused.
+ */
+export const dumpProblem = (options: MysqlClientOptions): string | undefined => {
+  if (options.hosts !== undefined)
+    return "schemaDirectory: the schema dump reaches one server, and the client has a host list"
+  const ssl = options.ssl
+  const mode = ssl?.mode ?? (ssl?.ca !== undefined || ssl?.fingerprints !== undefined ? "verify-identity" : "preferred")
+  if (options.socketPath === undefined && mode !== "disabled" && mode !== "preferred")
+    return `schemaDirectory: the dump tool would connect without the client's TLS settings (ssl-mode ${mode}); dump over a Unix socket (socketPath) or leave schemaDirectory out`
+  return undefined
+}
+
 /** Where and as whom the tool connects: the client's own endpoint, account and database. */
 const connectionArgs = (options: MysqlClientOptions): ReadonlyArray<string> => [
   "--no-defaults",
