@@ -146,6 +146,13 @@ export interface ConnectionOptions {
   readonly sessionVariables?: Readonly<Record<string, SessionValue>>
   /** Statements run after `sessionVariables`, in order, on every new session and after every reset. */
   readonly initSql?: string | ReadonlyArray<string>
+  /**
+   * Ask the server to report each commit's GTID in its OK packet (`MysqlConnection.lastGtid`):
+   * MariaDB's `last_gtid` added to `session_track_system_variables`, MySQL's `session_track_gtids`
+   * set to OWN_GTID; set up with the session, and again after every reset. Default false; a
+   * `MysqlClient` with read-your-writes turns it on for its pools.
+   */
+  readonly trackGtids?: boolean
   /** Added to the connection attributes (`performance_schema.session_connect_attrs`). */
   readonly connectAttributes?: Readonly<Record<string, string>>
   /** `program_name` connection attribute. */
@@ -203,6 +210,7 @@ export interface ResolvedOptions {
   readonly programName: string | undefined
   readonly sessionVariables: ReadonlyArray<readonly [name: string, value: SessionValue]>
   readonly initSql: ReadonlyArray<string>
+  readonly trackGtids: boolean
 }
 
 const fail = (option: string, message: string) =>
@@ -396,7 +404,8 @@ export const resolve = (options: ConnectionOptions): Result.Result<ResolvedOptio
     connectAttributes: options.connectAttributes ?? {},
     programName: options.programName,
     sessionVariables,
-    initSql
+    initSql,
+    trackGtids: options.trackGtids ?? false
   })
 }
 

@@ -149,9 +149,8 @@ export interface MysqlConnection {
    */
   readonly inTransaction: boolean
   /**
-   * The GTID of the last transaction this connection committed, when the server reports it: on
-   * MariaDB with `last_gtid` in `session_track_system_variables`, on MySQL with `session_track_gtids`
-   * set to OWN_GTID. undefined until then.
+   * The GTID of the last transaction this connection committed, when the server reports it (with
+   * `trackGtids`, or session tracking set up by hand); undefined until then.
    */
   readonly lastGtid: string | undefined
   /**
@@ -483,6 +482,7 @@ const sideOptions = (
     targetSessionAttrs: _targetSessionAttrs,
     sessionVariables: _sessionVariables,
     initSql: _initSql,
+    trackGtids: _trackGtids,
     ...options
   }: ConnectionOptions,
   endpoint: Endpoint.Endpoint

@@ -143,22 +143,13 @@ interface Member {
   borrowed: boolean
 }
 
-/**
- * Session set-up the pool runs on every connection it opens, and again after each reset
- * (COM_RESET_CONNECTION returns the session to the server's defaults). A connection whose set-up
- * fails is closed, and its opening fails with the set-up's error.
- */
-export type Setup = (connection: MysqlConnection.MysqlConnection) => Effect.Effect<void, MysqlError>
-
 /** Opens a pool for the life of the scope. */
 export const make: (
   connectionOptions: ConnectionOptions,
-  poolOptions?: PoolOptions,
-  setup?: Setup
+  poolOptions?: PoolOptions
 ) => Effect.Effect<MysqlPool, ConfigError, Scope.Scope | Transport> = Effect.fn("MysqlPool.make")(function* (
   connectionOptions: ConnectionOptions,
-  poolOptions: PoolOptions = {},
-  setup?: Setup
+  poolOptions: PoolOptions = {}
 ): Effect.fn.Return<MysqlPool, ConfigError, Scope.Scope | Transport> {
   const options = resolvePoolOptions(poolOptions)
   if (options instanceof ConfigError) return yield* options
@@ -190,7 +181,6 @@ export const make: (
   const open = Effect.gen(function* () {
     const started = now()
     const connection = yield* MysqlConnection.connect(connectionOptions, hosts).pipe(
-      Effect.tap((connection) => (setup === undefined ? Effect.void : setup(connection))),
       Effect.tapError(() => Effect.sync(metrics.openFailed))
     )
     const member: Member = { connection, openedAt: now(), idleSince: now(), borrowed: false }
@@ -299,11 +289,7 @@ export const make: (
       const connection = member.connection
       let keep = connection.failure === undefined && !tooOld(member)
       if (keep && (options.resetOnRelease || connection.inTransaction)) {
-        const reset =
-          setup === undefined
-            ? connection.resetConnection
-            : Effect.andThen(connection.resetConnection, setup(connection))
-        keep = Exit.isSuccess(yield* Effect.exit(reset))
+        keep = Exit.isSuccess(yield* Effect.exit(connection.resetConnection))
       }
       if (!keep) return yield* drop(member)
       yield* watch(member)

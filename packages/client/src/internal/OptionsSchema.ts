@@ -118,7 +118,8 @@ const connectionFields = {
   sessionVariables: Schema.optional(
     Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Number, Schema.Boolean]))
   ),
-  initSql: Schema.optional(Schema.Union([Schema.String, Schema.Array(Schema.String)]))
+  initSql: Schema.optional(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
+  trackGtids: Schema.optional(Schema.Boolean)
 } satisfies Fields<ConnectionOptions>
 
 const poolFields = {

@@ -83,13 +83,6 @@ const gtidWaitSql = {
   mysql: "SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?)"
 } as const
 
-/** Session tracking that makes the server report each commit's GTID in its OK packet. */
-const gtidTrackingSql = {
-  mariadb:
-    "SET SESSION session_track_system_variables = CONCAT_WS(',', NULLIF(@@session.session_track_system_variables, ''), 'last_gtid')",
-  mysql: "SET SESSION session_track_gtids = OWN_GTID"
-} as const
-
 export const make = Effect.fnUntraced(function* (
   options: ConnectionOptions,
   resolved: ResolvedOptions,
@@ -102,12 +95,11 @@ export const make = Effect.fnUntraced(function* (
   // What the client's writes have committed, for read-your-writes (in the flavor of the first write).
   let written: GtidPosition | undefined
   let lastNoted: string | undefined
-  const setup: MysqlPool.Setup | undefined = settings.readYourWrites
-    ? (connection) => Effect.asVoid(connection.query(gtidTrackingSql[connection.info.flavor]))
-    : undefined
+  // Read-your-writes needs each commit's GTID from the writer's connections.
+  const tracking = settings.readYourWrites ? { trackGtids: true } : {}
   const hosts: Array<Host> = []
   for (let index = 0; index < resolved.hosts.length; index++) {
-    const pool = yield* MysqlPool.make(hostOptions(options, index), poolOptions, setup)
+    const pool = yield* MysqlPool.make({ ...hostOptions(options, index), ...tracking }, poolOptions)
     hosts.push(new Host(index, Endpoint.format(resolved.hosts[index]!.endpoint), pool))
   }
   let writer: Host | undefined
