@@ -3,27 +3,12 @@
 // away for a target; a pool whose node is killed finds a survivor, and the time until the first
 // write succeeds there is measured; the killed node rejoins and takes connections again.
 import { assert, describe, layer } from "@effect/vitest"
-import { GaleraCluster, TestAccounts, TestPki } from "@effect-mysql/testing"
-import { Context, Effect, Layer } from "effect"
+import { TestAccounts } from "@effect-mysql/testing"
+import { type Context, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
 import * as MysqlClient from "../src/MysqlClient.ts"
-import { connect, TransportLive } from "./support.ts"
-
-class Cluster extends Context.Service<
-  Cluster,
-  { readonly cluster: GaleraCluster.GaleraCluster; readonly ca: string }
->()("test/GaleraCluster") {}
-
-const ClusterLive = Layer.effect(
-  Cluster,
-  Effect.orDie(
-    Effect.gen(function* () {
-      const pki = yield* TestPki.generate
-      return { cluster: yield* GaleraCluster.start({ pki }), ca: pki.ca.pem }
-    })
-  )
-)
+import { Cluster, ClusterLive, connect, TransportLive } from "./support.ts"
 
 const options = (
   { cluster, ca }: Context.Service.Shape<typeof Cluster>,

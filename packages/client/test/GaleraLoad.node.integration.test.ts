@@ -6,28 +6,13 @@
 // The figures measured go to docs/clusters.md. Node only (`.node.` in the name): the cluster-wide
 // behaviour does not depend on the runtime, which Galera.integration.test.ts covers three times.
 import { assert, layer } from "@effect/vitest"
-import { GaleraCluster, TestAccounts, TestPki } from "@effect-mysql/testing"
+import { type GaleraCluster, TestAccounts } from "@effect-mysql/testing"
 import { Cause, Context, Effect, Exit, Fiber, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import { isSqlError } from "effect/sql/SqlError"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
 import * as MysqlClient from "../src/MysqlClient.ts"
-import { connect, TransportLive } from "./support.ts"
-
-class Cluster extends Context.Service<
-  Cluster,
-  { readonly cluster: GaleraCluster.GaleraCluster; readonly ca: string }
->()("test/GaleraLoadCluster") {}
-
-const ClusterLive = Layer.effect(
-  Cluster,
-  Effect.orDie(
-    Effect.gen(function* () {
-      const pki = yield* TestPki.generate
-      return { cluster: yield* GaleraCluster.start({ pki }), ca: pki.ca.pem }
-    })
-  )
-)
+import { Cluster, ClusterLive, connect, TransportLive } from "./support.ts"
 
 type Shared = Context.Service.Shape<typeof Cluster>
 

@@ -1,8 +1,15 @@
 // What the client's integration tests share: the run's server, the accounts, and the transport
 // layer of the runtime the tests run on.
-import { MariaDbServer, type TestAccountName, TestAccounts, TestPki, type TestTarget } from "@effect-mysql/testing"
+import {
+  GaleraCluster,
+  MariaDbServer,
+  type TestAccountName,
+  TestAccounts,
+  TestPki,
+  type TestTarget
+} from "@effect-mysql/testing"
 import { RuntimeTransport } from "@effect-mysql/transport"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { inject } from "vitest"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
 import * as MysqlClient from "../src/MysqlClient.ts"
@@ -46,6 +53,22 @@ export const dedicatedServer = (args: ReadonlyArray<string> = [], extra: Partial
   })
 
 export const verifyIdentity = { mode: "verify-identity", ca: target.tls.ca.pem } as const
+
+/** A three-node Galera cluster of the test file's own, and the CA its certificates chain to. */
+export class Cluster extends Context.Service<
+  Cluster,
+  { readonly cluster: GaleraCluster.GaleraCluster; readonly ca: string }
+>()("test/GaleraCluster") {}
+
+export const ClusterLive = Layer.effect(
+  Cluster,
+  Effect.orDie(
+    Effect.gen(function* () {
+      const pki = yield* TestPki.generate
+      return { cluster: yield* GaleraCluster.start({ pki }), ca: pki.ca.pem }
+    })
+  )
+)
 
 /** A connection for the test's scope, over the runtime's transport. */
 export const connect = (options: ConnectionOptions) =>
