@@ -41,11 +41,17 @@ import * as Statement from "effect/sql/Statement"
 import { settings } from "./ClientConfig.ts"
 import { type ConnectionOptions, type ResolvedOptions, resolve, timerDuration } from "./ConnectionOptions.ts"
 import type { ConfigError, MysqlError, PoolTimeoutError } from "./Errors.ts"
-import { SqlConnectionAdapter, StatementTimeout, statementOptions } from "./internal/SqlConnectionAdapter.ts"
+import * as OperationMetrics from "./internal/OperationMetrics.ts"
+import {
+  type AdapterSettings,
+  SqlConnectionAdapter,
+  StatementTimeout,
+  statementOptions
+} from "./internal/SqlConnectionAdapter.ts"
 import { toSqlError } from "./internal/SqlErrors.ts"
 import { fromSqlMysql2 } from "./internal/SqlMysql2Options.ts"
 import { readSslFiles } from "./internal/SslFiles.ts"
-import { serverAttributes } from "./internal/Telemetry.ts"
+import { instrumentStatement, serverAttributes } from "./internal/Telemetry.ts"
 import type { HostStats } from "./internal/Topology.ts"
 import * as Topology from "./internal/Topology.ts"
 import {
@@ -140,9 +146,12 @@ const clientOver = Effect.fnUntraced(function* (
   const info = yield* Effect.scoped(Effect.map(routes.forTransaction, (connection) => connection.info)).pipe(
     Effect.mapError((e) => toSqlError(e, "connect"))
   )
-  const statements = statementOptions(options.types ?? {})
-  const adapter = (connection: MysqlConnection) =>
-    new SqlConnectionAdapter(connection, statements, options.disablePreparedStatements === true)
+  const adapterSettings: AdapterSettings = {
+    statementOptions: statementOptions(options.types ?? {}),
+    metrics: OperationMetrics.make(options.database),
+    textOnly: options.disablePreparedStatements === true
+  }
+  const adapter = (connection: MysqlConnection) => new SqlConnectionAdapter(connection, adapterSettings)
   const acquire = (get: typeof routes.get): Effect.Effect<Connection, SqlError, Scope.Scope> =>
     Effect.map(
       Effect.mapError(get, (e) => toSqlError(e, "acquire")),
@@ -186,10 +195,18 @@ const clientOver = Effect.fnUntraced(function* (
     sql: string,
     rows: ReadonlyArray<ReadonlyArray<ParameterValue>>,
     options?: BatchOptions
-  ) =>
-    Effect.mapError((connection as SqlConnectionAdapter).connection.batch(sql, rows, options), (e) =>
-      toSqlError(e, "batch")
+  ) => {
+    const on = (connection as SqlConnectionAdapter).connection
+    return Effect.withFiber((fiber) =>
+      instrumentStatement(
+        fiber,
+        sql,
+        on.info,
+        adapterSettings.metrics,
+        Effect.mapError(on.batch(sql, rows, options), (e) => toSqlError(e, "batch"))
+      )
     )
+  }
   return Object.assign(client, {
     [TypeId]: TypeId,
     config: redactOptions(config),
@@ -229,6 +246,7 @@ const poolRoutes = (pool: MysqlPool.MysqlPool): Routes => ({
 /** One connection, lent to one borrower at a time: a transaction keeps it until it ends. */
 const connectionRoutes = (connection: MysqlConnection, turn: Semaphore.Semaphore): Routes => {
   let borrowed = 0
+  let waiting = 0
   const lent = Effect.acquireRelease(
     Effect.sync(() => {
       borrowed = 1
@@ -239,19 +257,28 @@ const connectionRoutes = (connection: MysqlConnection, turn: Semaphore.Semaphore
       })
   )
   // Waiting for the turn stays interruptible; taking it and registering its release do not.
-  const get = Effect.uninterruptibleMask((restore) =>
-    Effect.as(Effect.andThen(restore(turn.takeScoped(1)), lent), connection)
-  )
+  const take = Effect.uninterruptibleMask((restore) => {
+    waiting++
+    return Effect.andThen(
+      Effect.ensuring(
+        restore(turn.takeScoped(1)),
+        Effect.sync(() => {
+          waiting--
+        })
+      ),
+      lent
+    )
+  })
+  const get = Effect.as(take, connection)
   return {
     get,
-    use: (f) => turn.withPermit(Effect.scoped(Effect.andThen(lent, f(connection)))),
+    use: (f) => Effect.scoped(Effect.andThen(take, f(connection))),
     forTransaction: get,
-    // Borrowers waiting for their turn are not counted.
     stats: Effect.sync(() => ({
       size: 1,
       idle: 1 - borrowed,
       borrowed,
-      waiting: 0,
+      waiting,
       min: 1,
       max: 1,
       opened: 0,
@@ -397,20 +424,24 @@ export const withStatementTimeout =
     Effect.provideService(effect, StatementTimeout, timeout)
 
 /**
- * Both services from an effect that makes the client. The layer also turns on effect/sql's
- * `SpanPropagationEnabled` where it is provided: each statement's span is then the parent of the
- * pool's and the connection's spans, and gets the attributes only the driver knows
- * (`db.operation.name`, the host, `db.response.status_code`); see docs/observability.md.
+ * Both services from an effect that makes the client. Where a tracer is installed around the
+ * layer (an exporter's, or `Effect.withTracer`), the layer also turns on effect/sql's
+ * `SpanPropagationEnabled`: each statement's span is then the parent of the pool's and the
+ * connection's spans, and gets the attributes only the driver knows (`db.operation.name`, the host,
+ * `db.response.status_code`); see docs/observability.md. Without one it stays off: propagation
+ * costs every statement a change of context, for spans nobody exports.
  */
 export const layerFrom = <E, R>(
   acquire: Effect.Effect<MysqlClient, E, R>
 ): Layer.Layer<MysqlClient | SqlClient.SqlClient, E, Exclude<Exclude<R, Scope.Scope>, Reactivity.Reactivity>> =>
   Layer.effectContext(
-    Effect.map(acquire, (client) =>
-      Context.make(MysqlClient, client).pipe(
-        Context.add(SqlClient.SqlClient, client),
-        Context.add(Statement.SpanPropagationEnabled, true)
-      )
+    Effect.withFiber((fiber) =>
+      Effect.map(acquire, (client) => {
+        const services = Context.make(MysqlClient, client).pipe(Context.add(SqlClient.SqlClient, client))
+        return fiber.cache.tracer === undefined
+          ? services
+          : Context.add(services, Statement.SpanPropagationEnabled, true)
+      })
     )
   ).pipe(Layer.provide(Reactivity.layer))
 

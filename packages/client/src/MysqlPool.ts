@@ -166,17 +166,22 @@ export const make: (
   // Borrowers inside `get` that have no connection yet (the pool's own count leaves out a borrower
   // whose wait just ended, which is the one a PoolTimeoutError is about).
   let waiting = 0
-  const name = PoolMetrics.poolName(resolved.success.endpoint, resolved.success.database)
-  const metrics = PoolMetrics.make(yield* Effect.context<never>(), name, resolved.success.endpoint, {
-    idle: () => members.size - borrowedCount(),
-    used: borrowedCount,
-    pending: () => waiting,
-    opened: () => opened,
-    closed: () => closed,
-    min: options.min,
-    max: options.max
-  })
+  const metrics = PoolMetrics.make(
+    yield* Effect.context<never>(),
+    PoolMetrics.poolName(resolved.success.endpoint, resolved.success.database),
+    resolved.success.endpoint,
+    {
+      idle: () => members.size - borrowedCount(),
+      used: borrowedCount,
+      pending: () => waiting,
+      opened: () => opened,
+      closed: () => closed,
+      min: options.min,
+      max: options.max
+    }
+  )
   yield* Effect.addFinalizer(() => Effect.sync(metrics.remove))
+  const name = metrics.name
 
   const open = Effect.gen(function* () {
     const started = now()

@@ -48,6 +48,12 @@ describe("fromConnection", () => {
         )
       const a = yield* Effect.forkChild(transaction("a", [1, 2, 3]))
       const b = yield* Effect.forkChild(transaction("b", [4, 5, 6]))
+      yield* Effect.sleep("30 millis")
+      assert.deepStrictEqual(
+        { borrowed: (yield* client.stats).borrowed, waiting: (yield* client.stats).waiting },
+        { borrowed: 1, waiting: 1 },
+        "one transaction holds the connection, the other waits its turn"
+      )
       const others = [yield* Fiber.join(a), yield* Fiber.join(b)].sort()
       assert.deepStrictEqual(others, [0, 3])
       const failed = yield* Effect.flip(
@@ -56,7 +62,8 @@ describe("fromConnection", () => {
       assert.strictEqual(failed, "undo")
       const [count] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM existing_turns`
       assert.strictEqual(Number(count!.n), 6)
-      assert.strictEqual((yield* client.stats).borrowed, 0)
+      const after = yield* client.stats
+      assert.deepStrictEqual([after.borrowed, after.waiting], [0, 0])
       yield* sql`DROP TABLE existing_turns`
     }).pipe(Effect.scoped, Effect.provide(Layer.merge(TransportLive, Reactivity.layer)))
   )

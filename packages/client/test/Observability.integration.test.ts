@@ -2,10 +2,19 @@
 // what they name, and that no password or parameter value is among them.
 import { assert, describe, it } from "@effect/vitest"
 import { TestAccounts } from "@effect-mysql/testing"
-import { Effect, Layer, Logger, Metric, References, Tracer } from "effect"
-import { SqlClient } from "effect/sql"
+import { Effect, Layer, Metric, References, Stream, Tracer } from "effect"
+import { SqlClient, Statement } from "effect/sql"
 import { MysqlClient, MysqlPool } from "../src/index.ts"
-import { clientLayer, connect, dedicatedServer, optionsFor, TransportLive, target, verifyIdentity } from "./support.ts"
+import {
+  clientLayer,
+  connect,
+  dedicatedServer,
+  optionsFor,
+  recordingLogger,
+  TransportLive,
+  target,
+  verifyIdentity
+} from "./support.ts"
 
 const password = TestAccounts.plain.password
 const secret = "parameter-value-never-traced"
@@ -114,6 +123,34 @@ describe("spans", () => {
       assert.notInclude(exported(failed), "wrong-secret")
     }).pipe(Effect.scoped, Effect.withTracer(tracer))
   })
+
+  it.effect("a stream's span names its operation and host; a failing stream's, its error", () => {
+    const { spans, tracer } = recordingTracer()
+    return Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const rows = yield* Stream.runCollect(sql`SELECT ${secret} AS v`.stream)
+      assert.deepStrictEqual(rows, [{ v: secret }])
+      yield* Effect.flip(Stream.runCollect(sql`SELECT * FROM no_such_table WHERE id = ${secret}`.stream))
+      const [stream, failing] = spans.filter((span) => span.attributes.get("effect.sql.method") === "executeStream")
+      assert.strictEqual(stream?.attributes.get("db.operation.name"), "SELECT")
+      assert.strictEqual(stream?.attributes.get("server.port"), target.port)
+      assert.isFalse(stream?.attributes.has("error.type"))
+      assert.strictEqual(failing?.attributes.get("error.type"), "1146")
+      assert.strictEqual(failing?.attributes.get("db.response.status_code"), "1146")
+      for (const span of spans) assert.notInclude(exported(span), secret)
+    }).pipe(Effect.provide(clientLayer("plain")), Effect.withTracer(tracer))
+  })
+
+  it.effect("the layer propagates statement spans only where a tracer is installed", () =>
+    Effect.gen(function* () {
+      const propagation = Effect.gen(function* () {
+        return yield* Statement.SpanPropagationEnabled
+      })
+      assert.isFalse(yield* propagation.pipe(Effect.provide(clientLayer("plain"))))
+      const { tracer } = recordingTracer()
+      assert.isTrue(yield* propagation.pipe(Effect.provide(clientLayer("plain")), Effect.withTracer(tracer)))
+    })
+  )
 })
 
 /** The value of the series of `name` whose attributes include `attributes`. */
@@ -123,7 +160,54 @@ const series = (snapshots: ReadonlyArray<Metric.Metric.Snapshot>, name: string, 
       snapshot.id === name && Object.entries(attributes).every(([key, value]) => snapshot.attributes?.[key] === value)
   )?.state
 
+/** The series of `name` whose attributes are exactly `attributes`. */
+const exactSeries = (
+  snapshots: ReadonlyArray<Metric.Metric.Snapshot>,
+  name: string,
+  attributes: Record<string, string>
+) =>
+  snapshots.find(
+    (snapshot) =>
+      snapshot.id === name &&
+      Object.keys(snapshot.attributes ?? {}).length === Object.keys(attributes).length &&
+      Object.entries(attributes).every(([key, value]) => snapshot.attributes?.[key] === value)
+  )?.state as Metric.HistogramState | undefined
+
 describe("metrics", () => {
+  it.live("db.client.operation.duration: each statement's seconds, by operation and outcome", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const client = yield* MysqlClient.MysqlClient
+      yield* Effect.all([sql`SELECT SLEEP(0.05)`, sql`SELECT SLEEP(0.05)`], { concurrency: 2 })
+      yield* Effect.flip(sql`SELECT * FROM no_such_table WHERE id = ${secret}`)
+      yield* sql`CREATE TABLE IF NOT EXISTS observed_batch (n INT)`
+      yield* client.batch("INSERT INTO observed_batch (n) VALUES (?)", [[1], [2], [3]])
+      yield* sql`DROP TABLE observed_batch`
+      const snapshots = yield* Metric.snapshot
+      const statement = (labels: Record<string, string>) =>
+        exactSeries(snapshots, "db.client.operation.duration", {
+          "db.system.name": "mariadb",
+          "db.namespace": target.database,
+          "server.address": target.host,
+          "server.port": String(target.port),
+          ...labels
+        })
+      const selects = statement({ "db.operation.name": "SELECT" })
+      assert.strictEqual(selects?.count, 2)
+      assert.isAtLeast(selects!.min, 0.05)
+      assert.isBelow(selects!.max, 5)
+      const failed = statement({
+        "db.operation.name": "SELECT",
+        "error.type": "1146",
+        "db.response.status_code": "1146"
+      })
+      assert.strictEqual(failed?.count, 1)
+      assert.strictEqual(statement({ "db.operation.name": "INSERT" })?.count, 1)
+      assert.strictEqual(statement({ "db.operation.name": "CREATE" })?.count, 1)
+      for (const snapshot of snapshots) assert.notInclude(JSON.stringify(snapshot.attributes), secret)
+    }).pipe(Effect.provide(clientLayer("plain")), Effect.provideService(Metric.MetricRegistry, new Map()))
+  )
+
   it.live("a pool's connection counts, opens, waits and failures after a known workload", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
@@ -146,28 +230,23 @@ describe("metrics", () => {
       assert.strictEqual(created.count, 2)
       assert.isAbove(created.min, 0)
 
-      // A pool whose connections cannot open counts the failures.
+      // A pool whose connections cannot open counts the failures. It goes to the same server and
+      // database as the client's pool, so it is named apart: one name would merge their series.
       const bad = yield* MysqlPool.make(optionsFor("plain", { password: "wrong" }), { maxConnections: 1 })
       yield* Effect.flip(Effect.scoped(bad.get))
       const after = yield* Metric.snapshot
-      const failures = series(after, "db.client.connection.open_failures", pool) as Metric.CounterState<number>
+      const second = { "db.client.connection.pool.name": `${pool["db.client.connection.pool.name"]}#2` }
+      const failures = series(after, "db.client.connection.open_failures", second) as Metric.CounterState<number>
       assert.strictEqual(failures.count, 1)
+      assert.isUndefined(series(after, "db.client.connection.open_failures", pool))
+      assert.deepStrictEqual(series(after, "db.client.connection.max", second), { value: 1 })
+      assert.deepStrictEqual(series(after, "db.client.connection.max", pool), { value: 2 })
     }).pipe(
       Effect.provide(Layer.merge(clientLayer("plain", { maxConnections: 2 }), TransportLive)),
       Effect.provideService(Metric.MetricRegistry, new Map())
     )
   )
 })
-
-/** A logger that keeps each line with its level and annotations, as text. */
-const recordingLogger = () => {
-  const lines: Array<{ readonly level: string; readonly text: string }> = []
-  const logger = Logger.make((options) => {
-    const annotations = options.fiber.getRef(References.CurrentLogAnnotations)
-    lines.push({ level: options.logLevel, text: JSON.stringify([options.message, annotations]) })
-  })
-  return { lines, layer: Logger.layer([logger]) }
-}
 
 describe("logs", () => {
   it.live(
@@ -203,5 +282,28 @@ describe("logs", () => {
       assert.include(warnings[0]!.text, "ran past its timeout: sending KILL QUERY")
       for (const line of lines) assert.notInclude(line.text, password)
     }).pipe(Effect.provide(clientLayer("plain")), Effect.provide(layer))
+  })
+
+  it.live("a pooled connection the server kills: a warning that the pool replaces it", () => {
+    const { lines, layer } = recordingLogger()
+    return Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const [row] = yield* sql<{ id: number }>`SELECT CONNECTION_ID() AS id`
+      const id = Number(row!.id)
+      const admin = yield* connect(optionsFor("root"))
+      yield* admin.query(`KILL CONNECTION ${id}`)
+      // The pool watches its idle connections: it sees this one closed without a statement.
+      const warned = () => lines.filter((line) => line.level === "Warn")
+      for (let i = 0; i < 100 && warned().length === 0; i++) yield* Effect.sleep("20 millis")
+      const [warning, ...others] = warned()
+      assert.include(warning?.text, "the pool replaces a failed connection")
+      assert.include(warning?.text, `"db.client.connection.id":${id}`)
+      assert.include(
+        warning?.text,
+        `"db.client.connection.pool.name":"${target.host}:${target.port}/${target.database}"`
+      )
+      assert.deepStrictEqual(others, [])
+      assert.deepStrictEqual(yield* sql`SELECT 1 AS one`, [{ one: 1 }])
+    }).pipe(Effect.scoped, Effect.provide(clientLayer("plain")), Effect.provide(layer))
   })
 })

@@ -4,10 +4,10 @@
 // joins once it comes up. Each test prints the times it measured.
 import { assert, layer } from "@effect/vitest"
 import { FaultProxy, MariaDbServer, TestAccounts, TestPki } from "@effect-mysql/testing"
-import { Context, Effect, Layer, type Scope } from "effect"
+import { Context, Effect, Layer, Metric, type Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import * as MysqlClient from "../src/MysqlClient.ts"
-import { TransportLive, target } from "./support.ts"
+import { recordingLogger, TransportLive, target } from "./support.ts"
 
 /** A server besides the run's, so that a statement's `@@port` tells which host ran it. */
 class Second extends Context.Service<Second, MariaDbServer.MariaDbServer>()("test/TopologySecond") {}
@@ -64,8 +64,9 @@ const untilStatus = (
   })
 
 layer(SecondLive, { timeout: 60_000, excludeTestServices: true })("host checks with the default settings", (it) => {
-  it.effect("a host that goes silent is down within the check's bounds; the other host serves; it rejoins", () =>
-    Effect.gen(function* () {
+  it.effect("a host that goes silent is down within the check's bounds; the other host serves; it rejoins", () => {
+    const { lines, layer: logger } = recordingLogger()
+    return Effect.gen(function* () {
       const servers = [target, yield* Second]
       const proxies = [
         yield* FaultProxy.start({ target: servers[0]! }),
@@ -97,10 +98,32 @@ layer(SecondLive, { timeout: 60_000, excludeTestServices: true })("host checks w
           assert.isBelow(detectedMs, 4_000)
           assert.isBelow(rejoinedMs, 6_000)
           assert.strictEqual(yield* portOf(sql), servers[other]!.port, "the writer stays where it moved")
+
+          // A warning when the host went down and when it came back, naming it.
+          const warnings = lines.filter((line) => line.level === "Warn").map((line) => line.text)
+          const silent = at(proxies[writer]!)
+          assert.isTrue(warnings.some((text) => text.includes(`host ${silent} is down (`)))
+          assert.isTrue(warnings.some((text) => text.includes(`host ${silent} is up again`)))
+          assert.isTrue(warnings.every((text) => text.includes(`"server":"${silent}"`)))
+
+          // Each host's pool and statements are series of their own, labelled with the host.
+          const snapshots = yield* Metric.snapshot
+          for (const proxy of proxies) {
+            const labels = { "server.address": proxy.host, "server.port": String(proxy.port) }
+            const has = (name: string, extra: Record<string, string>) =>
+              snapshots.some(
+                (snapshot) =>
+                  snapshot.id === name &&
+                  Object.entries({ ...labels, ...extra }).every(([key, value]) => snapshot.attributes?.[key] === value)
+              )
+            const pool = { "db.client.connection.pool.name": `${at(proxy)}/${target.database}` }
+            assert.isTrue(has("db.client.connection.max", pool), `pool series of ${at(proxy)}`)
+            assert.isTrue(has("db.client.operation.duration", { "db.operation.name": "SELECT" }), at(proxy))
+          }
         })
       )
-    })
-  )
+    }).pipe(Effect.provide(logger), Effect.provideService(Metric.MetricRegistry, new Map()))
+  })
 
   it.effect("a host down at the start is checked in the background and joins when it comes up", () =>
     Effect.gen(function* () {

@@ -9,7 +9,7 @@ import {
   type TestTarget
 } from "@effect-mysql/testing"
 import { RuntimeTransport } from "@effect-mysql/transport"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Logger, References } from "effect"
 import { inject } from "vitest"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
 import * as MysqlClient from "../src/MysqlClient.ts"
@@ -87,3 +87,13 @@ export const running = (observer: MysqlConnection.MysqlConnection, text: string)
     ),
     (result) => Number(result.rows[0]!.n)
   )
+
+/** A logger that keeps each line with its level and annotations, as text. */
+export const recordingLogger = () => {
+  const lines: Array<{ readonly level: string; readonly text: string }> = []
+  const logger = Logger.make((options) => {
+    const annotations = options.fiber.getRef(References.CurrentLogAnnotations)
+    lines.push({ level: options.logLevel, text: JSON.stringify([options.message, annotations]) })
+  })
+  return { lines, layer: Logger.layer([logger]) }
+}

@@ -3,7 +3,8 @@
  * workload, so that each run shows how far the drivers are from that limit. It logs in to the
  * replay server (which accepts anyone), sends the statement, and decodes the recorded result of
  * `SELECT * FROM bench_rows` straight from the socket's chunks into one object literal per row,
- * with the same JavaScript types effect-mysql gives (`bigint` for BIGINT, a string for DECIMAL, a
+ * with the same JavaScript types effect-mysql gives (a BIGINT as a `number` while it is a safe
+ * integer, a `bigint` beyond; a string for DECIMAL; a
  * `Date` in the local zone for DATETIME). A packet split across two chunks is the only copy. It
  * knows this one table and nothing else: no TLS, no authentication, no other statement.
  */
@@ -75,9 +76,11 @@ const text = (): string | null => {
   return String.fromCharCode.apply(null, chars)
 }
 
-const bigint = (): bigint | null => {
+const bigint = (): number | bigint | null => {
   const digitsText = text()
-  return digitsText === null ? null : BigInt(digitsText)
+  if (digitsText === null) return null
+  const value = Number(digitsText)
+  return Number.isSafeInteger(value) ? value : BigInt(digitsText)
 }
 
 const double = (): number | null => {

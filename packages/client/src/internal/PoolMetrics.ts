@@ -8,8 +8,8 @@
  * happens once per event (a connection opened, a wait, a failure) is recorded when it happens.
  */
 import type { Endpoint } from "@effect-mysql/transport"
-import { type Context, Metric } from "effect"
-import { serverAttributes } from "./Telemetry.ts"
+import { Context, Metric } from "effect"
+import { serverLabels } from "./Telemetry.ts"
 
 /** Seconds, from a millisecond to ten seconds: the buckets OpenTelemetry advises for durations. */
 const durationBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -59,18 +59,38 @@ export interface PoolCounts {
 }
 
 export interface PoolMetrics {
+  /** `db.client.connection.pool.name`: the base name, with `#2`, `#3`… for a second pool of it. */
+  readonly name: string
   readonly connectionOpened: (seconds: number) => void
   readonly openFailed: () => void
   readonly waited: (seconds: number) => void
   readonly timedOut: () => void
-  /** Takes the series read from the pool out of the registry, when the pool closes. */
+  /** Takes the series read from the pool out of the registry, and frees its name, when the pool closes. */
   readonly remove: () => void
 }
 
-/** `OTel`'s recommended pool name: the server and the database, unique within an application. */
+/** The name OpenTelemetry recommends for a pool: its server and database. */
 export const poolName = (endpoint: Endpoint.Endpoint, database: string | undefined): string => {
   const server = endpoint._tag === "Tcp" ? `${endpoint.host}:${endpoint.port}` : endpoint.path
   return database === undefined ? server : `${server}/${database}`
+}
+
+/**
+ * The names of each registry's open pools. A pool name must be unique within an application: two
+ * pools with one name would share the series read from them, and the second would hide the first.
+ */
+const openPools = new WeakMap<object, Set<string>>()
+
+const uniqueName = (registry: object, base: string): { readonly name: string; readonly release: () => void } => {
+  let names = openPools.get(registry)
+  if (names === undefined) {
+    names = new Set()
+    openPools.set(registry, names)
+  }
+  let name = base
+  for (let n = 2; names.has(name); n++) name = `${base}#${n}`
+  names.add(name)
+  return { name, release: () => names.delete(name) }
 }
 
 const gauge = (value: () => number): Metric.Metric.Hooks<number, Metric.GaugeState<number>> => ({
@@ -85,14 +105,15 @@ const counter = (count: () => number): Metric.Metric.Hooks<number, Metric.Counte
   modify: () => {}
 })
 
-/** Registers a pool's series in the registry of `context`. */
+/** Registers a pool's series in the registry of `context`, under `base` or the first free `base#n`. */
 export const make = (
   context: Context.Context<never>,
-  name: string,
+  base: string,
   endpoint: Endpoint.Endpoint,
   counts: PoolCounts
 ): PoolMetrics => {
-  const labels = { "db.client.connection.pool.name": name, ...serverAttributes(endpoint) } as Metric.Metric.Attributes
+  const { name, release } = uniqueName(Context.get(context, Metric.MetricRegistry), base)
+  const labels = { "db.client.connection.pool.name": name, ...serverLabels(endpoint) }
   const labelled = <I, S>(metric: Metric.Metric<I, S>, extra?: Metric.Metric.Attributes) =>
     Metric.withAttributes(metric, extra === undefined ? labels : { ...labels, ...extra })
   const registrations = [
@@ -126,12 +147,14 @@ export const make = (
   const waits = labelled(waitTime)
   // The event series stay after the pool closes: what they counted happened.
   return {
+    name,
     connectionOpened: (seconds) => creates.updateUnsafe(seconds, context),
     openFailed: () => failures.updateUnsafe(1, context),
     waited: (seconds) => waits.updateUnsafe(seconds, context),
     timedOut: () => timeoutCount.updateUnsafe(1, context),
     remove: () => {
       for (const registration of registrations) registration.remove()
+      release()
     }
   }
 }

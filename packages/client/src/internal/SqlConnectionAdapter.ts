@@ -22,8 +22,9 @@ import type { MysqlError } from "../Errors.ts"
 import type { MysqlConnection, QueryOptions } from "../MysqlConnection.ts"
 import type { Result } from "../Result.ts"
 import { multiRowInsert } from "./Batch.ts"
+import type { OperationMetrics } from "./OperationMetrics.ts"
 import { toSqlError } from "./SqlErrors.ts"
-import { traceStatement } from "./Telemetry.ts"
+import { instrumentStatement, traceStream } from "./Telemetry.ts"
 
 /**
  * The statement timeout of the statements run where it is provided, overriding the client's
@@ -69,21 +70,27 @@ type Shape = keyof Variant
 const executeError = (error: MysqlError) => toSqlError(error, "execute")
 const unpreparedError = (error: MysqlError) => toSqlError(error, "executeUnprepared")
 
+/** What every connection of a client shares: its statement options, its metrics, its protocol. */
+export interface AdapterSettings {
+  readonly statementOptions: StatementOptions
+  readonly metrics: OperationMetrics
+  /** Statements go as text with their values written in, never prepared. */
+  readonly textOnly: boolean
+}
+
 export class SqlConnectionAdapter implements Connection {
   readonly connection: MysqlConnection
-  private readonly statementOptions: StatementOptions
-  /** Statements go as text with their values written in, never prepared. */
-  private readonly textOnly: boolean
+  private readonly settings: AdapterSettings
 
-  constructor(connection: MysqlConnection, statementOptions: StatementOptions, textOnly = false) {
+  constructor(connection: MysqlConnection, settings: AdapterSettings) {
     this.connection = connection
-    this.statementOptions = statementOptions
-    this.textOnly = textOnly
+    this.settings = settings
   }
 
   /** The options for the fiber's `SafeIntegers` and `StatementTimeout`; allocated only for a timeout. */
   private options(fiber: Fiber.Fiber<unknown, unknown>, shape: Shape): QueryOptions {
-    const variant = fiber.getRef(SafeIntegers) ? this.statementOptions.safeIntegers : this.statementOptions.numbers
+    const { statementOptions } = this.settings
+    const variant = fiber.getRef(SafeIntegers) ? statementOptions.safeIntegers : statementOptions.numbers
     const timeout = fiber.getRef(StatementTimeout)
     return timeout === undefined ? variant[shape] : { ...variant[shape], timeout }
   }
@@ -94,10 +101,14 @@ export class SqlConnectionAdapter implements Connection {
     params: ReadonlyArray<unknown>,
     shape: Shape
   ): Effect.Effect<ReadonlyArray<Result>, SqlError> {
-    if (this.textOnly) return this.runText(sql, params, shape, executeError)
+    if (this.settings.textOnly) return this.runText(sql, params, shape, executeError)
     return Effect.withFiber((fiber) =>
-      traceStatement(fiber, sql, this.connection.info.endpoint, this.runWith(sql, params, this.options(fiber, shape)))
+      this.instrument(fiber, sql, this.runWith(sql, params, this.options(fiber, shape)))
     )
+  }
+
+  private instrument<A>(fiber: Fiber.Fiber<unknown, unknown>, sql: string, effect: Effect.Effect<A, SqlError>) {
+    return instrumentStatement(fiber, sql, this.connection.info, this.settings.metrics, effect)
   }
 
   private runWith(
@@ -139,10 +150,9 @@ export class SqlConnectionAdapter implements Connection {
     onError: (error: MysqlError) => SqlError = unpreparedError
   ) {
     return Effect.withFiber((fiber) =>
-      traceStatement(
+      this.instrument(
         fiber,
         sql,
-        this.connection.info.endpoint,
         Effect.mapError(
           this.connection.queryAll(sql, { ...this.options(fiber, shape), params: params as Params }),
           onError
@@ -164,18 +174,21 @@ export class SqlConnectionAdapter implements Connection {
 
   executeStream(sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) {
     const rows = Stream.unwrap(
-      Effect.withFiber((fiber) =>
-        Effect.succeed(
-          this.textOnly
-            ? this.connection.stream(sql, undefined, { ...this.options(fiber, "objects"), params: params as Params })
-            : this.connection.stream(
-                sql,
-                params.length === 0 ? undefined : (params as Params),
-                this.options(fiber, "objects")
-              )
+      Effect.withFiber((fiber) => {
+        const failed = traceStream(fiber, sql, this.connection.info)
+        const options = this.options(fiber, "objects")
+        const stream = this.settings.textOnly
+          ? this.connection.stream(sql, undefined, { ...options, params: params as Params })
+          : this.connection.stream(sql, params.length === 0 ? undefined : (params as Params), options)
+        return Effect.succeed(
+          Stream.mapError(stream, (error) => {
+            const sqlError = toSqlError(error, "executeStream")
+            failed?.(sqlError)
+            return sqlError
+          })
         )
-      )
-    ).pipe(Stream.mapError((error) => toSqlError(error, "executeStream")))
+      })
+    )
     return transformRows === undefined
       ? rows
       : Stream.mapArray(
