@@ -13,42 +13,45 @@ import { Effect, Layer } from "effect"
 import * as Migrator from "effect/sql/Migrator"
 import type { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
-import { dumpProblem, dumpSchema, findDumpTool } from "./internal/SchemaDump.ts"
+import { type DumpTool, dumpProblem, dumpSchema, findDumpTool } from "./internal/SchemaDump.ts"
 import { MysqlClient, resolveOptions } from "./MysqlClient.ts"
 
 export * from "effect/sql/Migrator"
 export { fromFileSystem } from "effect/sql/MigratorFileSystem"
 
-/** The dump, with the client's options; a MysqlClient is needed to know where to connect. */
-const dumpWith = (tool: string) => (path: string, table: string) =>
-  Effect.gen(function* () {
-    const client = yield* Effect.serviceOption(MysqlClient)
-    if (client._tag === "None")
-      return yield* new Migrator.MigrationError({
-        kind: "Failed",
-        message: "schemaDirectory: the schema is dumped with the MysqlClient's options, and none is provided"
-      })
-    const options = yield* Effect.mapError(
-      resolveOptions(client.value.config),
-      (cause) => new Migrator.MigrationError({ kind: "Failed", message: cause.message, cause })
-    )
-    yield* dumpSchema(tool, options, path, table)
-  })
+/** The MysqlClient's options, and whether its own connection negotiated TLS. */
+const clientConnection = Effect.gen(function* () {
+  const client = yield* Effect.serviceOption(MysqlClient)
+  if (client._tag === "None")
+    return yield* new Migrator.MigrationError({
+      kind: "Failed",
+      message: "schemaDirectory: the schema is dumped with the MysqlClient's options, and none is provided"
+    })
+  const options = yield* Effect.mapError(
+    resolveOptions(client.value.config),
+    (cause) => new Migrator.MigrationError({ kind: "Failed", message: cause.message, cause })
+  )
+  // Under ssl-mode preferred the tool does what the client did: TLS when the server offered it.
+  // As arrays: the client's transformResultNames would rename the column.
+  const [cipher] = yield* Effect.mapError(
+    client.value`SHOW SESSION STATUS LIKE 'Ssl_cipher'`.values,
+    (cause) => new Migrator.MigrationError({ kind: "Failed", message: cause.message, cause })
+  )
+  return { options, tls: (cipher?.[1] ?? "") !== "" }
+})
+
+const dumpWith = (tool: DumpTool) => (path: string, table: string) =>
+  Effect.flatMap(clientConnection, ({ options, tls }) => dumpSchema(tool, options, tls, path, table))
 
 /**
  * Refuses a dump the client's options rule out before any migration runs: effect's migrator only
  * logs a dump that fails after them.
  */
-const dumpable = Effect.gen(function* () {
-  const client = yield* Effect.serviceOption(MysqlClient)
-  if (client._tag === "None") return
-  const options = yield* Effect.mapError(
-    resolveOptions(client.value.config),
-    (cause) => new Migrator.MigrationError({ kind: "Failed", message: cause.message, cause })
-  )
-  const problem = dumpProblem(options)
-  if (problem !== undefined) return yield* new Migrator.MigrationError({ kind: "Failed", message: problem })
-})
+const dumpable = (tool: DumpTool) =>
+  Effect.flatMap(clientConnection, ({ options, tls }) => {
+    const problem = dumpProblem(tool, options, tls)
+    return problem === undefined ? Effect.void : new Migrator.MigrationError({ kind: "Failed", message: problem })
+  })
 
 const withoutDump = Migrator.make({})
 
@@ -62,9 +65,8 @@ export const run = <R2 = never>(
 > =>
   options.schemaDirectory === undefined
     ? withoutDump(options)
-    : Effect.andThen(
-        dumpable,
-        Effect.flatMap(findDumpTool, (tool) => Migrator.make({ dumpSchema: dumpWith(tool) })(options))
+    : Effect.flatMap(findDumpTool, (tool) =>
+        Effect.andThen(dumpable(tool), Migrator.make({ dumpSchema: dumpWith(tool) })(options))
       )
 
 /** A layer that runs the pending migrations while it is built, and provides nothing. */

@@ -1,6 +1,6 @@
 // MysqlMigrator against the run's server: migrations run once and are recorded, a second run does
 // nothing, and schemaDirectory receives the schema or is refused when no dump tool is there.
-import { mkdtemp, readFile, rm } from "node:fs/promises"
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import process from "node:process"
@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { MysqlMigrator } from "../src/index.ts"
-import { clientLayer, verifyIdentity } from "./support.ts"
+import { clientLayer, target, verifyIdentity } from "./support.ts"
 
 const Live = clientLayer("plain")
 
@@ -92,16 +92,40 @@ describe("MysqlMigrator", () => {
     }).pipe(Effect.scoped, Effect.provide(Live))
   )
 
-  it.effect("refuses schemaDirectory before migrating when the client asks for TLS the dump tool would not use", () =>
+  // The run's server offers TLS; tls_only requires it and x509_user a client certificate, so a dump
+  // that goes in plaintext or without the certificate is refused by the server.
+  const dumps = [
+    ["ssl-mode preferred: TLS, as the client's own connection", "tlsOnly", {}],
+    ["verify-identity with the client's CA", "tlsOnly", { ssl: verifyIdentity }],
+    ["a client certificate", "x509", { ssl: { ...verifyIdentity, cert: target.tls.cert.pem, key: target.tls.key.pem } }]
+  ] as const
+  for (const [name, account, options] of dumps) {
+    it.effect(`the dump tool connects as the client does: ${name}`, () =>
+      Effect.gen(function* () {
+        yield* fresh("migrator_tls")
+        const directory = yield* tempDirectory
+        yield* MysqlMigrator.run({ loader, table: "migrator_tls", schemaDirectory: directory })
+        const dump = yield* Effect.promise(() => readFile(join(directory, "_schema.sql"), "utf8"))
+        assert.match(dump, /INSERT INTO `migrator_tls` VALUES\s*\(1,'[^']*','create_people'\)/)
+        // The PEM files lived in a directory of the run's own, removed with it.
+        const left = yield* Effect.promise(() => readdir(tmpdir()))
+        assert.isFalse(left.some((entry) => entry.startsWith("effect-mysql-dump-")))
+      }).pipe(Effect.scoped, Effect.provide(clientLayer(account, options)))
+    )
+  }
+
+  // The other refusals are in SchemaDump.test.ts.
+  it.effect("refuses schemaDirectory before migrating for TLS the dump tool cannot honour: ssl-mode required", () =>
     Effect.gen(function* () {
       const sql = yield* fresh("migrator_tls")
       const directory = yield* tempDirectory
       const error = yield* Effect.flip(MysqlMigrator.run({ loader, table: "migrator_tls", schemaDirectory: directory }))
       assert.strictEqual(error._tag, "MigrationError")
-      assert.include(error.message, "without the client's TLS settings (ssl-mode verify-identity)")
+      // Debian's mysqldump is MariaDB's tool, which goes on in plaintext when the server offers no TLS.
+      assert.include(error.message, "ssl-mode required")
       const [row] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM information_schema.TABLES
-        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('migrator_tls', 'migrator_people')`
+          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('migrator_tls', 'migrator_people')`
       assert.strictEqual(Number(row!.n), 0)
-    }).pipe(Effect.scoped, Effect.provide(clientLayer("plain", { ssl: verifyIdentity })))
+    }).pipe(Effect.scoped, Effect.provide(clientLayer("plain", { ssl: { mode: "required" } })))
   )
 })
