@@ -17,7 +17,7 @@
  * - closing the pool's scope waits for borrowed connections to come back, then closes them all.
  */
 import type { Transport } from "@effect-mysql/transport"
-import { Clock, Deferred, Duration, Effect, Exit, Pool, Result, Schedule, Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Pool, Result, Schedule, Scope, type Tracer } from "effect"
 import { type ConnectionOptions, resolve, timerDuration } from "./ConnectionOptions.ts"
 import { ConfigError, type MysqlError, PoolTimeoutError } from "./Errors.ts"
 import { decodeOptions, PoolOptionsSchema } from "./internal/OptionsSchema.ts"
@@ -183,9 +183,19 @@ export const make: (
   yield* Effect.addFinalizer(() => Effect.sync(metrics.remove))
   const name = metrics.name
 
+  /**
+   * The `MysqlPool.acquire` spans of borrowers waiting without a connection opened for them yet.
+   * effect's Pool opens connections in a fiber of its own, so the span of a connect opened while
+   * someone waits is made a child of the oldest waiter's: the trace shows what the wait was for.
+   */
+  const waitingSpans = new Set<Tracer.AnySpan>()
+
   const open = Effect.gen(function* () {
     const started = now()
-    const connection = yield* MysqlConnection.connect(connectionOptions, hosts).pipe(
+    const waiter = waitingSpans.values().next().value
+    if (waiter !== undefined) waitingSpans.delete(waiter)
+    const connect = MysqlConnection.connect(connectionOptions, hosts)
+    const connection = yield* (waiter === undefined ? connect : Effect.withParentSpan(connect, waiter)).pipe(
       Effect.tapError(() => Effect.sync(metrics.openFailed))
     )
     const member: Member = { connection, openedAt: now(), idleSince: now(), borrowed: false }
@@ -354,11 +364,17 @@ export const make: (
   const waitedBorrow = Effect.suspend(() => {
     waiting++
     const started = now()
-    return borrow.pipe(
+    let span: Tracer.AnySpan | undefined
+    return Effect.withFiber((fiber) => {
+      span = fiber.cache.span
+      if (span !== undefined) waitingSpans.add(span)
+      return borrow
+    }).pipe(
       Effect.tapErrorTag("PoolTimeoutError", () => Effect.sync(metrics.timedOut)),
       Effect.ensuring(
         Effect.sync(() => {
           waiting--
+          if (span !== undefined) waitingSpans.delete(span)
           metrics.waited((now() - started) / 1000)
         })
       ),

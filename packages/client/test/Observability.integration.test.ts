@@ -68,7 +68,7 @@ describe("spans", () => {
       assert.strictEqual(failing.status._tag, "Ended")
 
       // The borrow that found no idle connection waited under a span of the pool's, inside the
-      // statement's. The connect it caused runs in the pool's own fiber: a span of its own.
+      // statement's; the connect it set off (in the pool's own fiber) is a child of that wait.
       const acquire = named(spans, "MysqlPool.acquire").find((span) =>
         statements.some((statement) => parentOf(span) === statement)
       )!
@@ -77,6 +77,7 @@ describe("spans", () => {
         acquire.attributes.get("db.client.connection.pool.name"),
         `${target.host}:${target.port}/${target.database}`
       )
+      assert.isTrue(named(spans, "MysqlConnection.connect").some((connect) => parentOf(connect) === acquire))
       // (It may still be running: the other statement's connection can come back first.)
       const connects = named(spans, "MysqlConnection.connect").filter((span) => span.status._tag === "Ended")
       assert.isAtLeast(connects.length, 1)
