@@ -1,15 +1,14 @@
 /**
  * A channel over a native Deno connection (TCP, Unix socket, or `Deno.startTls` on top). Reads are
- * pull-based: nothing is read from the kernel until the caller asks, so there is no buffer to
- * bound. A read abandoned by its deadline stays in flight and the next read takes its result: Deno
- * cannot cancel a pending read, and starting a second one would reorder bytes.
+ * pulled (see `internal/PulledReads.ts`): Deno cannot cancel a pending read.
  */
 import { Effect } from "effect"
 import type { Addresses, Channel } from "../internal/Channel.ts"
 import { ioError } from "../internal/IoError.ts"
+import { PulledReads } from "../internal/PulledReads.ts"
 import { fromRuntimeError } from "../internal/TlsFailure.ts"
 import type { TlsError } from "../TlsError.ts"
-import { TransportError } from "../TransportError.ts"
+import type { TransportError } from "../TransportError.ts"
 import type { DenoConn } from "./DenoApi.ts"
 
 /**
@@ -20,18 +19,18 @@ import type { DenoConn } from "./DenoApi.ts"
 const minChunkSize = 4 * 1024
 const maxChunkSize = 64 * 1024
 
-const closedByPeer = () => new TransportError({ reason: "closed-by-peer", message: "the server closed the connection" })
-
 export class DenoChannel implements Channel {
   readonly conn: DenoConn
   private readonly tls: boolean
-  private pending: Promise<Uint8Array | null> | undefined = undefined
+  private readonly reads: PulledReads
   private isClosed = false
   private chunkSize = minChunkSize
 
   constructor(conn: DenoConn, tls: boolean) {
     this.conn = conn
     this.tls = tls
+    this.reads = new PulledReads(this.pull, this.failure)
+    this.read = this.reads.read
   }
 
   private readonly pull = (): Promise<Uint8Array | null> => {
@@ -47,26 +46,7 @@ export class DenoChannel implements Channel {
   private readonly failure = (error: unknown): TransportError | TlsError =>
     this.tls && /alert|certificate/i.test(String(error)) ? fromRuntimeError(error) : ioError(error, "socket error")
 
-  readonly read: Effect.Effect<Uint8Array, TransportError | TlsError> = Effect.callback((resume) => {
-    this.pending ??= this.pull()
-    const pending = this.pending
-    let waiting = true
-    pending.then(
-      (chunk) => {
-        if (!waiting) return
-        this.pending = undefined
-        resume(chunk === null ? Effect.fail(closedByPeer()) : Effect.succeed(chunk))
-      },
-      (error) => {
-        if (!waiting) return
-        this.pending = undefined
-        resume(Effect.fail(this.failure(error)))
-      }
-    )
-    return Effect.sync(() => {
-      waiting = false
-    })
-  })
+  readonly read: Effect.Effect<Uint8Array, TransportError | TlsError>
 
   readonly write = (bytes: Uint8Array): Effect.Effect<void, TransportError> =>
     Effect.tryPromise({
@@ -80,7 +60,7 @@ export class DenoChannel implements Channel {
 
   readonly buffered = () => 0
 
-  readonly readInFlight = () => this.pending !== undefined
+  readonly readInFlight = () => this.reads.inFlight()
 
   readonly addresses = (): Addresses => {
     const local = this.conn.localAddr

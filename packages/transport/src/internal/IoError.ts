@@ -10,3 +10,7 @@ export const ioError = (error: unknown, what: string): TransportError => {
     cause: error
   })
 }
+
+/** The peer ended the stream: an orderly close, where a command still waited for an answer. */
+export const closedByPeer = (): TransportError =>
+  new TransportError({ reason: "closed-by-peer", message: "the server closed the connection" })

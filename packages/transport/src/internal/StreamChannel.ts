@@ -9,7 +9,7 @@ import { TransportError } from "../TransportError.ts"
 import type { BusyPoll } from "./BusyPoll.ts"
 import type { Addresses, Channel } from "./Channel.ts"
 import { cutAndRelease } from "./ChunkPieces.ts"
-import { ioError } from "./IoError.ts"
+import { closedByPeer, ioError } from "./IoError.ts"
 import { ReadBuffer } from "./ReadBuffer.ts"
 import { fromRuntimeError, isTlsAlert } from "./TlsFailure.ts"
 
@@ -38,8 +38,6 @@ export interface StreamChannelOptions {
    */
   readonly pieceSize?: number | undefined
 }
-
-const closedByPeer = () => new TransportError({ reason: "closed-by-peer", message: "the server closed the connection" })
 
 export class StreamChannel implements Channel {
   private readonly buffer: ReadBuffer<TransportError | TlsError>

@@ -1,18 +1,16 @@
 /**
  * A channel over a `cloudflare:sockets` socket (plaintext, or the one `startTls` returned). Reads
- * are pulled from the socket's stream one at a time, so there is no buffer of ours to bound; a
- * read abandoned by its deadline stays in flight and the next read takes its result, since a
- * stream read cannot be cancelled without ending the stream.
+ * are pulled from the socket's stream (see `internal/PulledReads.ts`): a stream read cannot be
+ * cancelled without ending the stream.
  */
 import { Effect } from "effect"
 import type { Addresses, Channel } from "../internal/Channel.ts"
 import { ioError } from "../internal/IoError.ts"
+import { PulledReads } from "../internal/PulledReads.ts"
 import { fromRuntimeError } from "../internal/TlsFailure.ts"
 import type { TlsError } from "../TlsError.ts"
-import { TransportError } from "../TransportError.ts"
+import type { TransportError } from "../TransportError.ts"
 import type { Socket, SocketInfo } from "./CloudflareSockets.ts"
-
-const closedByPeer = () => new TransportError({ reason: "closed-by-peer", message: "the server closed the connection" })
 
 export class WorkersChannel implements Channel {
   readonly socket: Socket
@@ -20,7 +18,7 @@ export class WorkersChannel implements Channel {
   private readonly peer: SocketInfo
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>
-  private pending: ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]> | undefined = undefined
+  private readonly reads: PulledReads
   private isClosed = false
 
   constructor(socket: Socket, tls: boolean, peer: SocketInfo) {
@@ -29,6 +27,11 @@ export class WorkersChannel implements Channel {
     this.peer = peer
     this.reader = socket.readable.getReader()
     this.writer = socket.writable.getWriter()
+    this.reads = new PulledReads(
+      () => this.reader.read().then((result) => (result.done ? null : result.value)),
+      this.failure
+    )
+    this.read = this.reads.read
   }
 
   // workerd reports a failed certificate check on the first read or write after the handshake.
@@ -37,33 +40,14 @@ export class WorkersChannel implements Channel {
       ? fromRuntimeError(error)
       : ioError(error, "socket error")
 
-  readonly read: Effect.Effect<Uint8Array, TransportError | TlsError> = Effect.callback((resume) => {
-    this.pending ??= this.reader.read()
-    const pending = this.pending
-    let waiting = true
-    pending.then(
-      (result) => {
-        if (!waiting) return
-        this.pending = undefined
-        resume(result.done ? Effect.fail(closedByPeer()) : Effect.succeed(result.value))
-      },
-      (error) => {
-        if (!waiting) return
-        this.pending = undefined
-        resume(Effect.fail(this.failure(error)))
-      }
-    )
-    return Effect.sync(() => {
-      waiting = false
-    })
-  })
+  readonly read: Effect.Effect<Uint8Array, TransportError | TlsError>
 
   readonly write = (bytes: Uint8Array): Effect.Effect<void, TransportError> =>
     Effect.tryPromise({ try: () => this.writer.write(bytes), catch: (error) => ioError(error, "write failed") })
 
   readonly buffered = () => 0
 
-  readonly readInFlight = () => this.pending !== undefined
+  readonly readInFlight = () => this.reads.inFlight()
 
   /** Gives the streams back to the socket, as `startTls` needs them unlocked. */
   readonly release = () => {
