@@ -41,6 +41,7 @@ import * as Statement from "effect/sql/Statement"
 import { settings } from "./ClientConfig.ts"
 import { type ConnectionOptions, type ResolvedOptions, resolve, timerDuration } from "./ConnectionOptions.ts"
 import type { ConfigError, MysqlError, PoolTimeoutError } from "./Errors.ts"
+import { CausalScope, WriteLog } from "./internal/CausalScope.ts"
 import * as OperationMetrics from "./internal/OperationMetrics.ts"
 import {
   type AdapterSettings,
@@ -366,12 +367,21 @@ const ReplicaReads: Context.Reference<boolean> = Context.Reference<boolean>("@ef
 /**
  * Runs `effect` with its reads on replicas: with a host list, each statement and stream in it that
  * is not inside a transaction goes to a replica that is up and within `replicaReads.maxLag`, after
- * the replica has applied this client's last commit (`replicaReads.readYourWrites`); when no
- * replica can serve in time, to the writer. Transactions, `reserve` and `batch` stay on the
- * writer. Without a host list it changes nothing.
+ * the replica has applied this client's last commit (`replicaReads.readYourWrites`; inside
+ * `withCausalScope`, the scope's last commit); when no replica can serve in time, to the writer.
+ * Transactions, `reserve` and `batch` stay on the writer. Without a host list it changes nothing.
  */
 export const withReplicaReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.provideService(effect, ReplicaReads, true)
+
+/**
+ * Runs `effect` as a causal scope (a request, a job): with read-your-writes, its replica reads
+ * wait only for the writes made inside it (and in the fibers it forks), not for every write of the
+ * client. A read that follows no write of its own scope waits for nothing. Scopes nest: the inner
+ * one starts empty. Its writes still count for reads outside any scope.
+ */
+export const withCausalScope = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => Effect.provideService(effect, CausalScope, new WriteLog()))
 
 export interface IdempotentOptions {
   /** Further attempts after the first; default 5. */

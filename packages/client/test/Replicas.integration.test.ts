@@ -148,6 +148,47 @@ layer(PairLive, { timeout: 180_000, excludeTestServices: true })("a primary and 
       })
     )
 
+    it.effect("inside causal scopes, a replica read waits only for its own scope's writes", () =>
+      Effect.gen(function* () {
+        const shared = yield* Pair
+        const { pair } = shared
+        yield* withClient(shared, { replicaReads: { maxLag: false, waitTimeout: "300 millis" } }, (sql) =>
+          Effect.gen(function* () {
+            yield* sql`CREATE OR REPLACE TABLE replica_reads (id INT PRIMARY KEY, note VARCHAR(20))`
+            yield* pair.waitCaughtUp
+            yield* pair.stopSqlThread
+            yield* Effect.addFinalizer(() => Effect.orDie(pair.startSqlThread))
+            const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+              Effect.suspend(() => {
+                const started = performance.now()
+                return Effect.map(effect, (found) => ({ found, ms: Math.round(performance.now() - started) }))
+              })
+            // The scope that wrote waits for its write, then falls back to the primary.
+            const own = yield* MysqlClient.withCausalScope(
+              Effect.andThen(
+                sql`INSERT INTO replica_reads VALUES (4, 'own write')`,
+                timed(MysqlClient.withReplicaReads(noteOf(sql, 4)))
+              )
+            )
+            // Another scope, which wrote nothing, reads the replica at once: stale, as it may be.
+            const other = yield* MysqlClient.withCausalScope(timed(MysqlClient.withReplicaReads(noteOf(sql, 4))))
+            // Outside any scope, a read waits for every write of the client.
+            const outside = yield* timed(MysqlClient.withReplicaReads(noteOf(sql, 4)))
+            yield* pair.startSqlThread
+            console.log(
+              `causal scopes: the writing scope's read took ${own.ms} ms, the other's ${other.ms} ms, one outside ${outside.ms} ms`
+            )
+            assert.deepStrictEqual(own.found, { note: "own write", server: 1 })
+            assert.isAtLeast(own.ms, 250)
+            assert.isUndefined(other.found)
+            assert.isBelow(other.ms, 250)
+            assert.deepStrictEqual(outside.found, { note: "own write", server: 1 })
+            assert.isAtLeast(outside.ms, 250)
+          })
+        )
+      })
+    )
+
     it.effect("a replica that is not replicating is past any lag bound: reads go to the primary", () =>
       Effect.gen(function* () {
         const shared = yield* Pair

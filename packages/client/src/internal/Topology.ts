@@ -18,12 +18,13 @@
  *   be unknown), and wakes the host's check.
  */
 import { Endpoint, TimeoutError } from "@effect-mysql/transport"
-import { Clock, Duration, Effect, Latch, type Scope } from "effect"
+import { Clock, Duration, Effect, type Fiber, Latch, type Scope } from "effect"
 import type { ConnectionOptions, ResolvedOptions, TargetSessionAttrs } from "../ConnectionOptions.ts"
 import { HostsUnavailableError, type MysqlError, type PoolTimeoutError } from "../Errors.ts"
 import type * as MysqlConnection from "../MysqlConnection.ts"
 import * as MysqlPool from "../MysqlPool.ts"
-import { GtidPosition } from "./GtidPosition.ts"
+import { CausalScope, WriteLog } from "./CausalScope.ts"
+import type { GtidPosition } from "./GtidPosition.ts"
 import { type AttemptTarget, isFatal } from "./HostConnect.ts"
 import { HostList } from "./HostList.ts"
 import * as HostRole from "./HostRole.ts"
@@ -92,9 +93,8 @@ export const make = Effect.fnUntraced(function* (
   const clock = yield* Clock.Clock
   const now = () => clock.currentTimeMillisUnsafe()
   const target: TargetSessionAttrs = resolved.targetSessionAttrs
-  // What the client's writes have committed, for read-your-writes (in the flavor of the first write).
-  let written: GtidPosition | undefined
-  let lastNoted: string | undefined
+  // What the client's writes have committed, for read-your-writes outside a causal scope.
+  const written = new WriteLog()
   // Read-your-writes needs each commit's GTID from the writer's connections.
   const tracking = settings.readYourWrites ? { trackGtids: true } : {}
   const hosts: Array<Host> = []
@@ -176,21 +176,25 @@ export const make = Effect.fnUntraced(function* (
     })
   }
 
-  /** The client's last commit seen on `connection`, for read-your-writes. */
-  const noteWrite = (connection: MysqlConnection.MysqlConnection) => {
-    const gtid = connection.lastGtid
-    if (gtid === undefined || gtid === lastNoted) return
-    lastNoted = gtid
-    written ??= new GtidPosition(connection.info.flavor)
-    written.add(gtid)
-  }
-
-  const afterBorrow = (host: Host, connection: MysqlConnection.MysqlConnection) =>
-    Effect.sync(() => {
+  /**
+   * Takes `connection` from `host` for the borrower running on `fiber`. What it answers gives the
+   * connection back, noting the commit the borrower made on it (if any: the connection's last GTID
+   * changed) for the client and for the borrower's causal scope.
+   */
+  const lend = (host: Host, connection: MysqlConnection.MysqlConnection, fiber: Fiber.Fiber<unknown, unknown>) => {
+    host.borrowed++
+    const before = connection.lastGtid
+    const scope = fiber.getRef(CausalScope)
+    return Effect.sync(() => {
       host.borrowed--
-      noteWrite(connection)
+      const gtid = connection.lastGtid
+      if (gtid !== undefined && gtid !== before) {
+        written.note(connection, gtid)
+        scope?.note(connection, gtid)
+      }
       if (connection.failure !== undefined) host.wake()
     })
+  }
 
   /**
    * Runs `f` on a connection of the host `pick` chooses; a host that cannot give one is marked
@@ -208,11 +212,12 @@ export const make = Effect.fnUntraced(function* (
         if (host === undefined) return Effect.fail(unavailable(wanted, skip))
         let entered = false
         return Effect.catch(
-          host.pool.use((connection) => {
-            entered = true
-            host.borrowed++
-            return Effect.ensuring(f(connection, host), afterBorrow(host, connection))
-          }),
+          host.pool.use((connection) =>
+            Effect.withFiber((fiber) => {
+              entered = true
+              return Effect.ensuring(f(connection, host), lend(host, connection, fiber))
+            })
+          ),
           (error) => {
             if (entered || !isHostFailure(error)) return Effect.fail(error)
             host.wake()
@@ -238,10 +243,12 @@ export const make = Effect.fnUntraced(function* (
         const host = pick(skip)
         if (host === undefined) return Effect.fail(unavailable(wanted, skip))
         return host.pool.get.pipe(
-          Effect.tap((connection) => {
-            host.borrowed++
-            return Effect.addFinalizer(() => afterBorrow(host, connection))
-          }),
+          Effect.tap((connection) =>
+            Effect.withFiber((fiber) => {
+              const giveBack = lend(host, connection, fiber)
+              return Effect.addFinalizer(() => giveBack)
+            })
+          ),
           Effect.map((connection) => [connection, host] as const),
           Effect.catch((error) => {
             if (!isHostFailure(error)) return Effect.fail(error)
@@ -261,9 +268,9 @@ export const make = Effect.fnUntraced(function* (
 
   const getPrimary = Effect.map(getOn(pickWriter, writerWanted), ([connection]) => connection)
 
-  /** What a replica read must wait for: undefined when there is nothing to wait for. */
-  const required = (): GtidPosition | undefined =>
-    settings.readYourWrites && written !== undefined && !written.isEmpty ? written.snapshot() : undefined
+  /** What a replica read on `fiber` must wait for: undefined when there is nothing to wait for. */
+  const required = (fiber: Fiber.Fiber<unknown, unknown>): GtidPosition | undefined =>
+    settings.readYourWrites ? (fiber.getRef(CausalScope) ?? written).required() : undefined
 
   /** Whether `host` has applied `position`, waiting on `connection` for at most `waitTimeout`. */
   const caughtUp = (host: Host, connection: MysqlConnection.MysqlConnection, position: GtidPosition) => {
@@ -290,9 +297,9 @@ export const make = Effect.fnUntraced(function* (
   const useReplica = <A, E, R>(
     f: (connection: MysqlConnection.MysqlConnection) => Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | MysqlError | PoolTimeoutError, R> =>
-    Effect.suspend(() => {
+    Effect.withFiber((fiber) => {
       if (pickReplica(noFailures) === undefined) return usePrimary(f)
-      const position = required()
+      const position = required(fiber)
       const onReplica = useOn(
         pickReplica,
         "read-only",
@@ -315,9 +322,9 @@ export const make = Effect.fnUntraced(function* (
     })
 
   const getReplica: Effect.Effect<MysqlConnection.MysqlConnection, MysqlError | PoolTimeoutError, Scope.Scope> =
-    Effect.suspend(() => {
+    Effect.withFiber((fiber) => {
       if (pickReplica(noFailures) === undefined) return getPrimary
-      const position = required()
+      const position = required(fiber)
       return Effect.flatMap(getOn(pickReplica, "read-only"), ([connection, host]) =>
         position === undefined
           ? Effect.succeed(connection)
