@@ -6,10 +6,10 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { ReplicaPair, TestAccounts, TestPki } from "@effect-mysql/testing"
 import { Context, Effect, Fiber, Layer, type Scope } from "effect"
-import { SqlClient } from "effect/sql"
+import type { SqlClient } from "effect/sql"
 import { isSqlError } from "effect/sql/SqlError"
 import * as MysqlClient from "../src/MysqlClient.ts"
-import { TransportLive } from "./support.ts"
+import { withClient as withClientOf } from "./fakeSupport.ts"
 
 class Pair extends Context.Service<Pair, { readonly pair: ReplicaPair.ReplicaPair; readonly ca: string }>()(
   "test/ReplicaPair"
@@ -45,12 +45,7 @@ const withClient = <A, E>(
   shared: Context.Service.Shape<typeof Pair>,
   extra: Partial<MysqlClient.MysqlClientOptions>,
   body: (sql: SqlClient.SqlClient, client: MysqlClient.MysqlClient) => Effect.Effect<A, E, Scope.Scope>
-) =>
-  Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
-    const client = yield* MysqlClient.MysqlClient
-    return yield* body(sql, client)
-  }).pipe(Effect.provide(MysqlClient.layer(options(shared, extra)).pipe(Layer.provide(TransportLive))))
+) => withClientOf(options(shared, extra), body)
 
 /** The server a statement ran on: 1 is the primary, 2 the replica. */
 const serverId = (sql: SqlClient.SqlClient) =>

@@ -6,10 +6,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FakeServer } from "@effect-mysql/fake-server"
 import { ColumnType, makeColumnDefinition } from "@effect-mysql/protocol"
-import { Effect, Layer, type Scope } from "effect"
-import { SqlClient } from "effect/sql"
+import { Effect } from "effect"
+import type { SqlClient } from "effect/sql"
 import * as MysqlClient from "../src/MysqlClient.ts"
-import { TransportLive } from "./fakeSupport.ts"
+import { withClient } from "./fakeSupport.ts"
 
 const user = "app"
 const password = "app-secret"
@@ -95,27 +95,19 @@ type Host = Effect.Success<ReturnType<typeof mysqlHost>>
 const queries = ({ server }: Host) =>
   server.connections.flatMap((c) => c.commands.flatMap((command) => ("query" in command ? [command.query] : [])))
 
-/** A client over `hosts`, the replica first: the writer is found by role, not by position. */
-const withClient = <A, E>(
+/** The options of a client over `hosts`, the replica first: the writer is found by role, not by position. */
+const over = (
   hosts: ReadonlyArray<Host>,
-  extra: Partial<MysqlClient.MysqlClientOptions>,
-  body: (sql: SqlClient.SqlClient, client: MysqlClient.MysqlClient) => Effect.Effect<A, E, Scope.Scope>
-) =>
-  Effect.gen(function* () {
-    return yield* body(yield* SqlClient.SqlClient, yield* MysqlClient.MysqlClient)
-  }).pipe(
-    Effect.provide(
-      MysqlClient.layer({
-        hosts: hosts.map(({ server }) => `${server.host}:${server.port}`),
-        user,
-        password,
-        ssl: { mode: "disabled" },
-        targetSessionAttrs: "read-write",
-        hostCheckInterval: "100 millis",
-        ...extra
-      }).pipe(Layer.provide(TransportLive))
-    )
-  )
+  extra: Partial<MysqlClient.MysqlClientOptions> = {}
+): MysqlClient.MysqlClientOptions => ({
+  hosts: hosts.map(({ server }) => `${server.host}:${server.port}`),
+  user,
+  password,
+  ssl: { mode: "disabled" },
+  targetSessionAttrs: "read-write",
+  hostCheckInterval: "100 millis",
+  ...extra
+})
 
 const hostOf = (sql: SqlClient.SqlClient) => Effect.map(sql.unsafe<{ host: string }>(readHost), (rows) => rows[0]!.host)
 
@@ -135,7 +127,7 @@ describe("a host list of MySQL 8.4 servers", () => {
     Effect.gen(function* () {
       const replica = yield* mysqlHost("replica", "replica", 3)
       const primary = yield* mysqlHost("primary", "primary")
-      yield* withClient([replica, primary], {}, (_sql, client) =>
+      yield* withClient(over([replica, primary]), (_sql, client) =>
         Effect.gen(function* () {
           const hosts = yield* until(client, (hosts) => hosts.every((host) => host.status === "up"))
           assert.deepStrictEqual(
@@ -162,7 +154,7 @@ describe("a host list of MySQL 8.4 servers", () => {
     Effect.gen(function* () {
       const replica = yield* mysqlHost("replica", "replica")
       const primary = yield* mysqlHost("primary", "primary")
-      yield* withClient([replica, primary], {}, (sql) =>
+      yield* withClient(over([replica, primary]), (sql) =>
         Effect.gen(function* () {
           // Nothing written yet: nothing to wait for.
           assert.strictEqual(yield* MysqlClient.withReplicaReads(hostOf(sql)), "replica")
@@ -212,7 +204,7 @@ describe("a host list of MySQL 8.4 servers", () => {
       Effect.gen(function* () {
         const replica = yield* mysqlHost("replica", "replica", 100)
         const primary = yield* mysqlHost("primary", "primary")
-        yield* withClient([replica, primary], { replicaReads: { maxLag: "30 seconds" } }, (sql, client) =>
+        yield* withClient(over([replica, primary], { replicaReads: { maxLag: "30 seconds" } }), (sql, client) =>
           Effect.gen(function* () {
             yield* until(client, (hosts) => hosts[0]?.lagSeconds === 100)
             assert.strictEqual(yield* MysqlClient.withReplicaReads(hostOf(sql)), "primary")
@@ -240,7 +232,7 @@ describe("a host list of MySQL 8.4 servers", () => {
     Effect.gen(function* () {
       const replica = yield* mysqlHost("replica", "replica")
       const primary = yield* mysqlHost("primary", "primary")
-      yield* withClient([replica, primary], {}, (sql, client) =>
+      yield* withClient(over([replica, primary]), (sql, client) =>
         Effect.gen(function* () {
           assert.strictEqual(yield* hostOf(sql), "primary")
           replica.state.readOnly = false

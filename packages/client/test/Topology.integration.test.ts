@@ -4,10 +4,11 @@
 // joins once it comes up. Each test prints the times it measured.
 import { assert, layer } from "@effect/vitest"
 import { FaultProxy, MariaDbServer, TestAccounts, TestPki } from "@effect-mysql/testing"
-import { Context, Effect, Layer, Metric, type Scope } from "effect"
-import { SqlClient } from "effect/sql"
-import * as MysqlClient from "../src/MysqlClient.ts"
-import { recordingLogger, TransportLive, target } from "./support.ts"
+import { Context, Effect, Layer, Metric } from "effect"
+import type { SqlClient } from "effect/sql"
+import type * as MysqlClient from "../src/MysqlClient.ts"
+import { withClient } from "./fakeSupport.ts"
+import { recordingLogger, target } from "./support.ts"
 
 /** A server besides the run's, so that a statement's `@@port` tells which host ran it. */
 class Second extends Context.Service<Second, MariaDbServer.MariaDbServer>()("test/TopologySecond") {}
@@ -24,23 +25,13 @@ const SecondLive = Layer.effect(
 
 const at = (server: { readonly host: string; readonly port: number }) => `${server.host}:${server.port}`
 
-const withClient = <A, E>(
-  hosts: ReadonlyArray<string>,
-  body: (sql: SqlClient.SqlClient, client: MysqlClient.MysqlClient) => Effect.Effect<A, E, Scope.Scope>
-) =>
-  Effect.gen(function* () {
-    return yield* body(yield* SqlClient.SqlClient, yield* MysqlClient.MysqlClient)
-  }).pipe(
-    Effect.provide(
-      MysqlClient.layer({
-        hosts,
-        user: TestAccounts.plain.user,
-        password: TestAccounts.plain.password,
-        database: target.database,
-        ssl: { mode: "disabled" }
-      }).pipe(Layer.provide(TransportLive))
-    )
-  )
+const over = (hosts: ReadonlyArray<string>): MysqlClient.MysqlClientOptions => ({
+  hosts,
+  user: TestAccounts.plain.user,
+  password: TestAccounts.plain.password,
+  database: target.database,
+  ssl: { mode: "disabled" }
+})
 
 const portOf = (sql: SqlClient.SqlClient) =>
   Effect.map(sql<{ port: number }>`SELECT @@port AS port`, (rows) => Number(rows[0]!.port))
@@ -72,7 +63,7 @@ layer(SecondLive, { timeout: 60_000, excludeTestServices: true })("host checks w
         yield* FaultProxy.start({ target: servers[0]! }),
         yield* FaultProxy.start({ target: servers[1]! })
       ]
-      yield* withClient(proxies.map(at), (sql, client) =>
+      yield* withClient(over(proxies.map(at)), (sql, client) =>
         Effect.gen(function* () {
           // The writer is the host whose check answered first: silence that one.
           const writer = (yield* client.stats).hosts!.findIndex((host) => host.writer)
@@ -130,7 +121,7 @@ layer(SecondLive, { timeout: 60_000, excludeTestServices: true })("host checks w
       const second = yield* Second
       // Every connection closed at once, before the greeting: a server that is not there.
       const late = yield* FaultProxy.start({ target, mode: FaultProxy.cutAfter({ toClient: 0 }) })
-      yield* withClient([at(late), at(second)], (sql, client) =>
+      yield* withClient(over([at(late), at(second)]), (sql, client) =>
         Effect.gen(function* () {
           const started = performance.now()
           yield* untilStatus(client, 0, "down", started, 2_000)

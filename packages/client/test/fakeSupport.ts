@@ -4,12 +4,23 @@
 import type { FakeServer } from "@effect-mysql/fake-server"
 import type { TestPki } from "@effect-mysql/testing"
 import { RuntimeTransport } from "@effect-mysql/transport"
-import { Effect } from "effect"
+import { Effect, Layer, type Scope } from "effect"
+import { SqlClient } from "effect/sql"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
+import * as MysqlClient from "../src/MysqlClient.ts"
 import * as MysqlConnection from "../src/MysqlConnection.ts"
 
 /** The transport of the runtime the tests run on: one suite covers Node, Deno and Bun. */
 export const TransportLive = RuntimeTransport.layer
+
+/** `body` given the SqlClient and the MysqlClient of a client made with `options`, closed after it. */
+export const withClient = <A, E>(
+  options: MysqlClient.MysqlClientOptions,
+  body: (sql: SqlClient.SqlClient, client: MysqlClient.MysqlClient) => Effect.Effect<A, E, Scope.Scope>
+) =>
+  Effect.gen(function* () {
+    return yield* body(yield* SqlClient.SqlClient, yield* MysqlClient.MysqlClient)
+  }).pipe(Effect.provide(MysqlClient.layer(options).pipe(Layer.provide(TransportLive))))
 
 /** What a failed command or connect may fail with under faults: anything else is a defect. */
 export const typedErrorTags: ReadonlySet<string> = new Set([

@@ -8,18 +8,17 @@ import {
   TestPki,
   type TestTarget
 } from "@effect-mysql/testing"
-import { RuntimeTransport } from "@effect-mysql/transport"
 import { Context, Effect, Layer, Logger, References } from "effect"
 import { inject } from "vitest"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
 import * as MysqlClient from "../src/MysqlClient.ts"
 import type { MysqlClientOptions } from "../src/MysqlClientOptions.ts"
 import * as MysqlConnection from "../src/MysqlConnection.ts"
+import { TransportLive } from "./fakeSupport.ts"
 
 export const target: TestTarget.TestTarget = inject("mysqlTarget")
 
-/** The transport of the runtime the tests run on: one suite covers Node, Deno and Bun. */
-export const TransportLive = RuntimeTransport.layer
+export { TransportLive }
 
 /** Options for `account` over TCP to the run's server. */
 export const optionsFor = (account: TestAccountName, extra: Partial<ConnectionOptions> = {}): ConnectionOptions => ({
