@@ -10,8 +10,8 @@
  *   concurrent writes to several; the writer moves only when its host fails.
  * - **Replica reads** go to the least busy replica that is up and within `maxLag`; with
  *   read-your-writes the read first waits, on the replica, until it has applied the last
- *   transaction this client committed, and goes to the writer when the wait times out or no
- *   replica qualifies.
+ *   transaction this client (or, in a causal scope, the scope) committed, and goes to the writer
+ *   when the wait times out or no replica qualifies.
  * - **Failing over.** A borrow whose host fails to give a connection (the pool could not open one)
  *   marks the host down and goes on to the next host; so do the borrows waiting on the pool of a
  *   host found down. A statement whose connection broke under it fails as it is (its outcome may
@@ -285,7 +285,8 @@ export const make = Effect.fnUntraced(function* (
         Effect.map((result) => {
           // MASTER_GTID_WAIT answers 0 when applied and -1 on timeout; WAIT_FOR_EXECUTED_GTID_SET 0 and 1.
           const applied = Number(result.rows[0]?.[0]) === 0
-          if (applied) host.applied = position
+          // A scope's position may be behind what the host was already seen to have.
+          if (applied && (host.applied === undefined || host.applied.coveredBy(position))) host.applied = position
           return applied
         }),
         Effect.orElseSucceed(() => false)
