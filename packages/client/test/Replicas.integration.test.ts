@@ -57,6 +57,15 @@ const noteOf = (sql: SqlClient.SqlClient, id: number) =>
     (rows) => (rows[0] === undefined ? undefined : { note: rows[0].note, server: Number(rows[0].server) })
   )
 
+/** A fresh `replica_reads` on both servers, then the replica's SQL thread stopped until the scope closes. */
+const stoppedReplica = (sql: SqlClient.SqlClient, pair: ReplicaPair.ReplicaPair) =>
+  Effect.gen(function* () {
+    yield* sql`CREATE OR REPLACE TABLE replica_reads (id INT PRIMARY KEY, note VARCHAR(20))`
+    yield* pair.waitCaughtUp
+    yield* pair.stopSqlThread
+    yield* Effect.addFinalizer(() => Effect.orDie(pair.startSqlThread))
+  })
+
 layer(PairLive, { timeout: 180_000, excludeTestServices: true })("a primary and a replica", (it) => {
   it.effect("writes and transactions go to the primary; marked reads to the replica", () =>
     Effect.gen(function* () {
@@ -89,10 +98,7 @@ layer(PairLive, { timeout: 180_000, excludeTestServices: true })("a primary and 
         const { pair } = shared
         yield* withClient(shared, { replicaReads: { maxLag: false, waitTimeout: "10 seconds" } }, (sql) =>
           Effect.gen(function* () {
-            yield* sql`CREATE OR REPLACE TABLE replica_reads (id INT PRIMARY KEY, note VARCHAR(20))`
-            yield* pair.waitCaughtUp
-            yield* pair.stopSqlThread
-            yield* Effect.addFinalizer(() => Effect.orDie(pair.startSqlThread))
+            yield* stoppedReplica(sql, pair)
             yield* sql`INSERT INTO replica_reads VALUES (1, 'waited')`
             const started = performance.now()
             const read = yield* Effect.forkChild(MysqlClient.withReplicaReads(noteOf(sql, 1)))
@@ -114,10 +120,7 @@ layer(PairLive, { timeout: 180_000, excludeTestServices: true })("a primary and 
         const { pair } = shared
         yield* withClient(shared, { replicaReads: { maxLag: false, waitTimeout: "300 millis" } }, (sql) =>
           Effect.gen(function* () {
-            yield* sql`CREATE OR REPLACE TABLE replica_reads (id INT PRIMARY KEY, note VARCHAR(20))`
-            yield* pair.waitCaughtUp
-            yield* pair.stopSqlThread
-            yield* Effect.addFinalizer(() => Effect.orDie(pair.startSqlThread))
+            yield* stoppedReplica(sql, pair)
             yield* sql`INSERT INTO replica_reads VALUES (2, 'fell back')`
             const started = performance.now()
             const found = yield* MysqlClient.withReplicaReads(noteOf(sql, 2))
@@ -149,10 +152,7 @@ layer(PairLive, { timeout: 180_000, excludeTestServices: true })("a primary and 
         const { pair } = shared
         yield* withClient(shared, { replicaReads: { maxLag: false, waitTimeout: "300 millis" } }, (sql) =>
           Effect.gen(function* () {
-            yield* sql`CREATE OR REPLACE TABLE replica_reads (id INT PRIMARY KEY, note VARCHAR(20))`
-            yield* pair.waitCaughtUp
-            yield* pair.stopSqlThread
-            yield* Effect.addFinalizer(() => Effect.orDie(pair.startSqlThread))
+            yield* stoppedReplica(sql, pair)
             const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
               Effect.suspend(() => {
                 const started = performance.now()
