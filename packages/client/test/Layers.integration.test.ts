@@ -2,10 +2,10 @@
 // spans and errors show (never a parameter value, never a password).
 import { assert, describe, it } from "@effect/vitest"
 import { TestAccounts } from "@effect-mysql/testing"
-import { ConfigProvider, Effect, Layer, Redacted, Tracer } from "effect"
+import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { MysqlClient } from "../src/index.ts"
-import { clientLayer, TransportLive, target } from "./support.ts"
+import { clientLayer, recordingTracer, TransportLive, target } from "./support.ts"
 
 const { user, password } = TestAccounts.x509
 const encodedPassword = encodeURIComponent(password)
@@ -100,14 +100,7 @@ describe("layers", () => {
 
   it.effect("spans carry db.* attributes and the statement text, never its values", () =>
     Effect.gen(function* () {
-      const spans: Array<Tracer.NativeSpan> = []
-      const tracer = Tracer.make({
-        span: (options) => {
-          const span = new Tracer.NativeSpan(options)
-          spans.push(span)
-          return span
-        }
-      })
+      const { spans, tracer } = recordingTracer()
       const sql = yield* SqlClient.SqlClient
       yield* sql`SELECT ${"secret-value"} AS v`.pipe(Effect.withTracer(tracer))
       const span = spans.find((s) => s.attributes.get("db.query.text") !== undefined)!

@@ -2,7 +2,7 @@
 // what they name, and that no password or parameter value is among them.
 import { assert, describe, it } from "@effect/vitest"
 import { TestAccounts } from "@effect-mysql/testing"
-import { Effect, Layer, Metric, References, Stream, Tracer } from "effect"
+import { Effect, Layer, Metric, References, Stream, type Tracer } from "effect"
 import { SqlClient, Statement } from "effect/sql"
 import { MysqlClient, MysqlPool } from "../src/index.ts"
 import {
@@ -11,6 +11,7 @@ import {
   dedicatedServer,
   optionsFor,
   recordingLogger,
+  recordingTracer,
   TransportLive,
   target,
   verifyIdentity
@@ -18,19 +19,6 @@ import {
 
 const password = TestAccounts.plain.password
 const secret = "parameter-value-never-traced"
-
-/** A tracer that keeps every span it makes. */
-const recordingTracer = () => {
-  const spans: Array<Tracer.NativeSpan> = []
-  const tracer = Tracer.make({
-    span: (options) => {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
-  return { spans, tracer }
-}
 
 /** Everything a span shows an exporter: its name, attributes and events. */
 const exported = (span: Tracer.NativeSpan) => JSON.stringify([span.name, [...span.attributes], span.events])

@@ -8,7 +8,7 @@ import {
   TestPki,
   type TestTarget
 } from "@effect-mysql/testing"
-import { Context, Effect, Layer, Logger, References } from "effect"
+import { Context, Effect, Layer, Logger, References, Tracer } from "effect"
 import { inject } from "vitest"
 import type { ConnectionOptions } from "../src/ConnectionOptions.ts"
 import * as MysqlClient from "../src/MysqlClient.ts"
@@ -95,4 +95,17 @@ export const recordingLogger = () => {
     lines.push({ level: options.logLevel, text: JSON.stringify([options.message, annotations]) })
   })
   return { lines, layer: Logger.layer([logger]) }
+}
+
+/** A tracer that keeps every span it makes. */
+export const recordingTracer = () => {
+  const spans: Array<Tracer.NativeSpan> = []
+  const tracer = Tracer.make({
+    span: (options) => {
+      const span = new Tracer.NativeSpan(options)
+      spans.push(span)
+      return span
+    }
+  })
+  return { spans, tracer }
 }
